@@ -1,0 +1,111 @@
+# leakgate: make, make leakcheck, make test, make bench, make install PREFIX= DESTDIR=
+# V=1 shows commands; SANITIZE=address,undefined builds with sanitizers;
+# PYTHON=python3.X builds against another CPython (default: python3 on PATH).
+
+PYTHON ?= python3
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+# What the chosen interpreter says about itself (one call, parsed by make).
+PYINFO := $(shell $(PYTHON) -c 'import os, sys, sysconfig as s; v = s.get_config_var; \
+	print(s.get_paths()["include"], v("LIBDIR"), v("LDVERSION"), v("EXT_SUFFIX"), \
+	os.path.realpath(sys.executable))' 2>/dev/null)
+ifeq ($(words $(PYINFO)),5)
+PY_INCLUDE := $(word 1,$(PYINFO))
+PY_LIBDIR := $(word 2,$(PYINFO))
+PY_LDVERSION := $(word 3,$(PYINFO))
+PY_EXT_SUFFIX := $(word 4,$(PYINFO))
+PY_EXE := $(word 5,$(PYINFO))
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude
+ALL_LDFLAGS := $(LDFLAGS)
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"'
+PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
+
+LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
+	src/hooks.c src/sysstat.c src/worker.c
+HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
+TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+DEPS := $(LIB_OBJ:.o=.d) $(HARNESS_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+LIB := $(BUILD)/libleakgate.a
+BIN := $(BUILD)/leakgate
+TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
+TEST_RUNNER := $(BUILD)/tests/runner
+
+.PHONY: all deps check-python leakcheck test bench install clean
+all: $(BIN) $(LIB)
+
+check-python:
+	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; exit 1; }
+	@test -f "$(PY_INCLUDE)/Python.h" || { echo "leakgate: no Python.h for $(PYTHON): run ci/install-deps.sh $(PYTHON)" >&2; exit 1; }
+
+# Installs missing Debian packages (apt-get, as root or through sudo); cheap when none is.
+deps:
+	$(Q)ci/install-deps.sh $(PYTHON)
+
+$(BUILD)/%.o: %.c | check-python
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BIN): $(HARNESS_OBJ) $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -rdynamic $(HARNESS_OBJ) $(LIB) $(PY_LIBS) -o $@
+
+$(TEST_EXT): tests/ext/lgtest.c | check-python
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(PY_INCLUDE) -fPIC -shared $< -o $@
+
+$(TEST_RUNNER): $(TEST_OBJ) $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
+
+# The gate over the bundled examples: each must get the verdict it declares.
+leakcheck: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)ci/check-examples.sh $(BIN) examples/*.py
+
+# Every test, unit and integration, in one Criterion runner (one summary line).
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
+	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests $(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)
+	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/leakgate
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libleakgate.a
+	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(DEPS)

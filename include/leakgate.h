@@ -1,0 +1,217 @@
+/* leakgate.h: the public API of libleakgate: counters, sample series, the verdict,
+ * and the embedded worker that runs a Python workload and snapshots its counters.
+ * Never includes <Python.h>; every symbol carries the lg_ prefix. */
+#ifndef LEAKGATE_H
+#define LEAKGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LG_EXTERN __attribute__((visibility("default")))
+#else
+#define LG_EXTERN
+#endif
+
+#define LG_VERSION "0.1.0"
+
+/* Errors: 0 or one of these negative codes. */
+enum {
+	LG_OK = 0,
+	LG_EINVAL = -1,   /* bad argument or unparsable input */
+	LG_ENOMEM = -2,   /* out of memory */
+	LG_EIO = -3,      /* a system call failed */
+	LG_EPYTHON = -4,  /* the interpreter could not be initialised */
+	LG_ELOAD = -5,    /* the target could not be imported or resolved */
+	LG_ERAISE = -6,   /* the workload raised an exception */
+	LG_EEXIT = -7,    /* the workload called sys.exit() */
+	LG_EINTR = -8,    /* the workload raised KeyboardInterrupt */
+};
+
+/* A static, human-readable description of an error code. */
+LG_EXTERN const char *lg_strerror(int err);
+
+/* The counters, in the order they appear in a sample. */
+typedef enum lg_counter {
+	LG_PY_BLOCKS,     /* live blocks through the PyMem domains (counting hooks) */
+	LG_PY_BYTES,      /* live bytes through the PyMem domains */
+	LG_GC_OBJECTS,    /* objects tracked by the cyclic GC */
+	LG_NATIVE_BYTES,  /* glibc heap in use (mallinfo2: arena + mmap'd chunks) */
+	LG_RSS,           /* resident set size; reported, never judged */
+	LG_FDS,           /* open file descriptors */
+	LG_THREADS,       /* threads of the process, settled */
+	LG_REFS,          /* sys.gettotalrefcount(), debug builds only */
+	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes (under Valgrind) */
+	LG_VG_INDIRECT,   /* memcheck indirectly-lost bytes */
+	LG_VG_POSSIBLE,   /* memcheck possibly-lost bytes */
+	LG_NCOUNTERS
+} lg_counter;
+
+/* The counter's name as used on the command line and in reports. */
+LG_EXTERN const char *lg_counter_name(lg_counter c);
+/* The counter's unit: "blocks", "bytes", "objects", "fds", "threads", "refs". */
+LG_EXTERN const char *lg_counter_unit(lg_counter c);
+/* Looks a counter up by name; 0 and *out set, or LG_EINVAL. */
+LG_EXTERN int lg_counter_parse(const char *name, lg_counter *out);
+/* Whether the verdict judges this counter at all (rss is only reported). */
+LG_EXTERN int lg_counter_judged(lg_counter c);
+/* The default budget, in units per iteration (see README, "Counters"). */
+LG_EXTERN double lg_counter_default_budget(lg_counter c);
+
+/* One snapshot, taken after a full collection. */
+typedef struct lg_sample {
+	uint32_t iteration;           /* calls made so far (1 = after the first call) */
+	uint32_t warmup;              /* nonzero while in warm-up */
+	double elapsed;               /* seconds since the first call began */
+	int64_t value[LG_NCOUNTERS];
+} lg_sample;
+
+/* A growing series of samples for one target. `available` has bit (1 << c) set for each
+ * counter this run can read. Embedded struct: lg_series_init / lg_series_release. */
+typedef struct lg_series {
+	lg_sample *samples;
+	size_t len, cap;
+	uint32_t available;
+} lg_series;
+
+LG_EXTERN void lg_series_init(lg_series *s, uint32_t available);
+LG_EXTERN int lg_series_append(lg_series *s, const lg_sample *sample);
+LG_EXTERN void lg_series_release(lg_series *s);
+/* The number of samples taken during warm-up (they lead the series). */
+LG_EXTERN size_t lg_series_warmup(const lg_series *s);
+
+/* A robust trend: Theil-Sen slope with Sen's distribution-free confidence interval
+ * (from the Mann-Kendall variance), and the Mann-Kendall statistic. */
+typedef struct lg_trend {
+	size_t n;          /* samples fitted */
+	double slope;      /* median pairwise slope, units per iteration */
+	double lo, hi;     /* confidence interval of the slope */
+	double mk_z;       /* Mann-Kendall z score (positive: increasing) */
+} lg_trend;
+
+/* Fits y[0..n-1] observed at x = 0..n-1, with a two-sided interval at z standard
+ * deviations (z = 1.96 for 95%). n >= 3; returns 0, LG_EINVAL or LG_ENOMEM. */
+LG_EXTERN int lg_trend_fit(const double *y, size_t n, double z, lg_trend *out);
+
+typedef enum lg_state {
+	LG_STATE_NONE,       /* counter not available or not judged */
+	LG_STATE_UNDECIDED,  /* the interval straddles the budget */
+	LG_STATE_BOUNDED,    /* the interval lies at or below the budget */
+	LG_STATE_GROWING,    /* the interval lies above the budget */
+} lg_state;
+
+/* Verdict parameters; lg_verdict_opts_init fills the defaults. */
+typedef struct lg_verdict_opts {
+	double budget[LG_NCOUNTERS];  /* units per iteration */
+	size_t min_window;            /* fewest samples a decision rests on */
+	double z;                     /* interval width in standard deviations */
+} lg_verdict_opts;
+
+LG_EXTERN void lg_verdict_opts_init(lg_verdict_opts *o);
+
+typedef enum lg_outcome {
+	LG_UNDECIDED,  /* need more samples */
+	LG_PASS,       /* every judged counter bounded */
+	LG_LEAK,       /* at least one judged counter grows past its budget */
+} lg_outcome;
+
+typedef struct lg_verdict {
+	lg_outcome outcome;
+	uint32_t failed;              /* bit (1 << c) for each counter found growing */
+	uint32_t undecided;           /* bit (1 << c) for each counter still undecided */
+	size_t window_start;          /* index into the series of the first judged sample */
+	size_t window_len;
+	lg_trend trend[LG_NCOUNTERS];
+	lg_state state[LG_NCOUNTERS];
+} lg_verdict;
+
+/* Judges a series. Only post-warm-up samples count, and of those only the trailing
+ * window: the later half of them, but at least min_window. Growth that stopped before the
+ * window passes; growth through the window fails. Until min_window post-warm-up samples
+ * exist the outcome is LG_UNDECIDED. Returns 0, LG_EINVAL or LG_ENOMEM. */
+LG_EXTERN int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out);
+
+/* Final verdict at the iteration limit: undecided counters count as bounded (no growth
+ * was shown), so the outcome is LG_PASS or LG_LEAK. */
+LG_EXTERN void lg_verdict_finish(lg_verdict *v);
+
+/* The worker: an embedded interpreter running one target. One per process. */
+typedef enum lg_target_kind {
+	LG_TARGET_FILE,    /* path/file.py:func */
+	LG_TARGET_MODULE,  /* package.module:func */
+	LG_TARGET_CODE,    /* -c CODE */
+} lg_target_kind;
+
+typedef struct lg_target {
+	lg_target_kind kind;
+	const char *spec;  /* as given: "dir/f.py:func", "pkg.mod:func" or the code */
+} lg_target;
+
+/* Parses a TARGET argument (a file or module form; -c code is built by the caller).
+ * Returns 0 or LG_EINVAL with a static reason in *why. */
+LG_EXTERN int lg_target_parse(const char *arg, lg_target *out, const char **why);
+
+typedef struct lg_worker lg_worker;
+
+typedef struct lg_worker_opts {
+	int malloc_allocator;  /* force PYMEM_ALLOCATOR_MALLOC (for Valgrind) */
+} lg_worker_opts;
+
+/* Initialises CPython in this process and installs the counting hooks. *out is freed
+ * with lg_worker_free. */
+LG_EXTERN int lg_worker_new(const lg_worker_opts *o, lg_worker **out);
+/* Bit set of the counters this worker can read. */
+LG_EXTERN uint32_t lg_worker_available(const lg_worker *w);
+/* A description of the interpreter, e.g. "CPython 3.11.7". Owned by the worker. */
+LG_EXTERN const char *lg_worker_python(const lg_worker *w);
+/* Resolves the target and runs its setup(). On LG_ELOAD, LG_ERAISE, LG_EEXIT or LG_EINTR
+ * *msg receives the Python traceback or reason (free with lg_free). */
+LG_EXTERN int lg_worker_load(lg_worker *w, const lg_target *t, char **msg);
+/* Calls the workload once. Errors as lg_worker_load. */
+LG_EXTERN int lg_worker_call(lg_worker *w, char **msg);
+/* Clears the standard library's bounded caches, collects garbage fully and reads every
+ * available counter, the allocator counters before anything that allocates. */
+LG_EXTERN int lg_worker_snapshot(lg_worker *w, lg_sample *out);
+/* Flushes sys.stdout and sys.stderr. Does not finalise the interpreter: a workload's
+ * threads may never end, so the process should leave with _exit(). Accepts NULL. */
+LG_EXTERN void lg_worker_free(lg_worker *w);
+
+/* The outcome of one target, as the harness assembles it and the reports read it. */
+typedef enum lg_status {
+	LG_STATUS_PASS,      /* every judged counter bounded */
+	LG_STATUS_LEAK,      /* some judged counter grows past its budget */
+	LG_STATUS_ERROR,     /* the workload failed: import, exception, exit, crash, timeout */
+	LG_STATUS_INTERNAL,  /* leakgate itself failed */
+} lg_status;
+
+typedef struct lg_result {
+	const char *target;     /* as given on the command line */
+	const char *python;     /* e.g. "CPython 3.11.7", or NULL if never reached */
+	lg_status status;
+	lg_series series;
+	lg_verdict verdict;     /* meaningful for PASS and LEAK */
+	lg_verdict_opts opts;
+	double seconds;         /* wall time of the whole target */
+	char *error;            /* for ERROR and INTERNAL: what happened (traceback, signal) */
+	uint32_t error_iteration; /* call in which it happened; 0 while loading */
+} lg_result;
+
+/* Writes the human report for one target: a summary line first, e.g.
+ * "LEAK  f.py:work  py_blocks +1.00/iter [0.98, 1.02]  (60 iterations, 0.4 s)",
+ * then (verbose > 0, or on a leak) each counter's trend. Returns 0 or LG_EIO. */
+LG_EXTERN int lg_report_text(FILE *f, const lg_result *r, int verbose);
+/* Writes a JSON document for all targets (schema in README.md). Returns 0 or LG_EIO. */
+LG_EXTERN int lg_report_json(FILE *f, const lg_result *const *results, size_t n);
+
+/* Frees memory the library handed out (messages). Accepts NULL. */
+LG_EXTERN void lg_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,25 @@
+/* internal.h: declarations shared between the library's own files (lg__ prefix).
+ * Never installed; never included from harness/ or gdb/. */
+#ifndef LG_INTERNAL_H
+#define LG_INTERNAL_H
+
+#include <stdint.h>
+
+/* Live blocks and bytes requested through the PyMem domains since the hooks went in. */
+struct lg__pymem_counts {
+	int64_t blocks;
+	int64_t bytes;
+};
+
+/* Wraps the three PyMem domains' allocators with counting hooks. Call between
+ * Py_PreInitialize and Py_InitializeFromConfig (the window CPython documents). */
+void lg__hooks_install(void);
+void lg__hooks_read(struct lg__pymem_counts *out);
+
+/* Process counters read from glibc and /proc without allocating. Negative on failure. */
+int64_t lg__native_bytes(void);
+int64_t lg__rss_bytes(void);
+int64_t lg__count_fds(void);
+int64_t lg__count_threads(void);
+
+#endif

@@ -1,0 +1,246 @@
+/* report.c: the text report (for a CI log) and the JSON report (for tools) of finished
+ * targets. Both write to a stream the caller owns. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "leakgate.h"
+
+static const char *status_word(lg_status s)
+{
+	switch (s) {
+	case LG_STATUS_PASS: return "pass";
+	case LG_STATUS_LEAK: return "leak";
+	case LG_STATUS_ERROR: return "error";
+	default: return "internal";
+	}
+}
+
+static const char *state_word(lg_state s)
+{
+	switch (s) {
+	case LG_STATE_UNDECIDED: return "undecided";
+	case LG_STATE_BOUNDED: return "bounded";
+	case LG_STATE_GROWING: return "growing";
+	default: return "reported";
+	}
+}
+
+static int available(const lg_result *r, int c)
+{
+	return (r->series.available >> c) & 1;
+}
+
+/* The counter the summary line names: the first that failed. */
+static int headline_counter(const lg_result *r)
+{
+	int c;
+
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		if ((r->verdict.failed >> c) & 1)
+			return c;
+	return -1;
+}
+
+static void print_trend(FILE *f, const lg_trend *t)
+{
+	fprintf(f, "%+.2f/iter [%+.2f, %+.2f]", t->slope, t->lo, t->hi);
+}
+
+static void print_counters(FILE *f, const lg_result *r)
+{
+	int c;
+
+	fprintf(f, "  %-13s %-32s %10s  %s\n", "counter", "slope (interval)", "budget", "state");
+	for (c = 0; c < LG_NCOUNTERS; c++) {
+		const lg_trend *t = &r->verdict.trend[c];
+		char buf[96];
+
+		if (!available(r, c) || t->n == 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%+.2f [%+.2f, %+.2f]", t->slope, t->lo, t->hi);
+		if (lg_counter_judged((lg_counter)c))
+			fprintf(f, "  %-13s %-32s %10g  %s\n", lg_counter_name((lg_counter)c), buf,
+				r->opts.budget[c], state_word(r->verdict.state[c]));
+		else
+			fprintf(f, "  %-13s %-32s %10s  %s\n", lg_counter_name((lg_counter)c), buf,
+				"-", "reported, not judged");
+	}
+}
+
+int lg_report_text(FILE *f, const lg_result *r, int verbose)
+{
+	size_t n = r->series.len, warm = lg_series_warmup(&r->series);
+	int c = headline_counter(r);
+
+	switch (r->status) {
+	case LG_STATUS_LEAK:
+		fprintf(f, "LEAK  %s  ", r->target);
+		if (c >= 0) {
+			fprintf(f, "%s ", lg_counter_name((lg_counter)c));
+			print_trend(f, &r->verdict.trend[c]);
+		}
+		fprintf(f, "  (%zu iterations, %.1f s)\n", n, r->seconds);
+		break;
+	case LG_STATUS_PASS:
+		fprintf(f, "PASS  %s  (%zu iterations, %.1f s)\n", r->target, n, r->seconds);
+		break;
+	case LG_STATUS_ERROR:
+	case LG_STATUS_INTERNAL:
+		fprintf(f, "%s %s  ", r->status == LG_STATUS_ERROR ? "ERROR" : "INTERNAL",
+			r->target);
+		if (r->error_iteration)
+			fprintf(f, "failed in iteration %u", r->error_iteration);
+		else
+			fprintf(f, "failed before the first iteration");
+		fprintf(f, "  (%.1f s)\n", r->seconds);
+		if (r->error) {
+			const char *line = r->error;
+
+			while (*line) {
+				size_t len = strcspn(line, "\n");
+
+				fprintf(f, "  %.*s\n", (int)len, line);
+				line += len + (line[len] == '\n');
+			}
+		}
+		return ferror(f) ? LG_EIO : 0;
+	}
+
+	if (verbose < 0)
+		return ferror(f) ? LG_EIO : 0;
+	if (r->status == LG_STATUS_LEAK || verbose > 0) {
+		fprintf(f, "  %s; %zu warm-up and %zu measured iterations; judged the last %zu\n",
+			r->python ? r->python : "CPython", warm, n - warm, r->verdict.window_len);
+		print_counters(f, r);
+	}
+	if (r->status == LG_STATUS_LEAK) {
+		fprintf(f, "  failed:");
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if ((r->verdict.failed >> c) & 1)
+				fprintf(f, " %s", lg_counter_name((lg_counter)c));
+		fprintf(f, "\n");
+	} else if (r->verdict.undecided) {
+		fprintf(f, "  no growth shown within the iteration limit for:");
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if ((r->verdict.undecided >> c) & 1)
+				fprintf(f, " %s", lg_counter_name((lg_counter)c));
+		fprintf(f, " (raise -n to decide them)\n");
+	}
+	return ferror(f) ? LG_EIO : 0;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fputs("null", f);
+}
+
+static void json_counter(FILE *f, const lg_result *r, int c)
+{
+	const lg_trend *t = &r->verdict.trend[c];
+	size_t i;
+
+	fprintf(f, "\"%s\": {\"unit\": \"%s\", \"judged\": %s, \"budget\": ",
+		lg_counter_name((lg_counter)c), lg_counter_unit((lg_counter)c),
+		lg_counter_judged((lg_counter)c) ? "true" : "false");
+	json_number(f, r->opts.budget[c]);
+	if (t->n) {
+		fputs(", \"slope\": ", f);
+		json_number(f, t->slope);
+		fputs(", \"lo\": ", f);
+		json_number(f, t->lo);
+		fputs(", \"hi\": ", f);
+		json_number(f, t->hi);
+		fputs(", \"mk_z\": ", f);
+		json_number(f, t->mk_z);
+	}
+	fprintf(f, ", \"state\": \"%s\", \"series\": [", state_word(r->verdict.state[c]));
+	for (i = 0; i < r->series.len; i++)
+		fprintf(f, "%s%lld", i ? ", " : "", (long long)r->series.samples[i].value[c]);
+	fputs("]}", f);
+}
+
+static void json_result(FILE *f, const lg_result *r)
+{
+	int c, first = 1;
+	size_t i;
+
+	fputs("{\"target\": ", f);
+	json_string(f, r->target);
+	fputs(", \"python\": ", f);
+	if (r->python)
+		json_string(f, r->python);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"verdict\": \"%s\", \"iterations\": %zu, \"warmup\": %zu, \"seconds\": ",
+		status_word(r->status), r->series.len, lg_series_warmup(&r->series));
+	json_number(f, r->seconds);
+	fputs(", \"failed\": [", f);
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		if ((r->verdict.failed >> c) & 1) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
+			first = 0;
+		}
+	fprintf(f, "], \"window\": {\"start\": %zu, \"length\": %zu}, \"error\": ",
+		r->verdict.window_start, r->verdict.window_len);
+	if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL) {
+		fprintf(f, "{\"iteration\": %u, \"message\": ", r->error_iteration);
+		json_string(f, r->error ? r->error : "");
+		fputs("}", f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(", \"elapsed\": [", f);
+	for (i = 0; i < r->series.len; i++) {
+		if (i)
+			fputs(", ", f);
+		json_number(f, r->series.samples[i].elapsed);
+	}
+	fputs("], \"counters\": {", f);
+	first = 1;
+	for (c = 0; c < LG_NCOUNTERS; c++) {
+		if (!available(r, c))
+			continue;
+		if (!first)
+			fputs(", ", f);
+		json_counter(f, r, c);
+		first = 0;
+	}
+	fputs("}}", f);
+}
+
+int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
+{
+	size_t i;
+
+	fprintf(f, "{\"leakgate\": \"%s\", \"targets\": [", LG_VERSION);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		json_result(f, results[i]);
+	}
+	fputs("\n]}\n", f);
+	return ferror(f) ? LG_EIO : 0;
+}
