@@ -214,6 +214,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (ntargets == 0)
 		usage_error("no TARGET given (see leakgate --help)");
+	if (o.iterations < o.verdict.min_window)
+		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
+			    "iterations", o.iterations, o.verdict.min_window);
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
 	if (report && !(report_file = fopen(report, "w")))

@@ -247,6 +247,7 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	while (out->series.len < total) {
 		lg_sample s;
 
+		out->error_iteration = (uint32_t)out->series.len + 1;
 		if (write_full(w.cmd_fd, &step, 1) < 0) {
 			/* The worker is gone: collect its error report or its death. */
 			code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
@@ -285,16 +286,9 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 		if (out->verdict.outcome != LG_UNDECIDED)
 			break;
 	}
+	out->error_iteration = 0;
 	write_full(w.cmd_fd, &quit, 1);
 	reap(&w, 0);
-	/* Too few measured samples to judge (tiny -n): judge what there is. */
-	if (out->verdict.window_len == 0) {
-		lg_verdict_opts vo = o->verdict;
-
-		vo.min_window = out->series.len - lg_series_warmup(&out->series);
-		if (vo.min_window >= 3)
-			lg_verdict_judge(&out->series, &vo, &out->verdict);
-	}
 	lg_verdict_finish(&out->verdict);
 	out->status = out->verdict.outcome == LG_LEAK ? LG_STATUS_LEAK : LG_STATUS_PASS;
 	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;

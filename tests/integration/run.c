@@ -1,0 +1,89 @@
+/* run.c: runs shell commands for the integration tests and captures their output. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static const char *scratch(void)
+{
+	static char dir[64];
+
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "/tmp/lgtest.%d.XXXXXX", (int)getpid());
+		if (!mkdtemp(dir))
+			abort();
+	}
+	return dir;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return strdup("");
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+int lgt_sh(const char *cmd, char **out, char **err)
+{
+	const char *bin = getenv("LEAKGATE") ? getenv("LEAKGATE") : "build/leakgate";
+	const char *ext = getenv("LEAKGATE_TEST_EXT_DIR") ? getenv("LEAKGATE_TEST_EXT_DIR")
+							     : "build/tests";
+	char *full, opath[128], epath[128], abs_ext[4096], abs_bin[4096];
+	int status;
+
+	if (!realpath(bin, abs_bin))
+		snprintf(abs_bin, sizeof(abs_bin), "%s", bin);
+	if (!realpath(ext, abs_ext))
+		snprintf(abs_ext, sizeof(abs_ext), "%s", ext);
+	snprintf(opath, sizeof(opath), "%s/out.%d", scratch(), (int)getpid());
+	snprintf(epath, sizeof(epath), "%s/err.%d", scratch(), (int)getpid());
+	if (asprintf(&full, "LEAKGATE='%s' PYTHONPATH='%s' T='%s'; export LEAKGATE PYTHONPATH T; "
+		     "( %s ) >'%s' 2>'%s' </dev/null",
+		     abs_bin, abs_ext, scratch(), cmd, opath, epath) < 0)
+		abort();
+	status = system(full);
+	free(full);
+	if (out)
+		*out = slurp(opath);
+	if (err)
+		*err = slurp(epath);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+const char *lgt_write(const char *name, const char *text)
+{
+	static char paths[8][256];
+	static unsigned next;
+	char *path = paths[next++ % 8];
+	FILE *f;
+
+	snprintf(path, sizeof(paths[0]), "%s/%s", scratch(), name);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+	return path;
+}
+
+size_t lgt_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}

@@ -1,0 +1,259 @@
+/* test_cli.c: the command line as a user meets it: help, usage errors, workload errors,
+ * crashes and hangs in the worker, several targets, and the JSON report. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+/* Runs CMD and checks its exit code, then that stderr contains each of NEEDLES. */
+static char *expect(const char *cmd, int code, const char *const *needles)
+{
+	char *out, *err;
+	int got = lgt_sh(cmd, &out, &err);
+
+	cr_assert_eq(got, code, "%s: exit %d, want %d\nstderr:\n%s", cmd, got, code, err);
+	for (; needles && *needles; needles++)
+		cr_assert(strstr(err, *needles), "%s: stderr lacks '%s':\n%s", cmd, *needles, err);
+	free(out);
+	return err;
+}
+
+#define NEED(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+Test(cli, help_and_version)
+{
+	char *out;
+
+	cr_assert_eq(lgt_sh("$LEAKGATE --help", &out, NULL), 0);
+	cr_assert(strstr(out, "usage: leakgate run"));
+	cr_assert(strstr(out, "--budget"));
+	free(out);
+	cr_assert_eq(lgt_sh("$LEAKGATE run --help", &out, NULL), 0);
+	cr_assert(strstr(out, "exit status: 0 no leak, 1 leak"));
+	free(out);
+	cr_assert_eq(lgt_sh("$LEAKGATE --version", &out, NULL), 0);
+	cr_assert(!strncmp(out, "leakgate ", 9));
+	free(out);
+}
+
+/* Every usage error: exit 4 and exactly one line on stderr. */
+Test(cli, usage_errors_are_one_line)
+{
+	static const char *const cmds[] = {
+		"$LEAKGATE",
+		"$LEAKGATE frobnicate",
+		"$LEAKGATE run",
+		"$LEAKGATE run --no-such-option x.py:f",
+		"$LEAKGATE run -n",
+		"$LEAKGATE run -n 0 x.py:f",
+		"$LEAKGATE run -n ten x.py:f",
+		"$LEAKGATE run -w -3 x.py:f",
+		"$LEAKGATE run --budget bogus=1 x.py:f",
+		"$LEAKGATE run --budget py_blocks x.py:f",
+		"$LEAKGATE run --budget py_blocks=-1 x.py:f",
+		"$LEAKGATE run --budget rss=100 x.py:f",
+		"$LEAKGATE run --timeout soon x.py:f",
+		"$LEAKGATE run --window 2 x.py:f",
+		"$LEAKGATE run -n 10 x.py:f",
+		"$LEAKGATE run nocolon",
+		"$LEAKGATE run 'x.py:not a name'",
+		"$LEAKGATE run 'a..b:f'",
+		"$LEAKGATE run --report /nonexistent/dir/r.json x.py:f",
+		"$LEAKGATE run -q -v x.py:f",
+		NULL,
+	};
+	const char *const *c;
+
+	for (c = cmds; *c; c++) {
+		char *err = expect(*c, 4, NEED("leakgate: "));
+
+		cr_assert_eq(lgt_lines(err), 1, "%s: not one line:\n%s", *c, err);
+		free(err);
+	}
+}
+
+Test(cli, missing_file_module_function)
+{
+	const char *f = lgt_write("plain.py", "def work():\n    pass\n");
+	char *cmd;
+
+	free(expect("$LEAKGATE run $T/absent.py:work", 2, NEED("ERROR", "no such file")));
+	free(expect("$LEAKGATE run no_such_module_xyz:work", 2,
+		    NEED("ModuleNotFoundError", "no_such_module_xyz")));
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:absent", f) > 0);
+	free(expect(cmd, 2, NEED("has no function 'absent'")));
+	free(cmd);
+}
+
+Test(cli, syntax_error_is_a_workload_error)
+{
+	const char *f = lgt_write("broken.py", "def work(:\n    pass\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:work", f) > 0);
+	free(expect(cmd, 2, NEED("SyntaxError", "broken.py", "before the first iteration")));
+	free(cmd);
+}
+
+Test(cli, exception_reports_traceback_and_iteration)
+{
+	const char *f = lgt_write("raises.py",
+				  "n = 0\n"
+				  "def work():\n"
+				  "    global n\n"
+				  "    n += 1\n"
+				  "    if n == 7:\n"
+				  "        raise ValueError('seventh call')\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:work", f) > 0);
+	free(expect(cmd, 2, NEED("failed in iteration 7", "Traceback (most recent call last)",
+				 "raises.py\", line 6, in work", "ValueError: seventh call")));
+	free(cmd);
+}
+
+Test(cli, setup_runs_once_and_its_errors_are_reported)
+{
+	const char *ok = lgt_write("setup_ok.py",
+				   "calls = []\n"
+				   "def setup():\n"
+				   "    calls.append(1)\n"
+				   "def work():\n"
+				   "    assert calls == [1], calls\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work", ok) > 0);
+	free(expect(cmd, 0, NEED("PASS")));
+	free(cmd);
+	ok = lgt_write("setup_bad.py", "def setup():\n    1/0\ndef work():\n    pass\n");
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:work", ok) > 0);
+	free(expect(cmd, 2, NEED("ZeroDivisionError", "before the first iteration")));
+	free(cmd);
+}
+
+Test(cli, exit_and_interrupt)
+{
+	const char *f = lgt_write("exits.py",
+				  "import sys, os\n"
+				  "def exit3():\n    sys.exit(3)\n"
+				  "def interrupt():\n    raise KeyboardInterrupt\n"
+				  "def hard_exit():\n    os._exit(0)\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:exit3", f) > 0);
+	free(expect(cmd, 2, NEED("sys.exit(3)", "iteration 1")));
+	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:interrupt", f) > 0);
+	free(expect(cmd, 2, NEED("KeyboardInterrupt")));
+	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:hard_exit", f) > 0);
+	free(expect(cmd, 2, NEED("exited with status 0 without a result")));
+	free(cmd);
+}
+
+Test(cli, crash_in_extension_is_isolated)
+{
+	const char *f = lgt_write("crashes.py",
+				  "import _lgtest\n"
+				  "n = 0\n"
+				  "def segv():\n"
+				  "    global n\n"
+				  "    n += 1\n"
+				  "    if n == 3:\n"
+				  "        _lgtest.crash()\n"
+				  "def abort():\n    _lgtest.abort()\n");
+	const char *clean = lgt_write("fine.py", "def work():\n    return [1] * 10\n");
+	char *cmd;
+
+	/* The crashing target fails with the signal and iteration; the next still runs. */
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:segv %s:work", f, clean) > 0);
+	free(expect(cmd, 2, NEED("signal 11", "iteration 3", "PASS  ")));
+	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run %s:abort", f) > 0);
+	free(expect(cmd, 2, NEED("signal 6", "iteration 1")));
+	free(cmd);
+}
+
+Test(cli, hang_times_out, .timeout = 60)
+{
+	const char *f = lgt_write("hangs.py",
+				  "import time\n"
+				  "n = 0\n"
+				  "def work():\n"
+				  "    global n\n"
+				  "    n += 1\n"
+				  "    if n == 5:\n"
+				  "        time.sleep(3600)\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run --timeout 1 %s:work", f) > 0);
+	free(expect(cmd, 2, NEED("timed out", "iteration 5")));
+	free(cmd);
+}
+
+Test(cli, worst_exit_code_wins)
+{
+	const char *leak = lgt_write("leak.py", "x = []\ndef work():\n    x.append(object())\n");
+	const char *fine = lgt_write("fine2.py", "def work():\n    pass\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:work", fine, leak) > 0);
+	free(expect(cmd, 1, NEED("PASS  ", "LEAK  ")));
+	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", leak, fine) > 0);
+	free(expect(cmd, 2, NEED("LEAK  ", "ERROR ")));
+	free(cmd);
+}
+
+Test(cli, code_target)
+{
+	free(expect("$LEAKGATE run -q -c 'x = [i for i in range(100)]'", 0, NEED("PASS  -c")));
+	free(expect("$LEAKGATE run -q -c 'import sys; sys.modules.setdefault(\"_h\", []).append(1.5 * len(sys.modules[\"_h\"]))'",
+		    1, NEED("LEAK  -c")));
+	free(expect("$LEAKGATE run -c 'def ('", 2, NEED("SyntaxError")));
+}
+
+Test(cli, module_target_imports_from_current_directory)
+{
+	char *cmd;
+
+	lgt_write("pkg_cwd_test.py", "cache = {}\ndef work():\n    cache[str(len(cache))] = 1\n");
+	cr_assert(asprintf(&cmd, "cd $T && $LEAKGATE run -q pkg_cwd_test:work") > 0);
+	free(expect(cmd, 1, NEED("LEAK  pkg_cwd_test:work")));
+	free(cmd);
+}
+
+Test(cli, budget_allows_growth)
+{
+	const char *f = lgt_write("slow.py", "x = []\ndef work():\n    x.append(None)\n");
+	char *cmd;
+
+	/* One list slot per call: py_bytes grows ~8 bytes/iter, blocks and objects do not. */
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work", f) > 0);
+	free(expect(cmd, 1, NEED("LEAK  ")));
+	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --budget py_bytes=64,native_bytes=4096 %s:work",
+			   f) > 0);
+	free(expect(cmd, 0, NEED("PASS  ")));
+	free(cmd);
+}
+
+Test(cli, json_report)
+{
+	const char *f = lgt_write("leak_j.py", "x = []\ndef work():\n    x.append(object())\n");
+	char *cmd, *out;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -w 5 -n 20 --report $T/j.json %s:work -c 'pass'; "
+			   "python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); "
+			   "t = d[\"targets\"]; print(len(t), t[0][\"verdict\"], t[1][\"verdict\"], "
+			   "t[0][\"failed\"][0], t[0][\"warmup\"], "
+			   "len(t[0][\"counters\"][\"py_blocks\"][\"series\"]) == t[0][\"iterations\"], "
+			   "float(t[0][\"counters\"][\"py_blocks\"][\"slope\"]))' $T/j.json", f) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, NULL), 0);
+	cr_assert_str_eq(out, "2 leak pass py_blocks 5 True 1.0\n");
+	free(out);
+	free(cmd);
+}

@@ -1,0 +1,123 @@
+/* test_corpus.c: every corpus case through the real binary, several times, against the
+ * verdict and counter its header declares. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+#define RUNS 5
+
+struct corpus_case {
+	char path[256];
+	char target[64];
+	char expect[8];
+	char counter[32];
+	char options[128];
+};
+
+/* Reads "# key: value" header lines. */
+static int read_header(const char *path, struct corpus_case *c)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+
+	if (!f)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	while (fgets(line, sizeof(line), f) && line[0] == '#') {
+		char key[32], value[256] = "";
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "# %31[a-z]: %255[^\n]", key, value) < 1)
+			continue;
+		if (!strcmp(key, "expect"))
+			snprintf(c->expect, sizeof(c->expect), "%s", value);
+		else if (!strcmp(key, "target"))
+			snprintf(c->target, sizeof(c->target), "%s", value);
+		else if (!strcmp(key, "counters"))
+			sscanf(value, "%31s", c->counter);
+		else if (!strcmp(key, "options"))
+			snprintf(c->options, sizeof(c->options), "%s", value);
+	}
+	fclose(f);
+	return c->expect[0] && c->target[0] ? 0 : -1;
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct corpus_case *)a)->path,
+		      ((const struct corpus_case *)b)->path);
+}
+
+ParameterizedTestParameters(corpus, verdict)
+{
+	static struct corpus_case cases[128];
+	size_t n = 0;
+	DIR *d = opendir("tests/corpus");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) && n < 128) {
+		char path[200];
+
+		if (strncmp(e->d_name, "leak_", 5) && strncmp(e->d_name, "clean_", 6))
+			continue;
+		if (snprintf(path, sizeof(path), "tests/corpus/%s", e->d_name) >= (int)sizeof(path))
+			continue;
+		if (read_header(path, &cases[n]) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	qsort(cases, n, sizeof(cases[0]), by_path);
+	return cr_make_param_array(struct corpus_case, cases, n);
+}
+
+/* The failing counters listed in a JSON report: the text of its "failed" array. */
+static char *failed_list(const char *json)
+{
+	const char *p = strstr(json, "\"failed\": [");
+	const char *end = p ? strchr(p, ']') : NULL;
+
+	return p && end ? strndup(p, (size_t)(end - p + 1)) : strdup("");
+}
+
+ParameterizedTest(struct corpus_case *c, corpus, verdict, .timeout = 240)
+{
+	int want = !strcmp(c->expect, "leak") ? 1 : 0;
+	int run;
+
+	cr_assert(want || !strcmp(c->expect, "pass"), "%s: bad expect '%s'", c->path, c->expect);
+	for (run = 0; run < RUNS; run++) {
+		char *cmd, *out, *err, *json, *failed;
+		int code;
+
+		cr_assert(asprintf(&cmd, "$LEAKGATE run -q --report $T/r.json %s %s:%s; rc=$?; "
+				   "cat $T/r.json; exit $rc", c->options, c->path, c->target) > 0);
+		code = lgt_sh(cmd, &json, &err);
+		out = err;
+		failed = failed_list(json);
+		cr_assert_eq(code, want, "%s run %d: exit %d, want %d\n%s", c->path, run + 1, code,
+			     want, out);
+		if (want) {
+			char quoted[40];
+
+			snprintf(quoted, sizeof(quoted), "\"%s\"", c->counter);
+			cr_assert(strstr(failed, quoted), "%s run %d: %s not among failed %s", c->path,
+				  run + 1, c->counter, failed);
+			cr_assert(strstr(out, "LEAK  "), "%s: no LEAK summary line:\n%s", c->path, out);
+		} else {
+			cr_assert(!strcmp(failed, "\"failed\": []"), "%s: failed %s", c->path, failed);
+			cr_assert(strstr(out, "PASS  "), "%s: no PASS summary line:\n%s", c->path, out);
+		}
+		free(cmd);
+		free(json);
+		free(failed);
+		free(err);
+	}
+}
