@@ -38,7 +38,7 @@ PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
-	src/hooks.c src/sysstat.c src/worker.c
+	src/hooks.c src/sysstat.c src/gccount.c src/worker.c
 HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 

@@ -244,21 +244,15 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	if (code)
 		goto done;
 
+	/* The next STEP goes out before the verdict on the last sample is computed, so the
+	 * worker's call and the supervisor's statistics overlap. A decided run therefore
+	 * makes one call more than it judges; its sample is read and dropped. */
+	if (write_full(w.cmd_fd, &step, 1) < 0)
+		goto lost;
 	while (out->series.len < total) {
 		lg_sample s;
 
 		out->error_iteration = (uint32_t)out->series.len + 1;
-		if (write_full(w.cmd_fd, &step, 1) < 0) {
-			/* The worker is gone: collect its error report or its death. */
-			code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
-			if (!code) {
-				reap(&w, 1);
-				out->status = LG_STATUS_INTERNAL;
-				out->error = xasprintf("lost the worker's command pipe");
-				code = EXIT_INTERNAL;
-			}
-			goto done;
-		}
 		code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
 		if (code)
 			goto done;
@@ -270,6 +264,8 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 			code = EXIT_INTERNAL;
 			goto done;
 		}
+		if (out->series.len < total && write_full(w.cmd_fd, &step, 1) < 0)
+			goto lost;
 		if (o->verbose > 1)
 			fprintf(stderr, "leakgate: %s: iteration %u%s py_blocks %lld\n", display,
 				s.iteration, s.warmup ? " (warm-up)" : "",
@@ -283,8 +279,18 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 			code = EXIT_INTERNAL;
 			goto done;
 		}
-		if (out->verdict.outcome != LG_UNDECIDED)
+		if (out->verdict.outcome != LG_UNDECIDED) {
+			if (out->series.len < total) {
+				lg_sample extra;
+
+				/* The call already under way: an error in it still counts. */
+				out->error_iteration++;
+				code = receive(&w, MSG_SAMPLE, &extra, sizeof(extra), o, out);
+				if (code)
+					goto done;
+			}
 			break;
+		}
 	}
 	out->error_iteration = 0;
 	write_full(w.cmd_fd, &quit, 1);
@@ -292,6 +298,21 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	lg_verdict_finish(&out->verdict);
 	out->status = out->verdict.outcome == LG_LEAK ? LG_STATUS_LEAK : LG_STATUS_PASS;
 	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;
+	goto done;
+lost:
+	/* The worker is gone before a STEP could reach it: collect its error or death. */
+	{
+		lg_sample s;
+
+		out->error_iteration = (uint32_t)out->series.len + 1;
+		code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
+		if (!code) {
+			reap(&w, 1);
+			out->status = LG_STATUS_INTERNAL;
+			out->error = xasprintf("lost the worker's command pipe");
+			code = EXIT_INTERNAL;
+		}
+	}
 done:
 	out->seconds = now() - start;
 	return code;

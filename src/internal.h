@@ -16,6 +16,9 @@ struct lg__pymem_counts {
 void lg__hooks_install(void);
 void lg__hooks_read(struct lg__pymem_counts *out);
 
+/* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. */
+int64_t lg__gc_objects(void);
+
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */
 int64_t lg__native_bytes(void);
 int64_t lg__rss_bytes(void);

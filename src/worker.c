@@ -18,7 +18,6 @@ struct lg_worker {
 	PyObject *func;      /* the workload, or NULL for -c code */
 	PyObject *code;      /* compiled -c code */
 	PyObject *clear;     /* clears the standard library's bounded caches */
-	PyObject *get_objects;
 	PyObject *totalrefs; /* sys.gettotalrefcount on debug builds */
 	PyObject *main_name; /* "__main__", for -c code */
 	uint32_t available;
@@ -100,7 +99,7 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	PyPreConfig pre;
 	PyConfig config;
 	PyStatus st;
-	PyObject *code = NULL, *gc = NULL;
+	PyObject *code = NULL;
 	int err = LG_EPYTHON;
 
 	*out = NULL;
@@ -140,14 +139,9 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	if (PyErr_Occurred())
 		goto fail_boot;
 	w->clear = PyDict_GetItemString(w->boot, "clear_caches");
-	gc = PyImport_ImportModule("gc");
-	if (!w->clear || !gc)
+	if (!w->clear)
 		goto fail_boot;
 	Py_INCREF(w->clear);
-	w->get_objects = PyObject_GetAttrString(gc, "get_objects");
-	Py_DECREF(gc);
-	if (!w->get_objects)
-		goto fail_boot;
 	w->totalrefs = PySys_GetObject("gettotalrefcount");
 	Py_XINCREF(w->totalrefs);
 
@@ -311,13 +305,7 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 	out->value[LG_FDS] = lg__count_fds();
 	out->value[LG_THREADS] = lg__count_threads();
 
-	r = PyObject_CallObject(w->get_objects, NULL);
-	if (r) {
-		out->value[LG_GC_OBJECTS] = PyList_GET_SIZE(r);
-		Py_DECREF(r);
-	} else {
-		PyErr_Clear();
-	}
+	out->value[LG_GC_OBJECTS] = lg__gc_objects();
 	if (w->totalrefs) {
 		r = PyObject_CallObject(w->totalrefs, NULL);
 		if (r) {
