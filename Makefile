@@ -11,13 +11,14 @@ CC ?= cc
 # What the chosen interpreter says about itself (one call, parsed by make).
 PYINFO := $(shell $(PYTHON) -c 'import os, sys, sysconfig as s; v = s.get_config_var; \
 	print(s.get_paths()["include"], v("LIBDIR"), v("LDVERSION"), v("EXT_SUFFIX"), \
-	os.path.realpath(sys.executable))' 2>/dev/null)
-ifeq ($(words $(PYINFO)),5)
+	os.path.realpath(sys.executable), sys.version.split()[0])' 2>/dev/null)
+ifeq ($(words $(PYINFO)),6)
 PY_INCLUDE := $(word 1,$(PYINFO))
 PY_LIBDIR := $(word 2,$(PYINFO))
 PY_LDVERSION := $(word 3,$(PYINFO))
 PY_EXT_SUFFIX := $(word 4,$(PYINFO))
 PY_EXE := $(word 5,$(PYINFO))
+PY_VERSION := $(word 6,$(PYINFO))
 endif
 
 ifeq ($(V),1)
@@ -80,6 +81,9 @@ $(TEST_EXT): tests/ext/lgtest.c | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -I$(PY_INCLUDE) -fPIC -shared $< -o $@
+
+# The worker tests compare the version the worker reports with the headers' own.
+$(BUILD)/tests/unit/test_worker.o: ALL_CFLAGS += -DPY_VERSION_FOR_TEST='"$(PY_VERSION)"'
 
 $(TEST_RUNNER): $(TEST_OBJ) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")

@@ -1,0 +1,178 @@
+/* test_worker.c: the embedded worker in this test's own process (Criterion gives each test
+ * a fresh one): counters move by exactly what a workload leaks, and return to where they
+ * were when it frees what it took. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakgate.h"
+
+/* Only for the test of blocks from before the hooks: PyMem_Raw* needs no interpreter. */
+void *PyMem_RawMalloc(size_t size);
+void *PyMem_RawRealloc(void *p, size_t size);
+void PyMem_RawFree(void *p);
+
+static lg_worker *start(const char *code)
+{
+	lg_worker *w = NULL;
+	lg_target t = { LG_TARGET_CODE, code };
+	char *msg = NULL;
+
+	cr_assert_eq(lg_worker_new(NULL, &w), 0);
+	cr_assert_eq(lg_worker_load(w, &t, &msg), 0, "%s", msg ? msg : "");
+	return w;
+}
+
+/* Calls the workload n times (after a few settling calls) and returns the change of each
+ * counter over them. */
+static void delta(lg_worker *w, int n, int64_t *d)
+{
+	lg_sample a, b;
+	int i, c;
+
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(lg_worker_call(w, NULL), 0);
+	lg_worker_snapshot(w, &a);
+	lg_worker_snapshot(w, &a);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(lg_worker_call(w, NULL), 0);
+	lg_worker_snapshot(w, &b);
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		d[c] = b.value[c] - a.value[c];
+}
+
+Test(worker, counts_available)
+{
+	lg_worker *w = start("pass");
+	uint32_t av = lg_worker_available(w);
+
+	cr_assert(av & (1u << LG_PY_BLOCKS));
+	cr_assert(av & (1u << LG_GC_OBJECTS));
+	cr_assert(av & (1u << LG_FDS));
+	cr_assert_str_eq(lg_worker_python(w), "CPython " PY_VERSION_FOR_TEST);
+	lg_worker_free(w);
+}
+
+Test(worker, clean_code_is_flat)
+{
+	lg_worker *w = start("d = {'a': [1.5] * 100, 'b': 'x' * 1000}\ns = str(d) * 3\n");
+	int64_t d[LG_NCOUNTERS];
+
+	delta(w, 50, d);
+	cr_assert_eq(d[LG_PY_BLOCKS], 0);
+	cr_assert_eq(d[LG_PY_BYTES], 0);
+	cr_assert_eq(d[LG_GC_OBJECTS], 0);
+	cr_assert_eq(d[LG_FDS], 0);
+	lg_worker_free(w);
+}
+
+/* A float appended to a list kept in sys: exactly one block per call (the list's buffer
+ * is one block however often it is resized), and at least the float's size in bytes. */
+Test(worker, leaked_float_is_one_block)
+{
+	lg_worker *w = start("import sys\n"
+			     "k = sys.__dict__.setdefault('_lg_f', [])\nk.append(len(k) + 0.5)\n");
+	int64_t d[LG_NCOUNTERS];
+
+	delta(w, 40, d);
+	/* 40 floats, and the list of floats grew: its buffer is one block either way. */
+	cr_assert_eq(d[LG_PY_BLOCKS], 40, "py_blocks moved by %lld", (long long)d[LG_PY_BLOCKS]);
+	cr_assert_geq(d[LG_PY_BYTES], 40 * 24, "py_bytes moved by %lld", (long long)d[LG_PY_BYTES]);
+	cr_assert_eq(d[LG_GC_OBJECTS], 0);
+	lg_worker_free(w);
+}
+
+/* Raw-domain blocks (bytes objects over pymalloc's 512-byte limit go through
+ * PyMem_RawMalloc) are counted once, not once per domain. */
+Test(worker, large_blocks_counted_once)
+{
+	lg_worker *w = start("import sys\nsys.__dict__.setdefault('_lg_b', []).append(b'x' * 4000 + bytes([len(sys._lg_b) % 256]))\n");
+	int64_t d[LG_NCOUNTERS];
+
+	delta(w, 30, d);
+	cr_assert_eq(d[LG_PY_BLOCKS], 30, "py_blocks moved by %lld", (long long)d[LG_PY_BLOCKS]);
+	cr_assert_geq(d[LG_PY_BYTES], 30 * 4001);
+	cr_assert_lt(d[LG_PY_BYTES], 30 * 4100);
+	cr_assert_geq(d[LG_NATIVE_BYTES], 30 * 4001, "native_bytes moved by %lld",
+		      (long long)d[LG_NATIVE_BYTES]);
+	lg_worker_free(w);
+}
+
+/* An object from start-up (sys.path) grown, shrunk and replaced each call: the counts
+ * come back exactly. */
+Test(worker, startup_objects_resized)
+{
+	lg_worker *w = start("import sys\nsys.path.extend(['/x%d' % i for i in range(200)])\n"
+			     "del sys.path[-200:]\nsys.path[:] = list(sys.path)\n");
+	int64_t d[LG_NCOUNTERS];
+
+	delta(w, 20, d);
+	cr_assert_eq(d[LG_PY_BLOCKS], 0, "py_blocks moved by %lld", (long long)d[LG_PY_BLOCKS]);
+	cr_assert_eq(d[LG_PY_BYTES], 0, "py_bytes moved by %lld", (long long)d[LG_PY_BYTES]);
+	lg_worker_free(w);
+}
+
+Test(worker, fd_and_thread_counters)
+{
+	lg_worker *w = start("import os, threading, sys\n"
+			     "sys.__dict__.setdefault('_lg_fds', []).append(os.open(os.devnull, os.O_RDONLY))\n"
+			     "e = sys.__dict__.setdefault('_lg_e', threading.Event())\n"
+			     "threading.Thread(target=e.wait, daemon=True).start()\n");
+	int64_t d[LG_NCOUNTERS];
+
+	delta(w, 10, d);
+	cr_assert_eq(d[LG_FDS], 10);
+	cr_assert_eq(d[LG_THREADS], 10);
+	lg_worker_free(w);
+}
+
+Test(worker, errors_carry_their_traceback)
+{
+	lg_worker *w = NULL;
+	lg_target t = { LG_TARGET_CODE, "raise ValueError('boom')" };
+	lg_target bad = { LG_TARGET_CODE, "def (" };
+	lg_target ex = { LG_TARGET_CODE, "import sys; sys.exit(7)" };
+	char *msg = NULL;
+
+	cr_assert_eq(lg_worker_new(NULL, &w), 0);
+	cr_assert_eq(lg_worker_load(w, &bad, &msg), LG_ELOAD);
+	cr_assert(msg && strstr(msg, "SyntaxError"), "%s", msg ? msg : "(null)");
+	lg_free(msg);
+	cr_assert_eq(lg_worker_load(w, &t, &msg), 0);
+	cr_assert_eq(lg_worker_call(w, &msg), LG_ERAISE);
+	cr_assert(msg && strstr(msg, "ValueError: boom"), "%s", msg ? msg : "(null)");
+	lg_free(msg);
+	cr_assert_eq(lg_worker_load(w, &ex, &msg), 0);
+	cr_assert_eq(lg_worker_call(w, &msg), LG_EEXIT);
+	cr_assert(msg && strstr(msg, "sys.exit(7)"), "%s", msg ? msg : "(null)");
+	lg_free(msg);
+	lg_worker_free(w);
+}
+
+/* Blocks allocated before the hooks went in have no header: realloc and free through the
+ * hooks must hand them back untouched (no crash, no corruption) and keep the counts sane. */
+Test(worker, blocks_from_before_the_hooks)
+{
+	char *early = PyMem_RawMalloc(100), *grown;
+	char *freed_early = PyMem_RawMalloc(40);
+	lg_worker *w = start("pass");
+	int64_t d[LG_NCOUNTERS];
+	int i;
+
+	cr_assert(early && freed_early);
+	for (i = 0; i < 100; i++)
+		early[i] = (char)i;
+	PyMem_RawFree(freed_early);               /* foreign: freed untouched */
+	grown = PyMem_RawRealloc(early, 5000);    /* foreign: gains a header */
+	cr_assert(grown);
+	for (i = 0; i < 100; i++)
+		cr_assert_eq(grown[i], (char)i, "byte %d lost in the move", i);
+	grown = PyMem_RawRealloc(grown, 50);      /* now ours: shrinks */
+	cr_assert(grown);
+	for (i = 0; i < 50; i++)
+		cr_assert_eq(grown[i], (char)i);
+	PyMem_RawFree(grown);
+	delta(w, 10, d);
+	cr_assert_eq(d[LG_PY_BLOCKS], 0);
+	lg_worker_free(w);
+}
