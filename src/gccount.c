@@ -1,7 +1,7 @@
 /* gccount.c: the number of objects the cyclic GC tracks, counted without allocating
  * (gc.get_objects() builds a list and touches every object's refcount to get a length).
- * 3.12+ has a public visitor; before that, the generation lists are walked read-only,
- * which needs CPython's internal headers, so this file alone is built with Py_BUILD_CORE. */
+ * 3.12+ has a public visitor; before that the collector's own tally is read, which needs
+ * CPython's internal headers, so this file alone is built with Py_BUILD_CORE. */
 #define Py_BUILD_CORE 1
 #include <Python.h>
 
@@ -43,6 +43,10 @@ static int64_t list_length(PyGC_Head *head)
 	return n;
 }
 
+/* Right after a full collection every survivor sits in the oldest generation, whose size
+ * the collector itself has just stored in long_lived_total: no need to walk 200k nodes.
+ * The younger generations (objects finalizers made) and the permanent one (gc.freeze())
+ * are walked; they are empty or small. */
 int64_t lg__gc_objects(void)
 {
 #if PY_VERSION_HEX < 0x03090000
@@ -50,10 +54,10 @@ int64_t lg__gc_objects(void)
 #else
 	struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
 #endif
-	int64_t n = list_length(&gc->permanent_generation.head);
+	int64_t n = (int64_t)gc->long_lived_total + list_length(&gc->permanent_generation.head);
 	int i;
 
-	for (i = 0; i < NUM_GENERATIONS; i++)
+	for (i = 0; i < NUM_GENERATIONS - 1; i++)
 		n += list_length(&gc->generations[i].head);
 	return n;
 }

@@ -16,7 +16,8 @@ struct lg__pymem_counts {
 void lg__hooks_install(void);
 void lg__hooks_read(struct lg__pymem_counts *out);
 
-/* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. */
+/* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
+ * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""bench.py: measures the real leakgate binary; Python here only drives it.
+
+1. Pass-path overhead: bench/workload.py (fifty JSON round-trips, about 1 ms, per call)
+   on a small heap and on a heap of 200,000 more GC-tracked objects. `leakgate run` with
+   default options against a bare loop (work(); gc.collect()) in this same interpreter,
+   for the same number of calls (bench/bare.py), interleaved A B A B. Per-iteration time is
+   (elapsed[-1] - elapsed[0]) / (len(elapsed) - 1) on both sides. Target: <= 1.15x.
+2. Iterations to decide: every tests/corpus/leak_*.py and clean_*.py with default
+   options plus its "# options:" header. Targets: a leak within 30 measured iterations,
+   a clean case within 60 (measured = iterations - warmup).
+
+Usage: bench.py LEAKGATE CORPUS_DIR [--ext-dir DIR] [--reps N]
+Exit status: 0 when everything was measured, missed targets included (they print
+MISSED); 1 when something could not be measured at all.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOAD = os.path.join(HERE, "workload.py")
+OVERHEAD_TARGET = 1.15
+HEAP_OBJECTS = 200_000
+DECIDE_LIMIT = {"leak": 30, "pass": 60}
+RUN_TIMEOUT = 300
+NOISY_SPREAD = 1.25  # slowest/fastest repetition of one side above which a result is flagged
+
+
+class BenchError(Exception):
+    pass
+
+
+def per_iteration(elapsed):
+    if len(elapsed) < 2:
+        raise BenchError("fewer than 2 timed calls (%d)" % len(elapsed))
+    return (elapsed[-1] - elapsed[0]) / (len(elapsed) - 1)
+
+
+def run_leakgate(leakgate, args, env, report):
+    """Runs `leakgate run -q ARGS --report REPORT` and returns (exit code, target dict)."""
+    cmd = [leakgate, "run", "-q", "--report", report] + args
+    try:
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise BenchError("%s: no result after %d s" % (shlex.join(cmd), RUN_TIMEOUT))
+    try:
+        with open(report) as f:
+            targets = json.load(f)["targets"]
+        os.unlink(report)
+    except (OSError, ValueError, KeyError) as e:
+        raise BenchError("%s exited %d without a readable report (%s):\n%s"
+                         % (shlex.join(cmd), p.returncode, e, p.stdout.rstrip()))
+    if len(targets) != 1:
+        raise BenchError("%s: %d targets in the report" % (shlex.join(cmd), len(targets)))
+    return p.returncode, targets[0], p.stdout
+
+
+def harness_side(leakgate, env, tmp):
+    rc, t, out = run_leakgate(leakgate, [WORKLOAD + ":work"], env,
+                              os.path.join(tmp, "overhead.json"))
+    if t.get("verdict") != "pass":
+        raise BenchError("leakgate gave the workload '%s' (exit %d):\n%s"
+                         % (t.get("verdict"), rc, out.rstrip()))
+    gc_series = t["counters"]["gc_objects"]["series"]
+    return {"per_iter": per_iteration(t["elapsed"]), "iterations": t["iterations"],
+            "gc_objects": gc_series[-1], "python": t.get("python", "?")}
+
+
+def bare_side(env, calls):
+    cmd = [sys.executable, os.path.join(HERE, "bare.py"), WORKLOAD, str(calls)]
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=RUN_TIMEOUT)
+    if p.returncode != 0:
+        raise BenchError("bare loop exited %d:\n%s" % (p.returncode, p.stderr.rstrip()))
+    r = json.loads(p.stdout)
+    r["per_iter"] = per_iteration(r["elapsed"])
+    return r
+
+
+def ms(seconds):
+    return "%.3f ms" % (seconds * 1e3)
+
+
+def overhead(leakgate, env, tmp, reps):
+    """Section 1. Returns a list of (label, ratio or None, text for the summary)."""
+    print("== 1. pass-path overhead: leakgate run (defaults) vs bare work(); gc.collect()")
+    print("   workload: bench/workload.py, %d JSON round-trips per call; %d repetitions "
+          "each, interleaved A B A B" % (read_round_trips(), reps))
+    results = []
+    interp = "CPython %s" % platform.python_version()
+    for label, heap in (("small heap", 0), ("%dk heap" % (HEAP_OBJECTS // 1000), HEAP_OBJECTS)):
+        case_env = dict(env, LEAKGATE_BENCH_HEAP=str(heap))
+        harness, bare = [], []
+        try:
+            for _ in range(reps):
+                harness.append(harness_side(leakgate, case_env, tmp))
+                bare.append(bare_side(case_env, harness[-1]["iterations"]))
+        except (BenchError, subprocess.TimeoutExpired, ValueError) as e:
+            print("   %s: ERROR: %s" % (label, e))
+            results.append((label, None, "%s ERROR" % label))
+            continue
+        if harness[0]["python"] != interp:
+            print("   WARNING: leakgate embeds %s but the bare loop runs %s"
+                  % (harness[0]["python"], interp))
+        h = statistics.median(r["per_iter"] for r in harness)
+        b = statistics.median(r["per_iter"] for r in bare)
+        ratio = h / b
+        verdict = "ok" if ratio <= OVERHEAD_TARGET else "MISSED"
+        print("   %s: len(gc.get_objects()) = %d in the bare loop, gc_objects = %d in "
+              "leakgate's worker; %d calls per run"
+              % (label, bare[0]["gc_objects"], harness[0]["gc_objects"],
+                 harness[0]["iterations"]))
+        print("     bare     median %s/iter (range %s .. %s); of which work() %s, "
+              "gc.collect() %s" % (ms(b), ms(min(r["per_iter"] for r in bare)),
+                                   ms(max(r["per_iter"] for r in bare)),
+                                   ms(statistics.median(r["call"] for r in bare)),
+                                   ms(statistics.median(r["collect"] for r in bare))))
+        print("     leakgate median %s/iter (range %s .. %s)"
+              % (ms(h), ms(min(r["per_iter"] for r in harness)),
+                 ms(max(r["per_iter"] for r in harness))))
+        print("     ratio leakgate/bare %.3fx   target <= %.2fx   %s"
+              % (ratio, OVERHEAD_TARGET, verdict))
+        noisy = []
+        for side, rs in (("bare", bare), ("leakgate", harness)):
+            times = [r["per_iter"] for r in rs]
+            if max(times) > NOISY_SPREAD * min(times):
+                noisy.append(side)
+        if noisy:
+            print("     NOISY: the %s repetitions spread more than %.2fx: the machine was busy; "
+                  "rerun on an idle one" % (" and ".join(noisy), NOISY_SPREAD))
+        results.append((label, ratio, "%.2fx %s" % (ratio, label)))
+    return results
+
+
+def read_round_trips():
+    spec = importlib.util.spec_from_file_location("workload_info", WORKLOAD)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.ROUND_TRIPS
+
+
+def load():
+    try:
+        return "%.2f" % os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return "?"
+
+
+def header(path, key):
+    prefix = "# %s:" % key
+    with open(path) as f:
+        for line in f:
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+    return None
+
+
+def corpus(leakgate, corpus_dir, env, tmp):
+    """Section 2. Returns (cases within target, cases, names missed, errors)."""
+    print()
+    print("== 2. iterations to decide: tests/corpus, default options plus each case's "
+          "'# options:'")
+    print("   targets: a leak within %d measured iterations, a clean case within %d "
+          "(measured = iterations - warmup)" % (DECIDE_LIMIT["leak"], DECIDE_LIMIT["pass"]))
+    names = sorted(n for n in os.listdir(corpus_dir)
+                   if n.endswith(".py") and n.startswith(("leak_", "clean_")))
+    names.sort(key=lambda n: not n.startswith("leak_"))
+    row = "   %-24s %-8s %-8s %10s %9s %6s  %s"
+    print(row % ("case", "expected", "verdict", "iterations", "measured", "limit", "result"))
+    met, missed, errors = 0, [], 0
+    for name in names:
+        path = os.path.join(corpus_dir, name)
+        expect = header(path, "expect")
+        target = header(path, "target") or "work"
+        options = shlex.split(header(path, "options") or "")
+        limit = DECIDE_LIMIT.get(expect)
+        try:
+            _, t, _ = run_leakgate(leakgate, options + ["%s:%s" % (path, target)], env,
+                                   os.path.join(tmp, "corpus.json"))
+        except BenchError as e:
+            print(row % (name, expect, "ERROR", "-", "-", limit, "ERROR"))
+            print("     " + str(e).replace("\n", "\n     "))
+            missed.append(name)
+            errors += 1
+            continue
+        verdict = t.get("verdict")
+        measured = t["iterations"] - t["warmup"]
+        if limit is None:
+            result = "MISSED (no '# expect: leak|pass' header)"
+        elif verdict != expect:
+            result = "MISSED (wrong verdict)"
+        elif measured > limit:
+            result = "MISSED (more than %d)" % limit
+        else:
+            result = "ok"
+        if result == "ok":
+            met += 1
+        else:
+            missed.append(name)
+        print(row % (name, expect, verdict, t["iterations"], measured, limit, result))
+        if t.get("error"):
+            print("     error: %s" % t["error"])
+    return met, len(names), missed, errors
+
+
+def main():
+    ap = argparse.ArgumentParser(description="leakgate benchmark")
+    ap.add_argument("leakgate")
+    ap.add_argument("corpus_dir")
+    ap.add_argument("--ext-dir", help="directory of the _lgtest extension (PYTHONPATH)")
+    ap.add_argument("--reps", type=int, default=9, help="repetitions per side (default 9)")
+    a = ap.parse_args()
+    leakgate = os.path.abspath(a.leakgate)
+    if not os.access(leakgate, os.X_OK):
+        print("bench: %s is not an executable" % leakgate, file=sys.stderr)
+        return 1
+    env = dict(os.environ)
+    if a.ext_dir:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (os.path.abspath(a.ext_dir), env.get("PYTHONPATH")) if p)
+
+    started = time.monotonic()
+    print("bench: %s with %s (%s), %s CPUs, load average %s"
+          % (leakgate, sys.executable, platform.python_version(), os.cpu_count(), load()))
+    with tempfile.TemporaryDirectory(prefix="leakgate-bench.") as tmp:
+        ratios = overhead(leakgate, env, tmp, max(a.reps, 5))
+        met, total, missed, errors = corpus(leakgate, a.corpus_dir, env, tmp)
+
+    errors += sum(1 for _, r, _ in ratios if r is None)
+    over_ok = all(r is not None and r <= OVERHEAD_TARGET for _, r, _ in ratios)
+    print()
+    print("summary: pass-path overhead %s (target <= %.2fx): %s; corpus decided within "
+          "target %d/%d: %s; %.0f s, load average %s at the end"
+          % (", ".join(s for _, _, s in ratios), OVERHEAD_TARGET,
+             "met" if over_ok else "MISSED", met, total,
+             "met" if not missed else "MISSED (%s)" % " ".join(missed),
+             time.monotonic() - started, load()))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

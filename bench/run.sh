@@ -1,0 +1,21 @@
+#!/bin/sh
+# run.sh: benchmarks the leakgate binary (pass-path overhead against a bare loop, and
+# iterations to a verdict over tests/corpus); see bench/bench.py. Builds the _lgtest
+# extension the corpus imports when it is missing. Exits 0 when everything was measured,
+# targets missed or not (they print MISSED).
+# Usage: bench/run.sh LEAKGATE [PYTHON]   (PYTHON: the one leakgate was built with)
+set -eu
+[ $# -ge 1 ] || { echo "usage: bench/run.sh LEAKGATE [PYTHON]" >&2; exit 4; }
+bin=$1
+py=${2:-python3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$(dirname "$bin")" && pwd)
+ext_dir=${LEAKGATE_TEST_EXT_DIR:-$build/tests}
+suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+
+if [ ! -f "$ext_dir/_lgtest$suffix" ]; then
+	ext_dir=$build/tests
+	make -s -C "$root" PYTHON="$py" BUILD="$build" "$build/tests/_lgtest$suffix"
+fi
+exec "$py" "$root/bench/bench.py" --ext-dir "$ext_dir" "$build/$(basename "$bin")" \
+	"$root/tests/corpus"
