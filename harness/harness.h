@@ -59,6 +59,9 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 /* The worker process: never returns. */
 void worker_main(const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));
 
+/* Seconds on the monotonic clock. */
+double now(void);
+
 /* Writes and reads that finish or fail (EINTR and short counts handled). */
 int write_full(int fd, const void *buf, size_t len);
 

@@ -21,7 +21,7 @@ struct worker {
 	int cmd_fd, msg_fd;
 };
 
-static double now(void)
+double now(void)
 {
 	struct timespec ts;
 

@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -26,14 +25,6 @@ static void send_error(int fd, int code, uint32_t iteration, const char *text)
 	if (!text)
 		text = lg_strerror(code);
 	send_msg(fd, MSG_ERROR, &e, sizeof(e), text, strlen(text) + 1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 void worker_main(const lg_target *t, int cmd_fd, int msg_fd)

@@ -62,6 +62,16 @@ static void *stamp(void *block, size_t size)
 	return h + 1;
 }
 
+/* The common end of malloc and calloc: count the new block and stamp its header. */
+static void *finish_alloc(int domain, int outer, void *block, size_t size)
+{
+	if (!block)
+		return NULL;
+	if (outer)
+		account(domain, 1, (int64_t)size);
+	return stamp(block, size);
+}
+
 static int add_header(size_t size, size_t *total)
 {
 	if (size > SIZE_MAX - HDR - 1)
@@ -82,11 +92,7 @@ static void *hook_malloc(void *ctx, size_t size)
 	depth++;
 	p = orig[domain].malloc(orig[domain].ctx, total);
 	depth--;
-	if (!p)
-		return NULL;
-	if (outer)
-		account(domain, 1, (int64_t)size);
-	return stamp(p, size);
+	return finish_alloc(domain, outer, p, size);
 }
 
 static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
@@ -104,11 +110,7 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
 	depth++;
 	p = orig[domain].calloc(orig[domain].ctx, 1, total);
 	depth--;
-	if (!p)
-		return NULL;
-	if (outer)
-		account(domain, 1, (int64_t)size);
-	return stamp(p, size);
+	return finish_alloc(domain, outer, p, size);
 }
 
 static void hook_free(void *ctx, void *user)
