@@ -208,6 +208,15 @@ static int receive(struct worker *w, uint32_t want, void *buf, size_t cap,
 	return 0;
 }
 
+/* Ends the worker and records a failure of leakgate itself. */
+static int fail_internal(struct worker *w, lg_result *out, const char *why)
+{
+	reap(w, 1);
+	out->status = LG_STATUS_INTERNAL;
+	out->error = xasprintf("%s", why);
+	return EXIT_INTERNAL;
+}
+
 static void mark_warmup(lg_sample *s, const struct run_opts *o)
 {
 	s->warmup = s->iteration <= o->warmup;
@@ -258,10 +267,7 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 			goto done;
 		mark_warmup(&s, o);
 		if (lg_series_append(&out->series, &s) < 0) {
-			reap(&w, 1);
-			out->status = LG_STATUS_INTERNAL;
-			out->error = xasprintf("out of memory");
-			code = EXIT_INTERNAL;
+			code = fail_internal(&w, out, "out of memory");
 			goto done;
 		}
 		if (out->series.len < total && write_full(w.cmd_fd, &step, 1) < 0)
@@ -273,10 +279,7 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 		if (s.warmup)
 			continue;
 		if (lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0) {
-			reap(&w, 1);
-			out->status = LG_STATUS_INTERNAL;
-			out->error = xasprintf("the verdict failed: out of memory");
-			code = EXIT_INTERNAL;
+			code = fail_internal(&w, out, "the verdict failed: out of memory");
 			goto done;
 		}
 		if (out->verdict.outcome != LG_UNDECIDED) {
@@ -306,12 +309,8 @@ lost:
 
 		out->error_iteration = (uint32_t)out->series.len + 1;
 		code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
-		if (!code) {
-			reap(&w, 1);
-			out->status = LG_STATUS_INTERNAL;
-			out->error = xasprintf("lost the worker's command pipe");
-			code = EXIT_INTERNAL;
-		}
+		if (!code)
+			code = fail_internal(&w, out, "lost the worker's command pipe");
 	}
 done:
 	out->seconds = now() - start;

@@ -100,7 +100,6 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	PyConfig config;
 	PyStatus st;
 	PyObject *code = NULL;
-	int err = LG_EPYTHON;
 
 	*out = NULL;
 	w = calloc(1, sizeof(*w));
@@ -168,7 +167,7 @@ fail_config:
 	PyConfig_Clear(&config);
 fail_pre:
 	free(w);
-	return err;
+	return LG_EPYTHON;
 }
 
 uint32_t lg_worker_available(const lg_worker *w)
