@@ -39,7 +39,8 @@ PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
-	src/hooks.c src/sysstat.c src/gccount.c src/worker.c
+	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
+	src/report_junit.c src/report_svg.c
 HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
@@ -68,6 +69,14 @@ $(BUILD)/%.o: %.c | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
+
+# src/attribute.py is compiled into the worker as a C string.
+$(BUILD)/gen/attribute_py.h: src/attribute.py
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/worker.o: $(BUILD)/gen/attribute_py.h
+$(BUILD)/src/worker.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")

@@ -22,6 +22,7 @@ struct run_opts {
 	size_t warmup;       /* calls before measuring */
 	double timeout;      /* seconds per iteration; 0 for none */
 	int verbose, quiet;
+	unsigned attribute;  /* calls re-run with attribution after a leak; 0: none */
 	lg_verdict_opts verdict;
 };
 
@@ -31,6 +32,7 @@ enum msg_type {
 	MSG_READY,      /* empty: target loaded, setup() done */
 	MSG_SAMPLE,     /* lg_sample */
 	MSG_ERROR,      /* struct msg_error, then the message text */
+	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
 };
 
 struct msg_hdr {
@@ -47,9 +49,21 @@ struct msg_error {
 	uint32_t iteration;  /* 0 while loading */
 };
 
-/* Commands from supervisor to worker, one byte each. */
+struct msg_attribution {
+	uint32_t state;  /* lg_attr_state */
+	uint32_t text_len, json_len, dot_len;
+};
+
+/* Commands from supervisor to worker, one byte each; CMD_ATTRIBUTE is followed by a
+ * struct cmd_attribute. */
 #define CMD_STEP 'S'
 #define CMD_QUIT 'Q'
+#define CMD_ATTRIBUTE 'A'
+
+struct cmd_attribute {
+	uint32_t iterations;
+	uint32_t failed;  /* the verdict's growing counters, bit (1 << c) */
+};
 
 /* Runs one target in a forked worker and fills *out (lg_series_release and free(error)
  * when done). Returns the target's exit code. */

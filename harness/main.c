@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -38,6 +40,13 @@ static const char usage_text[] =
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit)\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
+	"      --junit FILE       write a JUnit XML report (one testcase per target)\n"
+	"      --plot FILE        write an SVG chart of every counter per iteration\n"
+	"      --graph FILE       write the referrer chains of leaks as a Graphviz graph\n"
+	"                         (and FILE.svg from it when Graphviz's dot is installed)\n"
+	"      --attribute N      after a leak verdict, re-run N calls with attribution:\n"
+	"                         what grew, where it was allocated, what holds it\n"
+	"                         (default 5; 0: none)\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -130,6 +139,62 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 	free(copy);
 }
 
+/* A report file: the option that asked for it and the library function that writes it. */
+struct output {
+	const char *option;
+	int (*write)(FILE *f, const lg_result *const *results, size_t n);
+	const char *path;
+	FILE *file;
+};
+
+static int write_output(struct output *out, const lg_result *const *results, size_t n)
+{
+	int bad = out->write(out->file, results, n) < 0;
+
+	if (fclose(out->file) != 0)
+		bad = 1;
+	out->file = NULL;
+	if (bad)
+		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
+	return bad ? -1 : 0;
+}
+
+/* Renders FILE.dot to FILE.svg with Graphviz when `dot` is installed; -1 if it failed. */
+static int render_graph(const char *dot_path)
+{
+	size_t len = strlen(dot_path);
+	char *svg = malloc(len + 5);
+	pid_t pid;
+	int status;
+
+	if (!svg)
+		return -1;
+	memcpy(svg, dot_path, len + 1);
+	if (len > 4 && !strcmp(svg + len - 4, ".dot"))
+		svg[len - 4] = '\0';
+	strcat(svg, ".svg");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execlp("dot", "dot", "-Tsvg", dot_path, "-o", svg, (char *)NULL);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	status = -1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		free(svg);
+		return 0;  /* no Graphviz: the .dot file is the result */
+	}
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		error("--graph: Graphviz could not render '%s' to '%s'", dot_path, svg);
+		free(svg);
+		return -1;
+	}
+	free(svg);
+	return 0;
+}
+
 struct target_arg {
 	lg_target target;
 	const char *display;
@@ -144,19 +209,27 @@ static int cmd_run(int argc, char **argv)
 		{ "budget", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "attribute", required_argument, NULL, 'A' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "plot", required_argument, NULL, 'P' },
+		{ "graph", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .iterations = 200, .warmup = 50, .timeout = 60 };
+	struct run_opts o = { .iterations = 200, .warmup = 50, .timeout = 60, .attribute = 5 };
 	struct target_arg *targets = calloc((size_t)argc, sizeof(*targets));
 	const lg_result **results;
 	lg_result *res;
 	size_t ntargets = 0, i;
-	const char *report = NULL;
-	FILE *report_file = NULL;
+	struct output outputs[] = {
+		{ "--report", lg_report_json },
+		{ "--junit", lg_report_junit },
+		{ "--plot", lg_report_svg },
+		{ "--graph", lg_report_dot },
+	};
 	int opt, worst = EXIT_PASS;
 
 	if (!targets)
@@ -194,7 +267,22 @@ static int cmd_run(int argc, char **argv)
 			o.timeout = parse_number("--timeout", optarg);
 			break;
 		case 'r':
-			report = optarg;
+			outputs[0].path = optarg;
+			break;
+		case 'J':
+			outputs[1].path = optarg;
+			break;
+		case 'P':
+			outputs[2].path = optarg;
+			break;
+		case 'G':
+			outputs[3].path = optarg;
+			break;
+		case 'A':
+			o.attribute = (unsigned)parse_count("--attribute", optarg, 0);
+			if (o.attribute > 1000)
+				usage_error("--attribute expects a whole number from 0 to 1000, "
+					    "not '%s'", optarg);
 			break;
 		case 'q':
 			o.quiet = 1;
@@ -221,8 +309,12 @@ static int cmd_run(int argc, char **argv)
 			    "iterations", o.iterations, o.verdict.min_window);
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
-	if (report && !(report_file = fopen(report, "w")))
-		usage_error("cannot write the report '%s': %s", report, strerror(errno));
+	if (ntargets > 64 && outputs[2].path)
+		usage_error("--plot charts at most 64 targets, not %zu", ntargets);
+	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
+		if (outputs[i].path && !(outputs[i].file = fopen(outputs[i].path, "w")))
+			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,
+				    strerror(errno));
 
 	res = calloc(ntargets, sizeof(*res));
 	results = calloc(ntargets, sizeof(*results));
@@ -236,19 +328,15 @@ static int cmd_run(int argc, char **argv)
 		if (code > worst)
 			worst = code;
 	}
-	if (report_file) {
-		int bad = lg_report_json(report_file, results, ntargets) < 0;
-
-		if (fclose(report_file) != 0)
-			bad = 1;
-		if (bad) {
-			error("cannot write the report '%s': %s", report, strerror(errno));
-			if (worst < EXIT_INTERNAL)
-				worst = EXIT_INTERNAL;
-		}
-	}
+	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
+		if (outputs[i].file && write_output(&outputs[i], results, ntargets) < 0 &&
+		    worst < EXIT_INTERNAL)
+			worst = EXIT_INTERNAL;
+	if (outputs[3].file && render_graph(outputs[3].path) < 0 && worst < EXIT_INTERNAL)
+		worst = EXIT_INTERNAL;
 	for (i = 0; i < ntargets; i++) {
 		lg_series_release(&res[i].series);
+		lg_attribution_release(&res[i].attribution);
 		free(res[i].error);
 	}
 	free(res);

@@ -157,10 +157,11 @@ static char *describe_death(int status, int timed_out, double timeout)
 	return xasprintf("the worker stopped (wait status %#x)", status);
 }
 
-/* Receives one message of the expected type into buf (at most cap bytes). On an
+/* Receives one message of the expected type into buf (at most cap bytes); with `body`
+ * set, the bytes after the first cap go to a malloc'd *body of *body_len bytes. On an
  * MSG_ERROR the error is stored in *out and the exit code returned; 0 on success. */
-static int receive(struct worker *w, uint32_t want, void *buf, size_t cap,
-		   const struct run_opts *o, lg_result *out)
+static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, char **body_out,
+		       size_t *body_len, const struct run_opts *o, lg_result *out)
 {
 	double deadline = o->timeout > 0 ? now() + o->timeout : 0;
 	struct msg_hdr h;
@@ -194,10 +195,19 @@ static int receive(struct worker *w, uint32_t want, void *buf, size_t cap,
 		out->status = LG_STATUS_ERROR;
 		return EXIT_WORKLOAD;
 	}
-	if (r == 0 && (h.type != want || h.len > cap))
+	if (r == 0 && (h.type != want || (h.len > cap && !body_out) || h.len < (body_out ? cap : 0)))
 		r = -1;
 	if (r == 0 && h.len)
-		r = read_until(w->msg_fd, buf, h.len, deadline);
+		r = read_until(w->msg_fd, buf, body_out ? cap : h.len, deadline);
+	if (r == 0 && body_out) {
+		*body_len = h.len - cap;
+		*body_out = malloc(*body_len + 1);
+		r = *body_out ? read_until(w->msg_fd, *body_out, *body_len, deadline) : -1;
+		if (r != 0) {
+			free(*body_out);
+			*body_out = NULL;
+		}
+	}
 	if (r != 0) {
 		int status = reap(w, 1);
 
@@ -206,6 +216,12 @@ static int receive(struct worker *w, uint32_t want, void *buf, size_t cap,
 		return EXIT_WORKLOAD;
 	}
 	return 0;
+}
+
+static int receive(struct worker *w, uint32_t want, void *buf, size_t cap,
+		   const struct run_opts *o, lg_result *out)
+{
+	return receive_any(w, want, buf, cap, NULL, NULL, o, out);
 }
 
 /* Ends the worker and records a failure of leakgate itself. */
@@ -222,6 +238,117 @@ static void mark_warmup(lg_sample *s, const struct run_opts *o)
 	s->warmup = s->iteration <= o->warmup;
 }
 
+/* Steps the worker until the verdict is decided or the series holds `total` samples.
+ * The next STEP goes out before the verdict on the last sample is computed, so the
+ * worker's call and the supervisor's statistics overlap. A decided run therefore makes
+ * one call more than it judges; its sample is read and dropped. Returns 0 or an exit
+ * code, with *out filled in. */
+static int measure(struct worker *w, const char *display, size_t total,
+		   const struct run_opts *o, lg_result *out)
+{
+	char step = CMD_STEP;
+	int code;
+
+	if (write_full(w->cmd_fd, &step, 1) < 0)
+		goto lost;
+	while (out->series.len < total) {
+		lg_sample s;
+
+		out->error_iteration = (uint32_t)out->series.len + 1;
+		code = receive(w, MSG_SAMPLE, &s, sizeof(s), o, out);
+		if (code)
+			return code;
+		mark_warmup(&s, o);
+		if (lg_series_append(&out->series, &s) < 0)
+			return fail_internal(w, out, "out of memory");
+		if (out->series.len < total && write_full(w->cmd_fd, &step, 1) < 0)
+			goto lost;
+		if (o->verbose > 1)
+			fprintf(stderr, "leakgate: %s: iteration %u%s py_blocks %lld\n", display,
+				s.iteration, s.warmup ? " (warm-up)" : "",
+				(long long)s.value[LG_PY_BLOCKS]);
+		if (s.warmup || lg_series_warmup(&out->series) == out->series.len)
+			continue;
+		if (lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0)
+			return fail_internal(w, out, "the verdict failed: out of memory");
+		if (out->verdict.outcome != LG_UNDECIDED) {
+			if (out->series.len < total) {
+				lg_sample extra;
+
+				/* The call already under way: an error in it still counts. */
+				out->error_iteration++;
+				code = receive(w, MSG_SAMPLE, &extra, sizeof(extra), o, out);
+				if (code)
+					return code;
+			}
+			break;
+		}
+	}
+	out->error_iteration = 0;
+	return 0;
+lost:
+	/* The worker is gone before a STEP could reach it: collect its error or death. */
+	{
+		lg_sample s;
+
+		out->error_iteration = (uint32_t)out->series.len + 1;
+		code = receive(w, MSG_SAMPLE, &s, sizeof(s), o, out);
+		return code ? code : fail_internal(w, out, "lost the worker's command pipe");
+	}
+}
+
+/* Asks the worker to attribute the leak and stores what it says in out->attribution.
+ * A failure here costs the attribution, never the verdict: returns 0 when the worker
+ * still runs, 1 when it is gone. */
+static int attribute(struct worker *w, const struct run_opts *o, lg_result *out)
+{
+	struct cmd_attribute c = { o->attribute, out->verdict.failed };
+	struct run_opts slow = *o;
+	struct msg_attribution m;
+	lg_result err = { 0 };
+	char cmd = CMD_ATTRIBUTE, *body = NULL;
+	size_t len = 0;
+	int code;
+
+	lg_attribution_release(&out->attribution);
+	/* Attributed calls run under tracemalloc, which slows them 10-30 times. */
+	if (slow.timeout > 0)
+		slow.timeout = slow.timeout * 30 * (o->attribute + 1) + 60;
+	if (write_full(w->cmd_fd, &cmd, 1) < 0 || write_full(w->cmd_fd, &c, sizeof(c)) < 0) {
+		reap(w, 1);
+		out->attribution.text = xasprintf("  attribution failed: the worker is gone\n");
+		return 1;
+	}
+	code = receive_any(w, MSG_ATTRIBUTION, &m, sizeof(m), &body, &len, &slow, &err);
+	if (code || (size_t)m.text_len + m.json_len + m.dot_len != len) {
+		if (!code)
+			reap(w, 1);
+		out->attribution.text = xasprintf("  attribution failed: %s%s",
+						  err.error ? err.error : "bad message",
+						  err.error && strchr(err.error, '\n') ? "" : "\n");
+		free(err.error);
+		free(body);
+		return 1;
+	}
+	out->attribution.state = m.state <= LG_ATTR_STOPPED ? (lg_attr_state)m.state :
+							     LG_ATTR_LEAK;
+	out->attribution.text = strndup(body, m.text_len);
+	out->attribution.json = strndup(body + m.text_len, m.json_len);
+	out->attribution.dot = strndup(body + m.text_len + m.json_len, m.dot_len);
+	free(body);
+	return 0;
+}
+
+/* Growth that a bounded container explains, or that stopped: judge afresh from here on,
+ * as after a warm-up (attribution's own imports also land in the counters once). */
+static void restart_window(lg_series *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->len; i++)
+		s->samples[i].warmup = 1;
+}
+
 int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	      lg_result *out)
 {
@@ -230,8 +357,9 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	struct worker w;
 	double start = now();
 	size_t total = o->warmup + o->iterations;
-	char step = CMD_STEP, quit = CMD_QUIT;
-	int code;
+	char quit = CMD_QUIT;
+	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
+	int code, gone = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->target = display;
@@ -253,66 +381,52 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	if (code)
 		goto done;
 
-	/* The next STEP goes out before the verdict on the last sample is computed, so the
-	 * worker's call and the supervisor's statistics overlap. A decided run therefore
-	 * makes one call more than it judges; its sample is read and dropped. */
-	if (write_full(w.cmd_fd, &step, 1) < 0)
-		goto lost;
-	while (out->series.len < total) {
-		lg_sample s;
-
-		out->error_iteration = (uint32_t)out->series.len + 1;
-		code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
+	for (;;) {
+		code = measure(&w, display, total, o, out);
 		if (code)
 			goto done;
-		mark_warmup(&s, o);
-		if (lg_series_append(&out->series, &s) < 0) {
-			code = fail_internal(&w, out, "out of memory");
-			goto done;
-		}
-		if (out->series.len < total && write_full(w.cmd_fd, &step, 1) < 0)
-			goto lost;
-		if (o->verbose > 1)
-			fprintf(stderr, "leakgate: %s: iteration %u%s py_blocks %lld\n", display,
-				s.iteration, s.warmup ? " (warm-up)" : "",
-				(long long)s.value[LG_PY_BLOCKS]);
-		if (s.warmup)
-			continue;
-		if (lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0) {
-			code = fail_internal(&w, out, "the verdict failed: out of memory");
-			goto done;
-		}
-		if (out->verdict.outcome != LG_UNDECIDED) {
-			if (out->series.len < total) {
-				lg_sample extra;
-
-				/* The call already under way: an error in it still counts. */
-				out->error_iteration++;
-				code = receive(&w, MSG_SAMPLE, &extra, sizeof(extra), o, out);
-				if (code)
-					goto done;
-			}
+		if (out->series.len >= total)
+			lg_verdict_finish(&out->verdict);
+		if (out->verdict.outcome != LG_LEAK || !o->attribute)
 			break;
+		gone = attribute(&w, o, out);
+		if (gone || out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
+			break;
+		/* Calls that did not grow prove nothing alone (amortised growth skips calls);
+		 * after a bounded container was seen filling, they mean it is full or done:
+		 * judge again on a full window, if one still fits. */
+		if (out->attribution.state == LG_ATTR_STOPPED &&
+		    (!saw_bounded.text || total - out->series.len < o->verdict.min_window))
+			break;
+		if (o->verbose > 0)
+			fprintf(stderr, "leakgate: %s: %s; measuring on\n", display,
+				out->attribution.state == LG_ATTR_BOUNDED ?
+				"growth held by a bounded container" : "no growth in the attributed calls");
+		if (out->attribution.state == LG_ATTR_BOUNDED) {
+			lg_attribution_release(&saw_bounded);
+			saw_bounded = out->attribution;
+			memset(&out->attribution, 0, sizeof(out->attribution));
 		}
+		restart_window(&out->series);
 	}
-	out->error_iteration = 0;
-	write_full(w.cmd_fd, &quit, 1);
-	reap(&w, 0);
-	lg_verdict_finish(&out->verdict);
-	out->status = out->verdict.outcome == LG_LEAK ? LG_STATUS_LEAK : LG_STATUS_PASS;
+	if (!gone) {
+		write_full(w.cmd_fd, &quit, 1);
+		reap(&w, 0);
+	}
+	/* Growth that stopped after a bounded container was seen filling: the container
+	 * explains it, and the report says so. */
+	if (saw_bounded.text && (out->verdict.outcome != LG_LEAK ||
+				 out->attribution.state != LG_ATTR_LEAK)) {
+		lg_attribution_release(&out->attribution);
+		out->attribution = saw_bounded;
+		memset(&saw_bounded, 0, sizeof(saw_bounded));
+	}
+	/* At the limit, growth a bounded container explains is not a leak. */
+	out->status = out->verdict.outcome == LG_LEAK &&
+		out->attribution.state != LG_ATTR_BOUNDED ? LG_STATUS_LEAK : LG_STATUS_PASS;
 	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;
-	goto done;
-lost:
-	/* The worker is gone before a STEP could reach it: collect its error or death. */
-	{
-		lg_sample s;
-
-		out->error_iteration = (uint32_t)out->series.len + 1;
-		code = receive(&w, MSG_SAMPLE, &s, sizeof(s), o, out);
-		if (!code)
-			code = fail_internal(&w, out, "lost the worker's command pipe");
-	}
 done:
+	lg_attribution_release(&saw_bounded);
 	out->seconds = now() - start;
 	return code;
 }

@@ -27,6 +27,59 @@ static void send_error(int fd, int code, uint32_t iteration, const char *text)
 	send_msg(fd, MSG_ERROR, &e, sizeof(e), text, strlen(text) + 1);
 }
 
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Runs attribution as the supervisor asked and sends the result, or the error. */
+static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
+{
+	struct cmd_attribute c;
+	struct msg_attribution m;
+	lg_attribution a;
+	char *msg = NULL, *body;
+	int err;
+
+	if (read_full(cmd_fd, &c, sizeof(c)) < 0)
+		_exit(EXIT_INTERNAL);
+	err = lg_worker_attribute(w, c.iterations, c.failed, &a, &msg);
+	if (err) {
+		send_error(msg_fd, err, 0, msg);
+		free(msg);
+		return;
+	}
+	m.state = (uint32_t)a.state;
+	m.text_len = (uint32_t)strlen(a.text);
+	m.json_len = (uint32_t)strlen(a.json);
+	m.dot_len = (uint32_t)strlen(a.dot);
+	body = malloc((size_t)m.text_len + m.json_len + m.dot_len + 1);
+	if (!body) {
+		send_error(msg_fd, LG_ENOMEM, 0, NULL);
+		lg_attribution_release(&a);
+		return;
+	}
+	memcpy(body, a.text, m.text_len);
+	memcpy(body + m.text_len, a.json, m.json_len);
+	memcpy(body + m.text_len + m.json_len, a.dot, m.dot_len);
+	send_msg(msg_fd, MSG_ATTRIBUTION, &m, sizeof(m), body,
+		 (size_t)m.text_len + m.json_len + m.dot_len);
+	free(body);
+	lg_attribution_release(&a);
+}
+
 void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 {
 	lg_worker_opts wo = { 0 };
@@ -62,6 +115,10 @@ void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 1 && cmd == CMD_ATTRIBUTE) {
+			attribute(w, cmd_fd, msg_fd);
+			continue;
+		}
 		if (n != 1 || cmd != CMD_STEP)
 			break;
 		if (iteration == 0)

@@ -177,6 +177,29 @@ LG_EXTERN int lg_worker_call(lg_worker *w, char **msg);
 /* Clears the standard library's bounded caches, collects garbage fully and reads every
  * available counter, the allocator counters before anything that allocates. */
 LG_EXTERN int lg_worker_snapshot(lg_worker *w, lg_sample *out);
+/* Attribution of a leak, as the worker renders it (see README, "Attribution"). */
+typedef enum lg_attr_state {
+	LG_ATTR_LEAK,     /* the attributed calls grew too */
+	LG_ATTR_BOUNDED,  /* a container with a maximum size (lru_cache, deque) holds it */
+	LG_ATTR_STOPPED,  /* the attributed calls did not grow (for the counters they see) */
+} lg_attr_state;
+
+typedef struct lg_attribution {
+	lg_attr_state state;
+	char *text;   /* the report's lines, for stderr and JUnit */
+	char *json;   /* a JSON object (schema in README.md) */
+	char *dot;    /* Graphviz statements (nodes and edges) of the referrer chains */
+} lg_attribution;
+
+/* Re-runs the workload `iterations` more times with attribution on (tracemalloc, the
+ * allocation record) and fills *out: what grew, where it was allocated, and why it is still
+ * alive. `failed` is the verdict's bit set of growing counters. Costly: call only after a
+ * leak verdict. Release *out with lg_attribution_release. Errors as lg_worker_call; a
+ * workload error during attribution is reported inside the attribution, not as an error. */
+LG_EXTERN int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
+				  lg_attribution *out, char **msg);
+LG_EXTERN void lg_attribution_release(lg_attribution *a);
+
 /* Flushes sys.stdout and sys.stderr. Does not finalise the interpreter: a workload's
  * threads may never end, so the process should leave with _exit(). Accepts NULL. */
 LG_EXTERN void lg_worker_free(lg_worker *w);
@@ -199,6 +222,7 @@ typedef struct lg_result {
 	double seconds;         /* wall time of the whole target */
 	char *error;            /* for ERROR and INTERNAL: what happened (traceback, signal) */
 	uint32_t error_iteration; /* call in which it happened; 0 while loading */
+	lg_attribution attribution; /* after a leak verdict, when attribution ran */
 } lg_result;
 
 /* Writes the human report for one target: a summary line first, e.g.
@@ -207,6 +231,18 @@ typedef struct lg_result {
 LG_EXTERN int lg_report_text(FILE *f, const lg_result *r, int verbose);
 /* Writes a JSON document for all targets (schema in README.md). Returns 0 or LG_EIO. */
 LG_EXTERN int lg_report_json(FILE *f, const lg_result *const *results, size_t n);
+
+/* Writes a JUnit XML report: one testcase per target; a leak is a failure whose message
+ * is the summary line and whose body the text report; a workload or internal error is an
+ * error. Returns 0 or LG_EIO. */
+LG_EXTERN int lg_report_junit(FILE *f, const lg_result *const *results, size_t n);
+/* Writes an SVG chart: per target, each counter's series per iteration, warm-up shaded,
+ * the fitted trend over the judged window, the verdict in the title. At most 64 targets
+ * (LG_EINVAL beyond). Returns 0, LG_EINVAL or LG_EIO. */
+LG_EXTERN int lg_report_svg(FILE *f, const lg_result *const *results, size_t n);
+/* Writes a Graphviz digraph of attribution's referrer chains, one cluster per target
+ * that has them. Returns 0 or LG_EIO. */
+LG_EXTERN int lg_report_dot(FILE *f, const lg_result *const *results, size_t n);
 
 /* Frees memory the library handed out (messages). Accepts NULL. */
 LG_EXTERN void lg_free(void *p);

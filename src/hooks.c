@@ -4,6 +4,7 @@
 #include <Python.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,88 @@ static inline void account(int domain, int64_t blocks, int64_t bytes)
 	}
 }
 
+/*
+ * Attribution's record of object allocations: while recording, every block the OBJ domain
+ * hands out is remembered with the iteration that asked for it, and forgotten when freed.
+ * What is left afterwards are the blocks that survived. An open-addressing table with
+ * backward-shift deletion, in plain malloc memory (never through the hooks). The OBJ domain
+ * is only called with the GIL held, so the table needs no lock.
+ */
+struct rec {
+	void *ptr;
+	uint32_t iteration;
+};
+
+static struct rec *rec_tab;
+static size_t rec_cap, rec_len;  /* cap is a power of two, or 0 */
+static uint32_t rec_iteration;   /* 0: not recording */
+static int rec_failed;           /* the table could not grow: the record is incomplete */
+
+static inline size_t rec_slot(const void *p)
+{
+	return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15u) & (rec_cap - 1);
+}
+
+static int rec_grow(void)
+{
+	size_t old_cap = rec_cap, i, cap = old_cap ? old_cap * 2 : 4096;
+	struct rec *old = rec_tab, *tab = calloc(cap, sizeof(*tab));
+
+	if (!tab)
+		return -1;
+	rec_tab = tab;
+	rec_cap = cap;
+	for (i = 0; i < old_cap; i++) {
+		if (old[i].ptr) {
+			size_t j = rec_slot(old[i].ptr);
+
+			while (tab[j].ptr)
+				j = (j + 1) & (cap - 1);
+			tab[j] = old[i];
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static void rec_add(void *p)
+{
+	size_t j;
+
+	if ((rec_len + 1) * 4 > rec_cap * 3 && rec_grow() < 0) {
+		rec_failed = 1;
+		return;
+	}
+	j = rec_slot(p);
+	while (rec_tab[j].ptr && rec_tab[j].ptr != p)
+		j = (j + 1) & (rec_cap - 1);
+	if (!rec_tab[j].ptr)
+		rec_len++;
+	rec_tab[j].ptr = p;
+	rec_tab[j].iteration = rec_iteration;
+}
+
+static void rec_del(void *p)
+{
+	size_t i, j, k, mask = rec_cap - 1;
+
+	if (!rec_cap)
+		return;
+	for (i = rec_slot(p); rec_tab[i].ptr != p; i = (i + 1) & mask)
+		if (!rec_tab[i].ptr)
+			return;
+	/* Backward shift: pull later entries of the probe run into the hole. */
+	for (j = (i + 1) & mask; rec_tab[j].ptr; j = (j + 1) & mask) {
+		k = rec_slot(rec_tab[j].ptr);
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			rec_tab[i] = rec_tab[j];
+			i = j;
+		}
+	}
+	rec_tab[i].ptr = NULL;
+	rec_len--;
+}
+
 static void *stamp(void *block, size_t size)
 {
 	struct hdr *h = block;
@@ -69,7 +152,10 @@ static void *finish_alloc(int domain, int outer, void *block, size_t size)
 		return NULL;
 	if (outer)
 		account(domain, 1, (int64_t)size);
-	return stamp(block, size);
+	block = stamp(block, size);
+	if (rec_iteration && domain == PYMEM_DOMAIN_OBJ)
+		rec_add(block);
+	return block;
 }
 
 static int add_header(size_t size, size_t *total)
@@ -128,6 +214,8 @@ static void hook_free(void *ctx, void *user)
 	} else {
 		if (outer)
 			account(domain, -1, -(int64_t)h->size);
+		if (domain == PYMEM_DOMAIN_OBJ && rec_len)
+			rec_del(user);
 		h->tag = 0;
 		orig[domain].free(orig[domain].ctx, h);
 	}
@@ -155,21 +243,26 @@ static void *hook_realloc(void *ctx, void *user, size_t size)
 		if (!p)
 			return NULL;
 		memmove((char *)p + HDR, p, size);
-		if (outer)
-			account(domain, 1, (int64_t)size);
-		return stamp(p, size);
+		return finish_alloc(domain, outer, p, size);
 	}
 	old = h->size;
+	if (domain == PYMEM_DOMAIN_OBJ && rec_len)
+		rec_del(user);
 	h->tag = 0;
 	p = orig[domain].realloc(orig[domain].ctx, h, total);
 	depth--;
 	if (!p) {
 		h->tag = tag_of(user);
+		if (rec_iteration && domain == PYMEM_DOMAIN_OBJ)
+			rec_add(user);
 		return NULL;
 	}
 	if (outer)
 		account(domain, 0, (int64_t)size - (int64_t)old);
-	return stamp(p, size);
+	p = stamp(p, size);
+	if (rec_iteration && domain == PYMEM_DOMAIN_OBJ)
+		rec_add(p);
+	return p;
 }
 
 void lg__hooks_install(void)
@@ -199,4 +292,52 @@ void lg__hooks_read(struct lg__pymem_counts *out)
 {
 	out->blocks = gil_blocks + __atomic_load_n(&raw_blocks, __ATOMIC_RELAXED);
 	out->bytes = gil_bytes + __atomic_load_n(&raw_bytes, __ATOMIC_RELAXED);
+}
+
+void lg__record_start(uint32_t iteration)
+{
+	rec_iteration = iteration;
+}
+
+void lg__record_stop(void)
+{
+	rec_iteration = 0;
+}
+
+int lg__record_take(struct lg__survivor **out, size_t *n)
+{
+	struct lg__survivor *v;
+	size_t i, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (rec_failed)
+		return -1;
+	if (!rec_len)
+		return 0;
+	v = malloc(rec_len * sizeof(*v));
+	if (!v)
+		return -1;
+	for (i = 0; i < rec_cap; i++) {
+		if (rec_tab[i].ptr) {
+			const struct hdr *h = (const struct hdr *)rec_tab[i].ptr - 1;
+
+			v[k].ptr = rec_tab[i].ptr;
+			v[k].size = h->size;
+			v[k].iteration = rec_tab[i].iteration;
+			k++;
+		}
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void lg__record_clear(void)
+{
+	rec_iteration = 0;
+	free(rec_tab);
+	rec_tab = NULL;
+	rec_cap = rec_len = 0;
+	rec_failed = 0;
 }

@@ -16,6 +16,23 @@ struct lg__pymem_counts {
 void lg__hooks_install(void);
 void lg__hooks_read(struct lg__pymem_counts *out);
 
+/* Attribution's record of object (OBJ domain) blocks: lg__record_start(i) remembers each
+ * block allocated from now on with iteration i (call again to move to the next), and
+ * forgets blocks as they are freed; lg__record_stop stops remembering new ones. */
+struct lg__survivor {
+	void *ptr;          /* the block as the domain's caller sees it */
+	size_t size;        /* bytes requested */
+	uint32_t iteration;
+};
+
+void lg__record_start(uint32_t iteration);
+void lg__record_stop(void);
+/* Copies the recorded blocks still alive into *out (free() it). -1 if the record is
+ * incomplete (out of memory while recording) or the copy failed. */
+int lg__record_take(struct lg__survivor **out, size_t *n);
+/* Forgets everything recorded. */
+void lg__record_clear(void);
+
 /* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
  * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
@@ -25,5 +42,10 @@ int64_t lg__native_bytes(void);
 int64_t lg__rss_bytes(void);
 int64_t lg__count_fds(void);
 int64_t lg__count_threads(void);
+
+/* The C half of attribution (src/attribute.c) as a module object, new reference; for
+ * src/attribute.py only. The GIL must be held. */
+struct _object;
+struct _object *lg__attribute_module(void);
 
 #endif

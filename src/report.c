@@ -109,6 +109,8 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 
 	if (verbose < 0)
 		return ferror(f) ? LG_EIO : 0;
+	if (r->attribution.text)
+		fputs(r->attribution.text, f);
 	if (r->status == LG_STATUS_LEAK || verbose > 0) {
 		fprintf(f, "  %s; %zu warm-up and %zu measured iterations; judged the last %zu\n",
 			r->python ? r->python : "CPython", warm, n - warm, r->verdict.window_len);
@@ -219,7 +221,9 @@ static void json_result(FILE *f, const lg_result *r)
 			fputs(", ", f);
 		json_number(f, r->series.samples[i].elapsed);
 	}
-	fputs("], \"counters\": {", f);
+	/* The worker renders the attribution object itself (schema in README.md). */
+	fprintf(f, "], \"attribution\": %s", r->attribution.json ? r->attribution.json : "null");
+	fputs(", \"counters\": {", f);
 	first = 1;
 	for (c = 0; c < LG_NCOUNTERS; c++) {
 		if (!available(r, c))

@@ -1,8 +1,8 @@
 # expect: pass
 # counters: py_blocks
 # target: work
-# options: -w 150
-# why: an lru_cache that fills over 90 calls: past the default warm-up, so the case declares a longer one (-w 150); attribution is what will recognise it without
+# report: bounded container: functools.lru_cache parse_version
+# why: an lru_cache(maxsize=100) that takes 90 calls to fill, past the warm-up: attribution finds it not full and measures on
 import functools
 import itertools
 

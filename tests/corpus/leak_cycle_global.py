@@ -1,6 +1,8 @@
 # expect: leak
 # counters: py_blocks gc_objects
 # target: work
+# grows: leak_cycle_global.Session
+# root: class 'leak_cycle_global.Session' → .registry (list)
 # why: objects in reference cycles kept alive through a class attribute, so the GC can never free them
 
 
@@ -20,6 +22,6 @@ class Handler:
 
 
 def work():
-    s = Session("user-%d" % len(Session.registry))
+    s = Session("user-%d" % len(Session.registry))  # leak-site
     s.handler.buffer.append(s.user.upper())
     return s.user

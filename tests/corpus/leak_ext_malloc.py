@@ -1,6 +1,7 @@
 # expect: leak
 # counters: native_bytes
 # target: work
+# report: run with --valgrind
 # why: a C extension that mallocs 64 bytes per call and never frees them (no Python object involved)
 
 import _lgtest

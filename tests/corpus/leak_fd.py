@@ -1,6 +1,7 @@
 # expect: leak
 # counters: fds
 # target: work
+# report: new file descriptor
 # why: os.open() returns a bare int descriptor that nothing closes when the int is dropped
 
 import os

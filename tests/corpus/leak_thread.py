@@ -1,6 +1,7 @@
 # expect: leak
 # counters: threads py_blocks
 # target: work
+# report: new thread 'Thread-
 # why: a background worker started per call that waits forever on an Event nobody sets
 
 import threading

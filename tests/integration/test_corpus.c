@@ -18,6 +18,10 @@ struct corpus_case {
 	char expect[8];
 	char counter[32];
 	char options[128];
+	char grows[64];       /* a type attribution must list as growing */
+	char root[160];       /* what the chain of that type's object must start from */
+	char report[2][96];   /* lines the report must contain */
+	int site;             /* the line marked "# leak-site": an allocation site */
 };
 
 /* Reads "# key: value" header lines. */
@@ -25,12 +29,19 @@ static int read_header(const char *path, struct corpus_case *c)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
+	int n = 0, nreport = 0;
 
 	if (!f)
 		return -1;
 	memset(c, 0, sizeof(*c));
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	while (fgets(line, sizeof(line), f) && line[0] == '#') {
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (line[0] != '#') {
+			if (strstr(line, "# leak-site"))
+				c->site = n;
+			continue;
+		}
 		char key[32], value[256] = "";
 
 		line[strcspn(line, "\n")] = '\0';
@@ -44,6 +55,12 @@ static int read_header(const char *path, struct corpus_case *c)
 			sscanf(value, "%31s", c->counter);
 		else if (!strcmp(key, "options"))
 			snprintf(c->options, sizeof(c->options), "%s", value);
+		else if (!strcmp(key, "grows"))
+			snprintf(c->grows, sizeof(c->grows), "%s", value);
+		else if (!strcmp(key, "root"))
+			snprintf(c->root, sizeof(c->root), "%s", value);
+		else if (!strcmp(key, "report") && nreport < 2)
+			snprintf(c->report[nreport++], sizeof(c->report[0]), "%s", value);
 	}
 	fclose(f);
 	return c->expect[0] && c->target[0] ? 0 : -1;
@@ -78,6 +95,52 @@ ParameterizedTestParameters(corpus, verdict)
 	return cr_make_param_array(struct corpus_case, cases, n);
 }
 
+/* The line of `text` that contains `needle`, as a new string, or NULL. */
+static char *line_with(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle), *a, *b;
+
+	if (!p)
+		return NULL;
+	for (a = p; a > text && a[-1] != '\n'; a--)
+		;
+	b = strchr(p, '\n');
+	return strndup(a, b ? (size_t)(b - a) : strlen(a));
+}
+
+/* Attribution's answers, against what the case's header declares: the growing type, the
+ * root of that type's referrer chain, the allocation site, and other report lines. */
+static void check_attribution(const struct corpus_case *c, const char *out, int run)
+{
+	char needle[200];
+	char *line;
+	int i;
+
+	if (c->grows[0]) {
+		snprintf(needle, sizeof(needle), "\n    %s ", c->grows);
+		cr_assert(strstr(out, "what grew") && strstr(out, needle),
+			  "%s run %d: %s not listed as growing:\n%s", c->path, run, c->grows, out);
+	}
+	if (c->root[0]) {
+		snprintf(needle, sizeof(needle), "    %s at 0x", c->grows);
+		line = line_with(out, needle);
+		cr_assert(line && strstr(line, c->root), "%s run %d: the chain of %s does not "
+			  "start at \"%s\":\n%s", c->path, run, c->grows, c->root, out);
+		free(line);
+	}
+	if (c->site) {
+		const char *base = strrchr(c->path, '/') + 1;
+
+		snprintf(needle, sizeof(needle), "%s\", line %d", base, c->site);
+		cr_assert(strstr(out, "where it was allocated") && strstr(out, needle),
+			  "%s run %d: allocation site line %d not reported:\n%s", c->path, run,
+			  c->site, out);
+	}
+	for (i = 0; i < 2 && c->report[i][0]; i++)
+		cr_assert(strstr(out, c->report[i]), "%s run %d: no \"%s\" in the report:\n%s",
+			  c->path, run, c->report[i], out);
+}
+
 /* The failing counters listed in a JSON report: the text of its "failed" array. */
 static char *failed_list(const char *json)
 {
@@ -97,7 +160,7 @@ ParameterizedTest(struct corpus_case *c, corpus, verdict, .timeout = 240)
 		char *cmd, *out, *err, *json, *failed;
 		int code;
 
-		cr_assert(asprintf(&cmd, "$LEAKGATE run -q --report $T/r.json %s %s:%s; rc=$?; "
+		cr_assert(asprintf(&cmd, "$LEAKGATE run --report $T/r.json %s %s:%s; rc=$?; "
 				   "cat $T/r.json; exit $rc", c->options, c->path, c->target) > 0);
 		code = lgt_sh(cmd, &json, &err);
 		out = err;
@@ -110,11 +173,16 @@ ParameterizedTest(struct corpus_case *c, corpus, verdict, .timeout = 240)
 			snprintf(quoted, sizeof(quoted), "\"%s\"", c->counter);
 			cr_assert(strstr(failed, quoted), "%s run %d: %s not among failed %s", c->path,
 				  run + 1, c->counter, failed);
-			cr_assert(strstr(out, "LEAK  "), "%s: no LEAK summary line:\n%s", c->path, out);
+			cr_assert(!strncmp(out, "LEAK  ", 6), "%s: no LEAK summary line:\n%s", c->path,
+				  out);
+			cr_assert(!strstr(json, "\"attribution\": null"),
+				  "%s: no attribution in the JSON report", c->path);
 		} else {
 			cr_assert(!strcmp(failed, "\"failed\": []"), "%s: failed %s", c->path, failed);
-			cr_assert(strstr(out, "PASS  "), "%s: no PASS summary line:\n%s", c->path, out);
+			cr_assert(!strncmp(out, "PASS  ", 6), "%s: no PASS summary line:\n%s", c->path,
+				  out);
 		}
+		check_attribution(c, out, run + 1);
 		free(cmd);
 		free(json);
 		free(failed);

@@ -1,0 +1,525 @@
+/* attribute.c: the C half of attribution, run in the worker after a leak verdict: which
+ * recorded allocations survived as objects, and the reverse object graph that finds the
+ * shortest referrer chain from a leaked object to a root. src/attribute.py drives it. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The GC header in front of every GC-tracked object (PyGC_Head: two words on every
+ * supported version); 3.12+ may add a two-word pre-header for a managed dict. */
+#define GC_HEAD (2 * sizeof(void *))
+
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_GC_IsTracked(op) _PyObject_GC_IS_TRACKED(op)
+#endif
+
+/* An open-addressing set of addresses (zero is never stored). */
+struct ptrset {
+	uintptr_t *slot;
+	size_t cap, len;
+};
+
+static size_t ptrset_hash(uintptr_t p, size_t cap)
+{
+	return (size_t)((p >> 4) * 0x9E3779B97F4A7C15u) & (cap - 1);
+}
+
+static int ptrset_add(struct ptrset *s, uintptr_t p)
+{
+	size_t i;
+
+	if ((s->len + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024, k;
+		uintptr_t *slot = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			return -1;
+		for (k = 0; k < s->cap; k++) {
+			if (s->slot[k]) {
+				i = ptrset_hash(s->slot[k], cap);
+				while (slot[i])
+					i = (i + 1) & (cap - 1);
+				slot[i] = s->slot[k];
+			}
+		}
+		free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+	}
+	for (i = ptrset_hash(p, s->cap); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == p)
+			return 0;
+	s->slot[i] = p;
+	s->len++;
+	return 1;
+}
+
+static int ptrset_has(const struct ptrset *s, uintptr_t p)
+{
+	size_t i;
+
+	if (!s->cap)
+		return 0;
+	for (i = ptrset_hash(p, s->cap); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == p)
+			return 1;
+	return 0;
+}
+
+static void ptrset_release(struct ptrset *s)
+{
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Fills a set with the addresses of the objects in a sequence. */
+static int ptrset_from(struct ptrset *s, PyObject *seq)
+{
+	PyObject *fast = PySequence_Fast(seq, "expected a sequence");
+	Py_ssize_t i, n;
+
+	if (!fast)
+		return -1;
+	n = PySequence_Fast_GET_SIZE(fast);
+	for (i = 0; i < n; i++) {
+		if (ptrset_add(s, (uintptr_t)PySequence_Fast_GET_ITEM(fast, i)) < 0) {
+			Py_DECREF(fast);
+			PyErr_NoMemory();
+			return -1;
+		}
+	}
+	Py_DECREF(fast);
+	return 0;
+}
+
+static PyObject *py_record(PyObject *self, PyObject *arg)
+{
+	long i = PyLong_AsLong(arg);
+
+	(void)self;
+	if (i == -1 && PyErr_Occurred())
+		return NULL;
+	if (i > 0)
+		lg__record_start((uint32_t)i);
+	else
+		lg__record_stop();
+	Py_RETURN_NONE;
+}
+
+static PyObject *py_record_clear(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	lg__record_clear();
+	Py_RETURN_NONE;
+}
+
+/* The object a recorded block holds, or NULL: a block holds an object when a known type
+ * sits where ob_type would be, for a non-GC object at the block's start or for a GC object
+ * past its GC header, and the object is alive (refcount above zero; freelists keep dead
+ * objects at zero or overwrite their type). Only the block's own bytes are read. */
+static PyObject *object_in(const struct lg__survivor *b, const struct ptrset *types)
+{
+	static const size_t offsets[] = { 0, GC_HEAD, 2 * GC_HEAD };
+	size_t k;
+
+	for (k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++) {
+		PyObject *op = (PyObject *)((char *)b->ptr + offsets[k]);
+		PyTypeObject *tp;
+
+		if (offsets[k] + sizeof(PyObject) > b->size)
+			break;
+		memcpy(&tp, (char *)op + offsetof(PyObject, ob_type), sizeof(tp));
+		if (!ptrset_has(types, (uintptr_t)tp))
+			continue;
+		if ((k == 0) == !!PyType_IS_GC(tp) || Py_REFCNT(op) <= 0)
+			continue;
+		return op;
+	}
+	return NULL;
+}
+
+/* survivors(types) -> [(object, iteration)]: the objects allocated while recording that
+ * are still alive. `types` lists every type object there is (the caller walks
+ * __subclasses__ from object), which is how a block is recognised as an object. */
+static PyObject *py_survivors(PyObject *self, PyObject *types_seq)
+{
+	struct ptrset types = { 0 };
+	struct lg__survivor *v = NULL;
+	PyObject *out = NULL;
+	size_t n = 0, i;
+
+	(void)self;
+	if (ptrset_from(&types, types_seq) < 0)
+		return NULL;
+	if (lg__record_take(&v, &n) < 0) {
+		PyErr_SetString(PyExc_MemoryError, "the allocation record is incomplete");
+		goto done;
+	}
+	out = PyList_New(0);
+	for (i = 0; out && i < n; i++) {
+		PyObject *op = object_in(&v[i], &types), *item;
+
+		if (!op)
+			continue;
+		item = Py_BuildValue("(OI)", op, (unsigned)v[i].iteration);
+		if (!item || PyList_Append(out, item) < 0)
+			Py_CLEAR(out);
+		Py_XDECREF(item);
+	}
+done:
+	free(v);
+	ptrset_release(&types);
+	return out;
+}
+
+/*
+ * The reverse graph: every edge parent -> child that tp_traverse reports, over all objects
+ * the GC tracks plus the untracked containers they hold (a dict of atoms is untracked, yet
+ * it may hold a leaked float), sorted by child so that the referrers of any object are one
+ * binary search away. Built once; each node holds a strong reference while the graph lives.
+ */
+struct edge {
+	uintptr_t child;
+	PyObject *parent;
+};
+
+struct graph {
+	struct edge *edges;
+	size_t nedges, cap;
+	PyObject **nodes;
+	size_t nnodes, nodes_cap;
+	struct ptrset node_set;  /* nodes found untracked, and the tracked ones */
+	struct ptrset ignore;    /* the caller's own containers: never referrers */
+	PyObject *current;       /* the parent being traversed */
+	int failed;
+};
+
+static int add_node(struct graph *g, PyObject *op)
+{
+	int r = ptrset_add(&g->node_set, (uintptr_t)op);
+
+	if (r <= 0)
+		return r;
+	if (g->nnodes == g->nodes_cap) {
+		size_t cap = g->nodes_cap ? g->nodes_cap * 2 : 4096;
+		PyObject **nodes = realloc(g->nodes, cap * sizeof(*nodes));
+
+		if (!nodes)
+			return -1;
+		g->nodes = nodes;
+		g->nodes_cap = cap;
+	}
+	Py_INCREF(op);
+	g->nodes[g->nnodes++] = op;
+	return 1;
+}
+
+static int visit_edge(PyObject *child, void *arg)
+{
+	struct graph *g = arg;
+
+	if (!child || g->failed)
+		return 0;
+	if (g->nedges == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 65536;
+		struct edge *e = realloc(g->edges, cap * sizeof(*e));
+
+		if (!e) {
+			g->failed = 1;
+			return 0;
+		}
+		g->edges = e;
+		g->cap = cap;
+	}
+	g->edges[g->nedges].child = (uintptr_t)child;
+	g->edges[g->nedges].parent = g->current;
+	g->nedges++;
+	/* An untracked container (a GC type the collector stopped tracking) is a node too. */
+	if (PyObject_IS_GC(child) && !PyObject_GC_IsTracked(child) &&
+	    add_node(g, child) < 0)
+		g->failed = 1;
+	return 0;
+}
+
+static int by_child(const void *a, const void *b)
+{
+	uintptr_t x = ((const struct edge *)a)->child, y = ((const struct edge *)b)->child;
+
+	return x < y ? -1 : x > y;
+}
+
+static void graph_free(struct graph *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nnodes; i++)
+		Py_DECREF(g->nodes[i]);
+	free(g->nodes);
+	free(g->edges);
+	ptrset_release(&g->node_set);
+	ptrset_release(&g->ignore);
+	free(g);
+}
+
+static void graph_capsule_free(PyObject *capsule)
+{
+	graph_free(PyCapsule_GetPointer(capsule, "leakgate.graph"));
+}
+
+/* graph(objects, ignore) -> handle. `objects` is gc.get_objects(); `ignore` lists the
+ * caller's own containers, which must never appear as referrers. */
+static PyObject *py_graph(PyObject *self, PyObject *args)
+{
+	PyObject *objects, *ignore, *fast, *capsule;
+	struct graph *g;
+	Py_ssize_t i, n;
+	size_t k;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "OO", &objects, &ignore))
+		return NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return PyErr_NoMemory();
+	if (ptrset_from(&g->ignore, ignore) < 0 || ptrset_add(&g->ignore, (uintptr_t)objects) < 0)
+		goto fail;
+	fast = PySequence_Fast(objects, "objects must be a sequence");
+	if (!fast)
+		goto fail;
+	n = PySequence_Fast_GET_SIZE(fast);
+	for (i = 0; i < n; i++) {
+		PyObject *op = PySequence_Fast_GET_ITEM(fast, i);
+
+		if (!ptrset_has(&g->ignore, (uintptr_t)op) && add_node(g, op) < 0)
+			g->failed = 1;
+	}
+	Py_DECREF(fast);
+	/* Nodes found during the walk are appended and walked in turn. */
+	for (k = 0; k < g->nnodes && !g->failed; k++) {
+		traverseproc trav = Py_TYPE(g->nodes[k])->tp_traverse;
+
+		g->current = g->nodes[k];
+		if (trav)
+			trav(g->nodes[k], visit_edge, g);
+		/* dict's tp_traverse skips str keys (they cannot form cycles), yet a leaked
+		 * str key is held by its dict. */
+		if (PyDict_CheckExact(g->nodes[k])) {
+			Py_ssize_t pos = 0;
+			PyObject *key, *value;
+
+			while (PyDict_Next(g->nodes[k], &pos, &key, &value))
+				if (PyUnicode_CheckExact(key))
+					visit_edge(key, g);
+		}
+	}
+	if (g->failed) {
+		PyErr_NoMemory();
+		goto fail;
+	}
+	qsort(g->edges, g->nedges, sizeof(*g->edges), by_child);
+	capsule = PyCapsule_New(g, "leakgate.graph", graph_capsule_free);
+	if (!capsule)
+		goto fail;
+	return capsule;
+fail:
+	graph_free(g);
+	return NULL;
+}
+
+/* The index of the first edge whose child is `p` (== nedges when none). */
+static size_t first_edge(const struct graph *g, uintptr_t p)
+{
+	size_t lo = 0, hi = g->nedges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->edges[mid].child < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* graph_referrers(graph, obj) -> [parents]: every referrer the graph saw. */
+static PyObject *py_referrers(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *obj, *out;
+	struct graph *g;
+	size_t i;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "OO", &capsule, &obj))
+		return NULL;
+	g = PyCapsule_GetPointer(capsule, "leakgate.graph");
+	if (!g)
+		return NULL;
+	out = PyList_New(0);
+	for (i = first_edge(g, (uintptr_t)obj); out && i < g->nedges &&
+	     g->edges[i].child == (uintptr_t)obj; i++) {
+		if (ptrset_has(&g->ignore, (uintptr_t)g->edges[i].parent))
+			continue;
+		if (PyList_Append(out, g->edges[i].parent) < 0)
+			Py_CLEAR(out);
+	}
+	return out;
+}
+
+struct hop {
+	PyObject *obj;  /* borrowed: a node of the graph, or the start object */
+	size_t prev;    /* index of the hop it was reached from; (size_t)-1 at the start */
+	size_t depth;
+};
+
+/* How much farther than the nearest object nothing refers to a named root may lie and
+ * still be preferred: a module global explains more than "held from C". */
+#define NAMED_ROOT_SLACK 2
+
+/* chain(graph, obj, roots, limit) -> (root_key, [root ... obj]) or (None, [...]).
+ * Breadth first over referrers from obj to the nearest object whose id is a key of
+ * `roots` (module dicts, class dicts, thread frames): root_key is that id. When the
+ * nearest end is an object no traced object refers to, root_key is None and the path ends
+ * there (or, for a cycle no traced object refers to, the path is [obj]): only references
+ * from outside any Python object keep it alive. At most `limit` objects are visited;
+ * beyond that the result is (False, [obj]). */
+static PyObject *py_chain(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *obj, *roots, *path = NULL, *key = NULL, *result = NULL;
+	struct ptrset seen = { 0 };
+	struct hop *q = NULL;
+	size_t head = 0, len = 0, cap = 0, found = (size_t)-1, orphan = (size_t)-1;
+	Py_ssize_t limit;
+	struct graph *g;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "OOO!n", &capsule, &obj, &PyDict_Type, &roots, &limit))
+		return NULL;
+	g = PyCapsule_GetPointer(capsule, "leakgate.graph");
+	if (!g)
+		return NULL;
+	cap = 1024;
+	q = malloc(cap * sizeof(*q));
+	if (!q || ptrset_add(&seen, (uintptr_t)obj) < 0)
+		goto nomem;
+	q[len++] = (struct hop){ obj, (size_t)-1, 0 };
+	while (head < len && (Py_ssize_t)head < limit) {
+		size_t cur = head++, i, nref = 0;
+		PyObject *id;
+		int r;
+
+		if (orphan != (size_t)-1 && q[cur].depth > q[orphan].depth + NAMED_ROOT_SLACK)
+			break;
+		if (cur > 0) {
+			id = PyLong_FromVoidPtr(q[cur].obj);
+			if (!id)
+				goto fail;
+			r = PyDict_Contains(roots, id);
+			if (r > 0)
+				key = id;
+			else
+				Py_DECREF(id);
+			if (r < 0)
+				goto fail;
+			if (r > 0) {
+				found = cur;
+				break;
+			}
+		}
+		for (i = first_edge(g, (uintptr_t)q[cur].obj); i < g->nedges &&
+		     g->edges[i].child == (uintptr_t)q[cur].obj; i++) {
+			PyObject *p = g->edges[i].parent;
+
+			if (ptrset_has(&g->ignore, (uintptr_t)p))
+				continue;
+			nref++;
+			r = ptrset_add(&seen, (uintptr_t)p);
+			if (r < 0)
+				goto nomem;
+			if (r == 0)
+				continue;
+			if (len == cap) {
+				struct hop *nq = realloc(q, cap * 2 * sizeof(*q));
+
+				if (!nq)
+					goto nomem;
+				q = nq;
+				cap *= 2;
+			}
+			q[len++] = (struct hop){ p, cur, q[cur].depth + 1 };
+		}
+		if (nref == 0 && orphan == (size_t)-1)
+			orphan = cur;
+	}
+	if (found == (size_t)-1 && orphan != (size_t)-1)
+		found = orphan;
+	path = PyList_New(0);
+	if (!path)
+		goto fail;
+	if (found == (size_t)-1) {
+		/* Out of objects: a cycle that only outside references hold. Out of budget:
+		 * False. Either way, the path is the object alone. */
+		if (PyList_Append(path, obj) < 0)
+			goto fail;
+		result = Py_BuildValue("(OO)", (Py_ssize_t)head >= limit ? Py_False : Py_None,
+				       path);
+		goto fail;
+	}
+	/* Walking prev links goes from the root end back to obj: root first, as wanted. */
+	for (; found != (size_t)-1; found = q[found].prev)
+		if (PyList_Append(path, q[found].obj) < 0)
+			goto fail;
+	result = Py_BuildValue("(OO)", key ? key : Py_None, path);
+	goto fail;
+nomem:
+	PyErr_NoMemory();
+fail:
+	Py_XDECREF(key);
+	Py_XDECREF(path);
+	free(q);
+	ptrset_release(&seen);
+	return result;
+}
+
+/* type_dict(t) -> the type's own attribute dict (tp_dict), or None. Python only shows it
+ * through a mappingproxy, yet it is the object a class attribute's referrer chain meets. */
+static PyObject *py_type_dict(PyObject *self, PyObject *t)
+{
+	PyObject *d;
+
+	(void)self;
+	if (!PyType_Check(t))
+		Py_RETURN_NONE;
+	d = ((PyTypeObject *)t)->tp_dict;
+	if (!d)
+		Py_RETURN_NONE;
+	Py_INCREF(d);
+	return d;
+}
+
+static PyMethodDef methods[] = {
+	{ "record", py_record, METH_O, "record(i): record allocations as iteration i; 0 stops" },
+	{ "record_clear", py_record_clear, METH_NOARGS, "forget the record" },
+	{ "survivors", py_survivors, METH_O, "survivors(types) -> [(obj, iteration)]" },
+	{ "graph", py_graph, METH_VARARGS, "graph(objects, ignore) -> handle" },
+	{ "referrers", py_referrers, METH_VARARGS, "referrers(graph, obj) -> [parents]" },
+	{ "chain", py_chain, METH_VARARGS, "chain(graph, obj, roots, limit) -> (key, path)" },
+	{ "type_dict", py_type_dict, METH_O, "type_dict(t) -> tp_dict or None" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static struct PyModuleDef module = {
+	PyModuleDef_HEAD_INIT, "_leakgate", "leakgate's attribution helpers", -1, methods,
+	NULL, NULL, NULL, NULL,
+};
+
+PyObject *lg__attribute_module(void)
+{
+	return PyModule_Create(&module);
+}
