@@ -9,6 +9,10 @@
 2. Iterations to decide: every tests/corpus/leak_*.py and clean_*.py with default
    options plus its "# options:" header. Targets: a leak within 30 measured iterations,
    a clean case within 60 (measured = iterations - warmup).
+3. Attribution: bench/attr_heap.py (one leaked record per call) on heaps of about 0,
+   200k and 1M more GC-tracked objects: the referrer search (reverse graph + chains, from
+   the JSON report's attribution.seconds) against a 2 s target at 1M, and the whole
+   attribution re-run next to the detection run before it.
 
 Usage: bench.py LEAKGATE CORPUS_DIR [--ext-dir DIR] [--reps N]
 Exit status: 0 when everything was measured, missed targets included (they print
@@ -32,6 +36,8 @@ WORKLOAD = os.path.join(HERE, "workload.py")
 OVERHEAD_TARGET = 1.15
 HEAP_OBJECTS = 200_000
 DECIDE_LIMIT = {"leak": 30, "pass": 60}
+ATTR_HEAPS = (0, 200_000, 1_000_000)
+SEARCH_TARGET = 2.0  # seconds for the referrer search at 1M objects
 RUN_TIMEOUT = 300
 NOISY_SPREAD = 1.25  # slowest/fastest repetition of one side above which a result is flagged
 
@@ -214,6 +220,38 @@ def corpus(leakgate, corpus_dir, env, tmp):
     return met, len(names), missed, errors
 
 
+def attribution(leakgate, env, tmp):
+    """Section 3. Returns (search seconds at the largest heap or None, errors)."""
+    print()
+    print("== 3. attribution cost: bench/attr_heap.py, one leaked record per call")
+    row = "   %10s %12s %10s %10s %10s %11s %11s  %s"
+    print(row % ("heap", "graph objs", "search", "calls", "census", "attribution",
+                 "detection", "attribution/detection"))
+    search, errors = None, 0
+    for heap in ATTR_HEAPS:
+        case_env = dict(env, LEAKGATE_BENCH_HEAP=str(heap))
+        try:
+            _, t, _ = run_leakgate(leakgate, [os.path.join(HERE, "attr_heap.py") + ":work"],
+                                   case_env, os.path.join(tmp, "attr.json"))
+            a = t["attribution"]
+            sec = a["seconds"]
+        except (BenchError, KeyError, TypeError) as e:
+            print("   %10d ERROR: %s" % (heap, e))
+            errors += 1
+            continue
+        total = sum(sec.values())
+        search = sec["graph"] + sec["chains"]
+        # The run's own time less the attribution is the detection (start-up included).
+        detection = t["seconds"] - total
+        print(row % (heap, a.get("graph_objects", "?"), "%.3f s" % search,
+                     "%.3f s" % sec["calls"], "%.3f s" % sec["census"], "%.3f s" % total,
+                     "%.3f s" % detection, "%.2fx" % (total / detection)))
+    if search is not None:
+        print("   referrer search at the largest heap: %.3f s, target <= %.1f s: %s"
+              % (search, SEARCH_TARGET, "ok" if search <= SEARCH_TARGET else "MISSED"))
+    return search, errors
+
+
 def main():
     ap = argparse.ArgumentParser(description="leakgate benchmark")
     ap.add_argument("leakgate")
@@ -236,15 +274,20 @@ def main():
     with tempfile.TemporaryDirectory(prefix="leakgate-bench.") as tmp:
         ratios = overhead(leakgate, env, tmp, max(a.reps, 5))
         met, total, missed, errors = corpus(leakgate, a.corpus_dir, env, tmp)
+        search, attr_errors = attribution(leakgate, env, tmp)
+        errors += attr_errors
 
     errors += sum(1 for _, r, _ in ratios if r is None)
     over_ok = all(r is not None and r <= OVERHEAD_TARGET for _, r, _ in ratios)
     print()
     print("summary: pass-path overhead %s (target <= %.2fx): %s; corpus decided within "
-          "target %d/%d: %s; %.0f s, load average %s at the end"
+          "target %d/%d: %s; referrer search at %dk objects %s (target <= %.1f s); "
+          "%.0f s, load average %s at the end"
           % (", ".join(s for _, _, s in ratios), OVERHEAD_TARGET,
              "met" if over_ok else "MISSED", met, total,
              "met" if not missed else "MISSED (%s)" % " ".join(missed),
+             ATTR_HEAPS[-1] // 1000, "?" if search is None else "%.2f s" % search,
+             SEARCH_TARGET,
              time.monotonic() - started, load()))
     return 1 if errors else 0
 

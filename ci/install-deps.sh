@@ -1,6 +1,6 @@
 #!/bin/sh
 # install-deps.sh: installs the Debian packages leakgate needs that are missing: the
-# headers of the CPython it builds against, Criterion, Valgrind and GDB. Idempotent and
+# headers of the CPython it builds against, Criterion, Valgrind, GDB and Graphviz. Idempotent and
 # quiet when everything is there; apt-get runs as root or through sudo.
 # Usage: ci/install-deps.sh [PYTHON]
 set -eu
@@ -36,6 +36,7 @@ need gdb test -f /usr/include/gdb/jit-reader.h
 need gdb command -v gdb
 need make command -v make
 need gcc command -v gcc
+need graphviz command -v dot  # --graph renders FILE.svg with it; tested
 
 [ -n "$missing" ] || exit 0
 # shellcheck disable=SC2086 # word splitting of the package list is intended

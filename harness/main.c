@@ -328,12 +328,14 @@ static int cmd_run(int argc, char **argv)
 		if (code > worst)
 			worst = code;
 	}
-	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-		if (outputs[i].file && write_output(&outputs[i], results, ntargets) < 0 &&
+	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		if (!outputs[i].file)
+			continue;
+		if ((write_output(&outputs[i], results, ntargets) < 0 ||
+		     (outputs[i].write == lg_report_dot && render_graph(outputs[i].path) < 0)) &&
 		    worst < EXIT_INTERNAL)
 			worst = EXIT_INTERNAL;
-	if (outputs[3].file && render_graph(outputs[3].path) < 0 && worst < EXIT_INTERNAL)
-		worst = EXIT_INTERNAL;
+	}
 	for (i = 0; i < ntargets; i++) {
 		lg_series_release(&res[i].series);
 		lg_attribution_release(&res[i].attribution);

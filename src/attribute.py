@@ -4,7 +4,7 @@
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
 # 'bounded' (a container with a maximum size holds the growth) or 'stopped' (these calls
 # did not grow).
-import gc, json, os, sys, threading, tracemalloc, linecache
+import gc, json, os, sys, threading, time, tracemalloc, linecache
 
 FRAMES = 25          # traceback depth tracemalloc keeps
 MAX_TYPES = 8        # growing types listed
@@ -174,8 +174,13 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
     fds_before = _open_fds()
     threads_before = {th.ident for th in threading.enumerate()}
     report = {'iterations': iterations, 'grew': [], 'sites': [], 'chains': [],
-              'bounded': None, 'new_fds': [], 'new_threads': [], 'error': None}
+              'bounded': None, 'new_fds': [], 'new_threads': [], 'error': None,
+              'graph_objects': 0}
     survivors = []
+    clock = time.perf_counter
+    seconds = report['seconds'] = {'calls': 0.0, 'census': 0.0, 'graph': 0.0,
+                                   'chains': 0.0}
+    t0 = clock()
     try:
         if not traced_before:
             tracemalloc.start(FRAMES)
@@ -211,6 +216,8 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
         if not traced_before:
             tracemalloc.stop()
 
+    seconds['calls'] = clock() - t0
+    t0 = clock()
     gc.disable()
     try:
         types = _all_types()
@@ -237,9 +244,12 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
         candidates = [(obj, i) for obj, i in survivors
                       if type(obj) in growing and i < iterations]
         picks = []
+        seconds['census'] = clock() - t0
+        t0 = clock()
         if candidates:
             roots = _Roots(lg, types)
             objects = gc.get_objects()
+            graph_objects = len(objects)
             g = lg.graph(objects, [survivors, candidates, picks, objects, types,
                                    roots.by_id, roots.kind, by_type, grew] +
                          survivors + candidates + grew)
@@ -250,6 +260,8 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
                 refs = lg.referrers(g, obj)
                 if not refs or any(id(p) not in new for p in refs):
                     outer.append((obj, i))
+            seconds['graph'] = clock() - t0
+            t0 = clock()
             order = {t: n for n, (t, _) in enumerate(grew)}
             # The latest calls first: early ones may reuse blocks freed before recording.
             # No closure may capture a suspect here: a cell that holds one would show
@@ -271,6 +283,8 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
             if not bounded_all:
                 report['bounded'] = None
             del g
+            seconds['chains'] = clock() - t0
+            report['graph_objects'] = graph_objects
     except BaseException as e:
         if report['error'] is None:
             report['error'] = '%s: %s' % (type(e).__name__, e)
