@@ -70,12 +70,12 @@ $(BUILD)/%.o: %.c | check-python
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
 
-# src/attribute.py is compiled into the worker as a C string.
-$(BUILD)/gen/attribute_py.h: src/attribute.py
+# src/attribute.py and src/pytest_driver.py are compiled into the worker as C strings.
+$(BUILD)/gen/%_py.h: src/%.py
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/src/worker.o: $(BUILD)/gen/attribute_py.h
+$(BUILD)/src/worker.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h
 $(BUILD)/src/worker.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJ)

@@ -33,6 +33,7 @@ enum msg_type {
 	MSG_SAMPLE,     /* lg_sample */
 	MSG_ERROR,      /* struct msg_error, then the message text */
 	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
+	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\n" lines */
 };
 
 struct msg_hdr {
@@ -69,6 +70,11 @@ struct cmd_attribute {
  * when done). Returns the target's exit code. */
 int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	      lg_result *out);
+
+/* Collects the tests of `t` (LG_TARGET_PYTEST with no spec) in a forked worker: 0 and
+ * *list ("NODEID\tMARKED\n" lines), or an exit code with *out describing the failure.
+ * free() *list. */
+int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_result *out);
 
 /* The worker process: never returns. */
 void worker_main(const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));

@@ -16,6 +16,7 @@
 
 static const char usage_text[] =
 	"usage: leakgate run [options] TARGET...\n"
+	"       leakgate run [options] --pytest [PYTEST ARGS...]\n"
 	"       leakgate --help | --version\n"
 	"\n"
 	"Runs each TARGET many times in a fresh, forked CPython, with a full garbage\n"
@@ -28,6 +29,12 @@ static const char usage_text[] =
 	"                         setup() in the same file runs once first\n"
 	"  package.module:func    import as python -m would (current directory first)\n"
 	"  -c CODE                execute CODE each iteration in a fresh namespace\n"
+	"  --pytest [ARGS...]     every test pytest collects with ARGS (paths, -k, -m, node\n"
+	"                         ids; conftest and ini files apply): each test is a target,\n"
+	"                         its function-scoped fixtures set up and torn down every\n"
+	"                         iteration, wider ones once. Failing tests are errors;\n"
+	"                         skipped, xfailed and @pytest.mark.no_leak_check tests are\n"
+	"                         reported, not judged. Must come last.\n"
 	"\n"
 	"options:\n"
 	"  -n, --iterations N     measure at most N iterations after the warm-up (default 200);\n"
@@ -198,7 +205,48 @@ static int render_graph(const char *dot_path)
 struct target_arg {
 	lg_target target;
 	const char *display;
+	int skip;  /* --pytest: marked no_leak_check */
 };
+
+/* The targets of --pytest, one per collected test, from collect_tests()'s lines (which
+ * this edits in place: the node ids point into it). */
+static struct target_arg *collected_targets(char *list, const lg_target *t, size_t *n)
+{
+	struct target_arg *v;
+	size_t count = 0, k = 0;
+	char *line, *save = NULL;
+
+	for (line = list; *line; line++)
+		count += *line == '\n';
+	v = calloc(count ? count : 1, sizeof(*v));
+	if (!v)
+		die(EXIT_INTERNAL, "out of memory");
+	for (line = strtok_r(list, "\n", &save); line && k < count;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strrchr(line, '\t');
+
+		if (!tab)
+			continue;
+		*tab = '\0';
+		v[k].target = *t;
+		v[k].target.spec = line;
+		v[k].display = line;
+		v[k].skip = tab[1] == '1';
+		k++;
+	}
+	*n = k;
+	return v;
+}
+
+/* A test marked no_leak_check: reported, never run. */
+static int skip(const struct target_arg *t, lg_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->target = t->display;
+	r->status = LG_STATUS_SKIP;
+	r->error = strdup("marked no_leak_check");
+	return EXIT_PASS;
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -213,6 +261,7 @@ static int cmd_run(int argc, char **argv)
 		{ "junit", required_argument, NULL, 'J' },
 		{ "plot", required_argument, NULL, 'P' },
 		{ "graph", required_argument, NULL, 'G' },
+		{ "pytest", no_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -230,14 +279,15 @@ static int cmd_run(int argc, char **argv)
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
-	int opt, worst = EXIT_PASS;
+	int opt, worst = EXIT_PASS, pytest = 0;
+	char *collected = NULL;
 
 	if (!targets)
 		die(EXIT_INTERNAL, "out of memory");
 	lg_verdict_opts_init(&o.verdict);
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+	while (!pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
 		const char *why;
 
 		switch (opt) {
@@ -290,6 +340,9 @@ static int cmd_run(int argc, char **argv)
 		case 'v':
 			o.verbose++;
 			break;
+		case 'T':
+			pytest = 1;  /* what follows is pytest's */
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_PASS;
@@ -302,7 +355,9 @@ static int cmd_run(int argc, char **argv)
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		}
 	}
-	if (ntargets == 0)
+	if (pytest && ntargets)
+		usage_error("--pytest gates the tests pytest collects: give no other TARGET");
+	if (ntargets == 0 && !pytest)
 		usage_error("no TARGET given (see leakgate --help)");
 	if (o.iterations < o.verdict.min_window)
 		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
@@ -316,12 +371,34 @@ static int cmd_run(int argc, char **argv)
 			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,
 				    strerror(errno));
 
-	res = calloc(ntargets, sizeof(*res));
-	results = calloc(ntargets, sizeof(*results));
+	if (pytest) {
+		lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + optind,
+				(size_t)(argc - optind) };
+		lg_result failed;
+		int code = collect_tests(&t, &o, &collected, &failed);
+
+		if (code) {
+			const lg_result *one = &failed;
+
+			lg_report_text(stderr, &failed, 0);
+			for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
+				if (outputs[i].file)
+					write_output(&outputs[i], &one, 1);
+			free(failed.error);
+			return code;
+		}
+		free(targets);
+		targets = collected_targets(collected, &t, &ntargets);
+	}
+	res = calloc(ntargets ? ntargets : 1, sizeof(*res));
+	results = calloc(ntargets ? ntargets : 1, sizeof(*results));
 	if (!res || !results)
 		die(EXIT_INTERNAL, "out of memory");
+	if (pytest && ntargets == 0)
+		error("pytest collected no tests");
 	for (i = 0; i < ntargets; i++) {
-		int code = supervise(&targets[i].target, targets[i].display, &o, &res[i]);
+		int code = targets[i].skip ? skip(&targets[i], &res[i]) :
+			supervise(&targets[i].target, targets[i].display, &o, &res[i]);
 
 		results[i] = &res[i];
 		lg_report_text(stderr, &res[i], o.quiet ? -1 : o.verbose);
@@ -344,6 +421,7 @@ static int cmd_run(int argc, char **argv)
 	free(res);
 	free(results);
 	free(targets);
+	free(collected);
 	return worst;
 }
 

@@ -159,7 +159,8 @@ static char *describe_death(int status, int timed_out, double timeout)
 
 /* Receives one message of the expected type into buf (at most cap bytes); with `body`
  * set, the bytes after the first cap go to a malloc'd *body of *body_len bytes. On an
- * MSG_ERROR the error is stored in *out and the exit code returned; 0 on success. */
+ * MSG_ERROR the error is stored in *out and the exit code returned (-1 for a skipped
+ * test); 0 on success. */
 static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, char **body_out,
 		       size_t *body_len, const struct run_opts *o, lg_result *out)
 {
@@ -188,6 +189,10 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 		out->error = strdup(body + sizeof(e));
 		free(body);
 		reap(w, 0);
+		if (e.code == LG_ESKIP) {
+			out->status = LG_STATUS_SKIP;
+			return -1;  /* not an error: nothing to judge */
+		}
 		if (e.code == LG_EPYTHON || e.code == LG_ENOMEM) {
 			out->status = LG_STATUS_INTERNAL;
 			return EXIT_INTERNAL;
@@ -428,5 +433,34 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 done:
 	lg_attribution_release(&saw_bounded);
 	out->seconds = now() - start;
-	return code;
+	return code < 0 ? EXIT_PASS : code;
+}
+
+int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_result *out)
+{
+	struct run_opts slow = *o;
+	struct msg_hello hello;
+	struct worker w;
+	size_t len = 0;
+	int code;
+
+	*list = NULL;
+	memset(out, 0, sizeof(*out));
+	out->target = "pytest collection";
+	/* Collection imports the whole suite: give it more than one call's time. */
+	if (slow.timeout > 0)
+		slow.timeout = slow.timeout * 10;
+	if (spawn(t, &w) < 0) {
+		out->status = LG_STATUS_INTERNAL;
+		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	code = receive(&w, MSG_HELLO, &hello, sizeof(hello), &slow, out);
+	if (!code)
+		code = receive_any(&w, MSG_COLLECTED, NULL, 0, list, &len, &slow, out);
+	if (code)
+		return code < 0 ? EXIT_WORKLOAD : code;
+	(*list)[len] = '\0';
+	reap(&w, 0);
+	return 0;
 }

@@ -80,16 +80,74 @@ static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
 	lg_attribution_release(&a);
 }
 
+struct loop {
+	int cmd_fd, msg_fd;
+};
+
+/* The measuring loop, while the target is loaded: READY, then one call and snapshot per
+ * STEP, attribution on request, until QUIT or the end of the command pipe. */
+static int serve(lg_worker *w, void *arg)
+{
+	const struct loop *l = arg;
+	uint32_t iteration = 0;
+	double start = 0;
+	char *msg = NULL;
+	lg_sample s;
+	char cmd;
+	int err;
+
+	send_msg(l->msg_fd, MSG_READY, NULL, 0, NULL, 0);
+	for (;;) {
+		ssize_t n = read(l->cmd_fd, &cmd, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 1 && cmd == CMD_ATTRIBUTE) {
+			attribute(w, l->cmd_fd, l->msg_fd);
+			continue;
+		}
+		if (n != 1 || cmd != CMD_STEP)
+			return 0;
+		if (iteration == 0)
+			start = now();
+		iteration++;
+		err = lg_worker_call(w, &msg);
+		if (err) {
+			send_error(l->msg_fd, err, iteration, msg);
+			lg_worker_free(w);
+			_exit(EXIT_WORKLOAD);
+		}
+		lg_worker_snapshot(w, &s);
+		s.iteration = iteration;
+		s.warmup = 0;
+		s.elapsed = now() - start;
+		send_msg(l->msg_fd, MSG_SAMPLE, &s, sizeof(s), NULL, 0);
+	}
+}
+
+/* --pytest's collection: the node ids, or the error. */
+static void collect(lg_worker *w, const lg_target *t, int msg_fd)
+{
+	char *list = NULL, *msg = NULL;
+	int err = lg_pytest_collect(w, t->args, t->nargs, &list, &msg);
+
+	if (err)
+		send_error(msg_fd, err, 0, msg);
+	else
+		send_msg(msg_fd, MSG_COLLECTED, NULL, 0, list, strlen(list));
+	lg_free(list);
+	lg_free(msg);
+	lg_worker_free(w);
+	_exit(err ? EXIT_WORKLOAD : EXIT_PASS);
+}
+
 void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 {
 	lg_worker_opts wo = { 0 };
 	struct msg_hello hello = { 0 };
+	struct loop l = { cmd_fd, msg_fd };
 	lg_worker *w;
-	lg_sample s;
-	uint32_t iteration = 0;
-	double start = 0;
 	char *msg = NULL;
-	char cmd;
 	int err;
 
 	signal(SIGPIPE, SIG_DFL);
@@ -101,40 +159,14 @@ void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 	hello.available = lg_worker_available(w);
 	snprintf(hello.python, sizeof(hello.python), "%s", lg_worker_python(w));
 	send_msg(msg_fd, MSG_HELLO, &hello, sizeof(hello), NULL, 0);
+	if (t->kind == LG_TARGET_PYTEST && !t->spec)
+		collect(w, t, msg_fd);
 
-	err = lg_worker_load(w, t, &msg);
+	err = lg_worker_run(w, t, serve, &l, &msg);
 	if (err) {
 		send_error(msg_fd, err, 0, msg);
 		lg_worker_free(w);
 		_exit(EXIT_WORKLOAD);
-	}
-	send_msg(msg_fd, MSG_READY, NULL, 0, NULL, 0);
-
-	for (;;) {
-		ssize_t n = read(cmd_fd, &cmd, 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 1 && cmd == CMD_ATTRIBUTE) {
-			attribute(w, cmd_fd, msg_fd);
-			continue;
-		}
-		if (n != 1 || cmd != CMD_STEP)
-			break;
-		if (iteration == 0)
-			start = now();
-		iteration++;
-		err = lg_worker_call(w, &msg);
-		if (err) {
-			send_error(msg_fd, err, iteration, msg);
-			lg_worker_free(w);
-			_exit(EXIT_WORKLOAD);
-		}
-		lg_worker_snapshot(w, &s);
-		s.iteration = iteration;
-		s.warmup = 0;
-		s.elapsed = now() - start;
-		send_msg(msg_fd, MSG_SAMPLE, &s, sizeof(s), NULL, 0);
 	}
 	lg_worker_free(w);
 	_exit(EXIT_PASS);

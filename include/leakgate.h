@@ -31,6 +31,7 @@ enum {
 	LG_ERAISE = -6,   /* the workload raised an exception */
 	LG_EEXIT = -7,    /* the workload called sys.exit() */
 	LG_EINTR = -8,    /* the workload raised KeyboardInterrupt */
+	LG_ESKIP = -9,    /* the test is skipped, xfailed or marked no_leak_check (--pytest) */
 };
 
 /* A static, human-readable description of an error code. */
@@ -145,11 +146,15 @@ typedef enum lg_target_kind {
 	LG_TARGET_FILE,    /* path/file.py:func */
 	LG_TARGET_MODULE,  /* package.module:func */
 	LG_TARGET_CODE,    /* -c CODE */
+	LG_TARGET_PYTEST,  /* one pytest test, by node id (--pytest) */
 } lg_target_kind;
 
 typedef struct lg_target {
 	lg_target_kind kind;
-	const char *spec;  /* as given: "dir/f.py:func", "pkg.mod:func" or the code */
+	const char *spec;  /* as given: "dir/f.py:func", "pkg.mod:func", the code, or a
+			    * pytest node id */
+	const char *const *args;  /* LG_TARGET_PYTEST: pytest's command-line arguments */
+	size_t nargs;
 } lg_target;
 
 /* Parses a TARGET argument (a file or module form; -c code is built by the caller).
@@ -172,6 +177,21 @@ LG_EXTERN const char *lg_worker_python(const lg_worker *w);
 /* Resolves the target and runs its setup(). On LG_ELOAD, LG_ERAISE, LG_EEXIT or LG_EINTR
  * *msg receives the Python traceback or reason (free with lg_free). */
 LG_EXTERN int lg_worker_load(lg_worker *w, const lg_target *t, char **msg);
+/* Runs the target's measuring loop: loads the target, then calls serve(w, arg), which
+ * calls lg_worker_call, lg_worker_snapshot and lg_worker_attribute as it sees fit, while
+ * the target is loaded. A pytest target is loaded inside pytest's own test loop, with
+ * its wider-scoped fixtures set up, and run once before serve as a probe: a skipped,
+ * xfailed or no_leak_check test returns LG_ESKIP, a failing one LG_ERAISE, each with the
+ * reason in *msg (free with lg_free). Otherwise returns what serve returned. */
+typedef int (*lg_serve_fn)(lg_worker *w, void *arg);
+LG_EXTERN int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg,
+			    char **msg);
+/* Collects the tests pytest would run with these arguments (run from the current
+ * directory, conftest and ini files included): *list receives one "NODEID\tMARKED\n" line
+ * per test, MARKED being 1 for a test marked no_leak_check (free with lg_free). LG_ELOAD
+ * with the reason in *msg when pytest is missing or cannot collect. */
+LG_EXTERN int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs,
+				char **list, char **msg);
 /* Calls the workload once. Errors as lg_worker_load. */
 LG_EXTERN int lg_worker_call(lg_worker *w, char **msg);
 /* Clears the standard library's bounded caches, collects garbage fully and reads every
@@ -210,6 +230,7 @@ typedef enum lg_status {
 	LG_STATUS_LEAK,      /* some judged counter grows past its budget */
 	LG_STATUS_ERROR,     /* the workload failed: import, exception, exit, crash, timeout */
 	LG_STATUS_INTERNAL,  /* leakgate itself failed */
+	LG_STATUS_SKIP,      /* not judged: a skipped, xfailed or no_leak_check test */
 } lg_status;
 
 typedef struct lg_result {

@@ -160,6 +160,15 @@ def _bounded(path):
     return None
 
 
+# Frames of leakgate itself and of the test runner that calls the workload (--pytest):
+# they lead to every allocation and say nothing about any.
+_RUNNER_DIRS = tuple('%s%s%s' % (os.sep, d, os.sep) for d in ('_pytest', 'pluggy'))
+
+
+def _runner_frame(filename):
+    return filename.startswith('<leakgate') or any(d in filename for d in _RUNNER_DIRS)
+
+
 def _filter_snapshot(snap):
     return snap.filter_traces((
         tracemalloc.Filter(False, '<leakgate*'),
@@ -201,13 +210,13 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
         stats = [s for s in after.compare_to(before, 'traceback')
                  if s.size_diff > 0 and s.count_diff >= 0]
         stats.sort(key=lambda s: (s.count_diff, s.size_diff), reverse=True)
-        for s in stats[:MAX_SITES]:
+        for s in stats:
             frames = [{'file': f.filename, 'line': f.lineno,
                        'code': linecache.getline(f.filename, f.lineno).strip()}
-                      for f in s.traceback
-                      if not f.filename.startswith('<leakgate')]
-            report['sites'].append({'count': s.count_diff, 'size': s.size_diff,
-                                    'traceback': frames})
+                      for f in s.traceback if not _runner_frame(f.filename)]
+            if frames and len(report['sites']) < MAX_SITES:
+                report['sites'].append({'count': s.count_diff, 'size': s.size_diff,
+                                        'traceback': frames})
         del before, after, stats
     except BaseException as e:
         lg.record(0)
@@ -227,9 +236,9 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
         for obj, i in survivors:
             per = by_type.setdefault(type(obj), [0] * iterations)
             per[i - 1] += 1
-        # A type grew when objects made in most iterations (the last aside: it may
-        # legitimately keep its latest result) are still alive.
-        need = max(1, iterations // 2)
+        # A type grew when objects made in most calls (the last aside: it may
+        # legitimately keep its latest result) are still alive: more than half of them.
+        need = (iterations - 1) // 2 + 1
         grew = [(t, per) for t, per in by_type.items()
                 if sum(1 for c in per[:-1] if c) >= need]
         grew.sort(key=lambda tp: sum(tp[1]), reverse=True)

@@ -84,6 +84,8 @@ const char *lg_strerror(int err)
 		return "the workload raised an exception";
 	case LG_EEXIT:
 		return "the workload called sys.exit()";
+	case LG_ESKIP:
+		return "the test is skipped";
 	case LG_EINTR:
 		return "the workload was interrupted (KeyboardInterrupt)";
 	default:

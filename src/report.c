@@ -12,6 +12,7 @@ static const char *status_word(lg_status s)
 	case LG_STATUS_PASS: return "pass";
 	case LG_STATUS_LEAK: return "leak";
 	case LG_STATUS_ERROR: return "error";
+	case LG_STATUS_SKIP: return "skip";
 	default: return "internal";
 	}
 }
@@ -85,6 +86,10 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 	case LG_STATUS_PASS:
 		fprintf(f, "PASS  %s  (%zu iterations, %.1f s)\n", r->target, n, r->seconds);
 		break;
+	case LG_STATUS_SKIP:
+		fprintf(f, "SKIP  %s  %.*s\n", r->target,
+			r->error ? (int)strcspn(r->error, "\n") : 0, r->error ? r->error : "");
+		return ferror(f) ? LG_EIO : 0;
 	case LG_STATUS_ERROR:
 	case LG_STATUS_INTERNAL:
 		fprintf(f, "%s %s  ", r->status == LG_STATUS_ERROR ? "ERROR" : "INTERNAL",
@@ -208,7 +213,8 @@ static void json_result(FILE *f, const lg_result *r)
 		}
 	fprintf(f, "], \"window\": {\"start\": %zu, \"length\": %zu}, \"error\": ",
 		r->verdict.window_start, r->verdict.window_len);
-	if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL) {
+	if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL ||
+	    r->status == LG_STATUS_SKIP) {
 		fprintf(f, "{\"iteration\": %u, \"message\": ", r->error_iteration);
 		json_string(f, r->error ? r->error : "");
 		fputs("}", f);

@@ -54,31 +54,37 @@ static char *text_report(const lg_result *r)
 
 int lg_report_junit(FILE *f, const lg_result *const *results, size_t n)
 {
-	size_t i, failures = 0, errors = 0;
+	size_t i, failures = 0, errors = 0, skipped = 0;
 	double seconds = 0;
 
 	for (i = 0; i < n; i++) {
 		failures += results[i]->status == LG_STATUS_LEAK;
 		errors += results[i]->status == LG_STATUS_ERROR ||
 			  results[i]->status == LG_STATUS_INTERNAL;
+		skipped += results[i]->status == LG_STATUS_SKIP;
 		seconds += results[i]->seconds;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f, "<testsuites name=\"leakgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
 		"time=\"%.3f\">\n", n, failures, errors, seconds);
 	fprintf(f, "  <testsuite name=\"leakgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-		"skipped=\"0\" time=\"%.3f\">\n", n, failures, errors, seconds);
+		"skipped=\"%zu\" time=\"%.3f\">\n", n, failures, errors, skipped, seconds);
 	for (i = 0; i < n; i++) {
 		const lg_result *r = results[i];
 		char *text = text_report(r);
 		size_t first = text ? strcspn(text, "\n") : 0;
 		const char *tag = r->status == LG_STATUS_LEAK ? "failure" :
-				  r->status == LG_STATUS_PASS ? NULL : "error";
+				  r->status == LG_STATUS_PASS ? NULL :
+				  r->status == LG_STATUS_SKIP ? "skipped" : "error";
 
 		fputs("    <testcase classname=\"leakgate\" name=\"", f);
 		xml_text(f, r->target, strlen(r->target));
 		fprintf(f, "\" time=\"%.3f\">\n", r->seconds);
-		if (tag) {
+		if (r->status == LG_STATUS_SKIP) {
+			fputs("      <skipped message=\"", f);
+			xml_text(f, r->error ? r->error : "", r->error ? strcspn(r->error, "\n") : 0);
+			fputs("\"/>\n", f);
+		} else if (tag) {
 			fprintf(f, "      <%s type=\"%s\" message=\"", tag,
 				r->status == LG_STATUS_LEAK ? "leak" :
 				r->status == LG_STATUS_ERROR ? "workload error" : "internal error");
