@@ -96,7 +96,7 @@ Test(counter, strerror_describes_every_code)
 {
 	static const int codes[] = {
 		LG_OK, LG_EINVAL, LG_ENOMEM, LG_EIO, LG_EPYTHON, LG_ELOAD, LG_ERAISE,
-		LG_EEXIT, LG_EINTR,
+		LG_EEXIT, LG_EINTR, LG_ESKIP,
 	};
 	size_t i, j, n = sizeof(codes) / sizeof(codes[0]);
 
@@ -109,7 +109,7 @@ Test(counter, strerror_describes_every_code)
 		for (j = 0; j < i; j++)
 			cr_assert_str_neq(s, lg_strerror(codes[j]), "%d and %d", codes[i], codes[j]);
 	}
-	cr_assert_str_eq(lg_strerror(-9), "unknown error");
+	cr_assert_str_eq(lg_strerror(-10), "unknown error");
 	cr_assert_str_eq(lg_strerror(1), "unknown error");
 	cr_assert_str_eq(lg_strerror(-1000), "unknown error");
 }
