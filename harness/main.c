@@ -364,8 +364,6 @@ static int cmd_run(int argc, char **argv)
 			    "iterations", o.iterations, o.verdict.min_window);
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
-	if (ntargets > 64 && outputs[2].path)
-		usage_error("--plot charts at most 64 targets, not %zu", ntargets);
 	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
 		if (outputs[i].path && !(outputs[i].file = fopen(outputs[i].path, "w")))
 			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,

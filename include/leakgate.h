@@ -258,8 +258,8 @@ LG_EXTERN int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
  * error. Returns 0 or LG_EIO. */
 LG_EXTERN int lg_report_junit(FILE *f, const lg_result *const *results, size_t n);
 /* Writes an SVG chart: per target, each counter's series per iteration, warm-up shaded,
- * the fitted trend over the judged window, the verdict in the title. At most 64 targets
- * (LG_EINVAL beyond). Returns 0, LG_EINVAL or LG_EIO. */
+ * the fitted trend over the judged window, the verdict in the title. Returns 0 or
+ * LG_EIO. */
 LG_EXTERN int lg_report_svg(FILE *f, const lg_result *const *results, size_t n);
 /* Writes a Graphviz digraph of attribution's referrer chains, one cluster per target
  * that has them. Returns 0 or LG_EIO. */

@@ -136,21 +136,24 @@ static const char *verdict_word(lg_status s)
 	}
 }
 
-int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
+/* Rows of panels a target takes. */
+static size_t rows_of(const lg_result *r)
 {
-	size_t i, height = 0, rows[64];
+	size_t k = 0;
 	int c;
 
-	if (n > 64)
-		return LG_EINVAL;
-	for (i = 0; i < n; i++) {
-		size_t k = 0;
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		k += (size_t)charted(r, c);
+	return (k + COLS - 1) / COLS;
+}
 
-		for (c = 0; c < LG_NCOUNTERS; c++)
-			k += (size_t)charted(results[i], c);
-		rows[i] = (k + COLS - 1) / COLS;
-		height += TITLE_H + rows[i] * PANEL_H;
-	}
+int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
+{
+	size_t i, height = 0;
+	int c;
+
+	for (i = 0; i < n; i++)
+		height += TITLE_H + rows_of(results[i]) * PANEL_H;
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
 		"viewBox=\"0 0 %d %zu\" font-family=\"sans-serif\">\n", COLS * PANEL_W,
 		height ? height : 1, COLS * PANEL_W, height ? height : 1);
@@ -182,7 +185,7 @@ int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
 			      (double)height + (double)(k / COLS) * PANEL_H);
 			k++;
 		}
-		height += rows[i] * PANEL_H;
+		height += rows_of(r) * PANEL_H;
 	}
 	fputs("</svg>\n", f);
 	return ferror(f) ? LG_EIO : 0;
