@@ -114,6 +114,8 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/leakgate
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libleakgate.a
 	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
+	install -d $(DESTDIR)$(PREFIX)/share/leakgate
+	install -m 644 share/leakgate.supp $(DESTDIR)$(PREFIX)/share/leakgate/leakgate.supp
 
 clean:
 	rm -rf $(BUILD)
