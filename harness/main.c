@@ -126,7 +126,7 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 		if (lg_counter_parse(item, &c) < 0)
 			usage_error("--budget: unknown counter '%s' (counters: py_blocks, py_bytes, "
 				    "gc_objects, native_bytes, fds, threads, refs, vg_definite, "
-				    "vg_indirect)", item);
+				    "vg_definite_blocks)", item);
 		if (!lg_counter_judged(c))
 			usage_error("--budget: %s is reported, never judged", item);
 		vo->budget[c] = parse_number("--budget", eq + 1);
