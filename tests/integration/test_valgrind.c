@@ -158,6 +158,22 @@ Test(valgrind, memcheck_errors_fail_the_target, .timeout = VG_TIMEOUT)
 	free(err);
 }
 
+/* leakgate itself started under valgrind, without --valgrind: its forked worker finds
+ * itself under memcheck and judges the memcheck counters all the same. */
+Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)
+{
+	char *json, *err;
+	int code = lgt_sh("valgrind -q --log-file=$T/outer.log $LEAKGATE run -q -w 3 -n 20 "
+			  "--report $T/outer.json tests/corpus/leak_ext_malloc.py:work; rc=$?; "
+			  "cat $T/outer.json; exit $rc", &json, &err);
+
+	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
+	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0, 1e-9);
+	cr_assert(strstr(json, "\"native_stacks\": null"), "stacks come only with --valgrind");
+	free(json);
+	free(err);
+}
+
 /* Without valgrind on PATH: one line and exit 4, before any worker starts. The hidden
  * worker mode refuses to run by hand. */
 Test(valgrind, usage_errors)
