@@ -120,8 +120,12 @@ static int spawn(const lg_target *t, const struct run_opts *o, struct worker *w)
 	w->msg_fd = msg[0];
 	return 0;
 fail_log:
-	if (w->log[0])
+	if (w->log[0]) {
+		int e = errno;  /* the caller reports why the worker could not start */
+
 		unlink(w->log);
+		errno = e;
+	}
 	w->log[0] = '\0';
 	return -1;
 }

@@ -109,8 +109,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	if (!w)
 		return LG_ENOMEM;
 
-	/* Under Valgrind pymalloc hides every object from memcheck (and trips it unless
-	 * CPython was built --with-valgrind): the malloc allocator, whatever was asked. */
+	/* Under Valgrind, pymalloc's arenas would hide every object from memcheck: the
+	 * malloc allocator, whatever was asked. */
 	w->valgrind = lg__vg_running();
 	PyPreConfig_InitPythonConfig(&pre);
 	if ((o && o->malloc_allocator) || w->valgrind)

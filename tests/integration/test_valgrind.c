@@ -175,10 +175,10 @@ Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)
 }
 
 /* Without valgrind on PATH: one line and exit 4, before any worker starts. The hidden
- * worker mode refuses to run by hand. */
+ * worker mode refuses to run by hand, and --help does not show it. */
 Test(valgrind, usage_errors)
 {
-	char *err;
+	char *err, *out;
 
 	cr_assert_eq(lgt_sh("PATH=/nonexistent \"$LEAKGATE\" run --valgrind x.py:f", NULL, &err),
 		     4);
@@ -188,4 +188,7 @@ Test(valgrind, usage_errors)
 	cr_assert_eq(lgt_sh("$LEAKGATE --lg-worker 0 1", NULL, &err), 4);
 	cr_assert_eq(lgt_lines(err), 1, "%s", err);
 	free(err);
+	cr_assert_eq(lgt_sh("$LEAKGATE --help", &out, NULL), 0);
+	cr_assert(strstr(out, "--valgrind") && !strstr(out, "--lg-worker"), "%s", out);
+	free(out);
 }
