@@ -40,8 +40,8 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
-	src/report_junit.c src/report_svg.c
-HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
+	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c
+HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c harness/valgrind.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -53,9 +53,11 @@ LIB := $(BUILD)/libleakgate.a
 BIN := $(BUILD)/leakgate
 TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
+# --valgrind's suppressions, found next to the binary (harness/valgrind.c).
+SUPP := $(BUILD)/share/leakgate.supp
 
 .PHONY: all deps check-python leakcheck test bench install clean
-all: $(BIN) $(LIB)
+all: $(BIN) $(LIB) $(SUPP)
 
 check-python:
 	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; exit 1; }
@@ -86,10 +88,14 @@ $(BIN): $(HARNESS_OBJ) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -rdynamic $(HARNESS_OBJ) $(LIB) $(PY_LIBS) -o $@
 
+$(SUPP): share/leakgate.supp
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
 $(TEST_EXT): tests/ext/lgtest.c | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -I$(PY_INCLUDE) -fPIC -shared $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -g -I$(PY_INCLUDE) -fPIC -shared $< -o $@
 
 # The worker tests compare the version the worker reports with the headers' own.
 $(BUILD)/tests/unit/test_worker.o: ALL_CFLAGS += -DPY_VERSION_FOR_TEST='"$(PY_VERSION)"'
@@ -117,6 +123,8 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/leakgate
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libleakgate.a
 	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
+	install -d $(DESTDIR)$(PREFIX)/share/leakgate
+	install -m 644 share/leakgate.supp $(DESTDIR)$(PREFIX)/share/leakgate/leakgate.supp
 
 clean:
 	rm -rf $(BUILD)

@@ -4,7 +4,8 @@ Imports the workload file, then calls work(); gc.collect() CALLS times, and prin
 the seconds since the first call after each one ("elapsed", as in leakgate's report),
 len(gc.get_objects()) before the loop, and how an iteration splits between work() and
 gc.collect(). It imports as little as it can, so its heap is close to leakgate's worker's.
-Usage: bare.py WORKLOAD.py CALLS
+Usage: bare.py WORKLOAD.py CALLS [--no-split]   (--no-split: skip the split, for runs
+timed as a whole, such as bench.py's plain Valgrind side)
 """
 
 import gc
@@ -14,7 +15,7 @@ import sys
 import time
 
 
-def main(path, calls):
+def main(path, calls, split=True):
     spec = importlib.util.spec_from_file_location("workload", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -32,7 +33,7 @@ def main(path, calls):
         elapsed.append(clock() - start)
 
     # Outside the timed loop: how an iteration splits between the call and the collection.
-    split_calls = min(calls, 20)
+    split_calls = min(calls, 20) if split else 0
     in_call = in_gc = 0.0
     for _ in range(split_calls):
         t0 = clock()
@@ -43,9 +44,10 @@ def main(path, calls):
         in_call += t1 - t0
         in_gc += t2 - t1
     json.dump({"elapsed": elapsed, "gc_objects": objects,
-               "call": in_call / split_calls, "collect": in_gc / split_calls}, sys.stdout)
+               "call": in_call / max(split_calls, 1), "collect": in_gc / max(split_calls, 1)},
+              sys.stdout)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2])))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), "--no-split" not in sys.argv[3:]))

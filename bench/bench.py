@@ -13,6 +13,11 @@
    200k and 1M more GC-tracked objects: the referrer search (reverse graph + chains, from
    the JSON report's attribution.seconds) against a 2 s target at 1M, and the whole
    attribution re-run next to the detection run before it.
+4. The cost of --valgrind (skipped without valgrind on PATH): `leakgate run --valgrind`
+   on bench/workload.py against `valgrind --leak-check=full python3 bare.py` (the plain
+   way, PYTHONMALLOC=malloc, same number of calls) and against `leakgate run`, as ratios
+   of wall time and of time per call; then the wall time to a verdict on a Python-level
+   leak (tests/corpus/leak_list.py) with and without --valgrind. No target: measured.
 
 Usage: bench.py LEAKGATE CORPUS_DIR [--ext-dir DIR] [--reps N]
 Exit status: 0 when everything was measured, missed targets included (they print
@@ -24,7 +29,9 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -250,6 +257,78 @@ def attribution(leakgate, env, tmp):
         print("   referrer search at the largest heap: %.3f s, target <= %.1f s: %s"
               % (search, SEARCH_TARGET, "ok" if search <= SEARCH_TARGET else "MISSED"))
     return search, errors
+def timed_leakgate(leakgate, args, env, report):
+    """run_leakgate, and the wall time of the whole run (start-up included)."""
+    t0 = time.monotonic()
+    rc, t, out = run_leakgate(leakgate, args, env, report)
+    return time.monotonic() - t0, rc, t, out
+
+
+def plain_valgrind(valgrind, env, calls, tmp):
+    """valgrind --leak-check=full python3 bare.py WORKLOAD CALLS, as a user would run it:
+    returns (wall seconds, seconds per call, memcheck's error count)."""
+    log = os.path.join(tmp, "plain-vg.log")
+    cmd = [valgrind, "--tool=memcheck", "--leak-check=full", "--log-file=" + log,
+           sys.executable, os.path.join(HERE, "bare.py"), WORKLOAD, str(calls), "--no-split"]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, env=dict(env, PYTHONMALLOC="malloc"), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=RUN_TIMEOUT)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        raise BenchError("plain valgrind exited %d:\n%s" % (p.returncode, p.stderr.rstrip()))
+    with open(log) as f:
+        m = re.search(r"ERROR SUMMARY: ([\d,]+) errors", f.read())
+    return wall, per_iteration(json.loads(p.stdout)["elapsed"]), m.group(1) if m else "?"
+
+
+def valgrind_cost(leakgate, corpus_dir, env, tmp, reps):
+    """Section 4. Returns the summary text, or None when it could not be measured."""
+    print()
+    print("== 4. the cost of --valgrind: bench/workload.py, default options; %d repetitions "
+          "each, interleaved, medians" % reps)
+    valgrind = shutil.which("valgrind")
+    if not valgrind:
+        print("   skipped: valgrind is not on PATH")
+        return "valgrind skipped"
+    report = os.path.join(tmp, "vg.json")
+    rows = {"vg": [], "plain": [], "lg": []}
+    try:
+        for _ in range(reps):
+            wall, _, t, out = timed_leakgate(leakgate, ["--valgrind", WORKLOAD + ":work"], env,
+                                             report)
+            if t.get("verdict") != "pass":
+                raise BenchError("--valgrind gave the workload '%s':\n%s"
+                                 % (t.get("verdict"), out.rstrip()))
+            calls = t["iterations"]
+            rows["vg"].append((wall, per_iteration(t["elapsed"]), calls))
+            wall, per, errors = plain_valgrind(valgrind, env, calls, tmp)
+            rows["plain"].append((wall, per, calls))
+            wall, _, t, _ = timed_leakgate(leakgate, [WORKLOAD + ":work"], env, report)
+            rows["lg"].append((wall, per_iteration(t["elapsed"]), t["iterations"]))
+        leak = os.path.join(corpus_dir, "leak_list.py") + ":work"
+        leak_lg, _, t_lg, _ = timed_leakgate(leakgate, [leak], env, report)
+        leak_vg, _, t_vg, _ = timed_leakgate(leakgate, ["--valgrind", leak], env, report)
+    except (BenchError, subprocess.TimeoutExpired, ValueError, OSError) as e:
+        print("   ERROR: %s" % e)
+        return None
+    med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v),
+               v[0][2]) for k, v in rows.items()}
+    row = "   %-52s %5s calls %8.2f s wall %10s/call"
+    print(row % ("leakgate run", med["lg"][2], med["lg"][0], ms(med["lg"][1])))
+    print(row % ("valgrind --leak-check=full python3 loop (plain)", med["plain"][2],
+                 med["plain"][0], ms(med["plain"][1])))
+    print("     (PYTHONMALLOC=malloc; memcheck reported %s errors, CPython's own)" % errors)
+    print(row % ("leakgate run --valgrind", med["vg"][2], med["vg"][0], ms(med["vg"][1])))
+    r_plain = (med["vg"][0] / med["plain"][0], med["vg"][1] / med["plain"][1])
+    r_lg = (med["vg"][0] / med["lg"][0], med["vg"][1] / med["lg"][1])
+    print("   --valgrind / plain valgrind: %.2fx wall, %.2fx per call (a leak search per call)"
+          % r_plain)
+    print("   --valgrind / leakgate run:   %.1fx wall, %.1fx per call" % r_lg)
+    print("   Python-level leak (leak_list.py) to a verdict: leakgate run %.2f s (%s), "
+          "--valgrind %.2f s (%s): %.1fx"
+          % (leak_lg, t_lg.get("verdict"), leak_vg, t_vg.get("verdict"), leak_vg / leak_lg))
+    return ("--valgrind %.2fx plain valgrind and %.0fx leakgate (wall), %.0fx on a Python "
+            "leak" % (r_plain[0], r_lg[0], leak_vg / leak_lg))
 
 
 def main():
@@ -276,19 +355,19 @@ def main():
         met, total, missed, errors = corpus(leakgate, a.corpus_dir, env, tmp)
         search, attr_errors = attribution(leakgate, env, tmp)
         errors += attr_errors
+        vg = valgrind_cost(leakgate, a.corpus_dir, env, tmp, 3)
 
-    errors += sum(1 for _, r, _ in ratios if r is None)
+    errors += sum(1 for _, r, _ in ratios if r is None) + (vg is None)
     over_ok = all(r is not None and r <= OVERHEAD_TARGET for _, r, _ in ratios)
     print()
     print("summary: pass-path overhead %s (target <= %.2fx): %s; corpus decided within "
-          "target %d/%d: %s; referrer search at %dk objects %s (target <= %.1f s); "
+          "target %d/%d: %s; referrer search at %dk objects %s (target <= %.1f s); %s; "
           "%.0f s, load average %s at the end"
           % (", ".join(s for _, _, s in ratios), OVERHEAD_TARGET,
              "met" if over_ok else "MISSED", met, total,
              "met" if not missed else "MISSED (%s)" % " ".join(missed),
              ATTR_HEAPS[-1] // 1000, "?" if search is None else "%.2f s" % search,
-             SEARCH_TARGET,
-             time.monotonic() - started, load()))
+             SEARCH_TARGET, vg or "valgrind ERROR", time.monotonic() - started, load()))
     return 1 if errors else 0
 
 

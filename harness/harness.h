@@ -24,6 +24,8 @@ struct run_opts {
 	int verbose, quiet;
 	unsigned attribute;  /* calls re-run with attribution after a leak; 0: none */
 	lg_verdict_opts verdict;
+	const char *valgrind;      /* --valgrind: valgrind's path, else NULL */
+	const char *suppressions;  /* --valgrind: the shipped suppression file */
 };
 
 /* Messages from worker to supervisor: a header, then `len` bytes. */
@@ -78,6 +80,20 @@ int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_
 
 /* The worker process: never returns. */
 void worker_main(const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));
+
+/* --valgrind (valgrind.c). valgrind_path: valgrind on PATH, or NULL. valgrind_suppressions:
+ * the shipped suppression file, or NULL. valgrind_log_create: a fresh temporary file for
+ * the log, 0 or -1. valgrind_exec: in the forked child, exec the worker under memcheck.
+ * valgrind_worker_mode: runs the hidden worker mode when argv asks for it (never returns
+ * then), else returns 0. valgrind_finish: reads the log into *out once the worker is gone,
+ * removes it, and returns the target's exit code. */
+const char *valgrind_path(void);
+const char *valgrind_suppressions(void);
+int valgrind_log_create(char *path, size_t cap);
+void valgrind_exec(const char *valgrind, const char *supp, const char *log,
+		   const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));
+int valgrind_worker_mode(int argc, char **argv);
+int valgrind_finish(const char *log, const struct run_opts *o, lg_result *out, int code);
 
 /* Seconds on the monotonic clock. */
 double now(void);

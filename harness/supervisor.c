@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 struct worker {
 	pid_t pid;
 	int cmd_fd, msg_fd;
+	char log[PATH_MAX];  /* --valgrind: memcheck's log */
 };
 
 double now(void)
@@ -82,16 +84,19 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 	return 0;
 }
 
-static int spawn(const lg_target *t, struct worker *w)
+static int spawn(const lg_target *t, const struct run_opts *o, struct worker *w)
 {
 	int cmd[2], msg[2];
 
-	if (pipe2(cmd, O_CLOEXEC) < 0)
+	w->log[0] = '\0';
+	if (o->valgrind && valgrind_log_create(w->log, sizeof(w->log)) < 0)
 		return -1;
+	if (pipe2(cmd, O_CLOEXEC) < 0)
+		goto fail_log;
 	if (pipe2(msg, O_CLOEXEC) < 0) {
 		close(cmd[0]);
 		close(cmd[1]);
-		return -1;
+		goto fail_log;
 	}
 	fflush(NULL);
 	w->pid = fork();
@@ -100,11 +105,13 @@ static int spawn(const lg_target *t, struct worker *w)
 		close(cmd[1]);
 		close(msg[0]);
 		close(msg[1]);
-		return -1;
+		goto fail_log;
 	}
 	if (w->pid == 0) {
 		close(cmd[1]);
 		close(msg[0]);
+		if (o->valgrind)
+			valgrind_exec(o->valgrind, o->suppressions, w->log, t, cmd[0], msg[1]);
 		worker_main(t, cmd[0], msg[1]);
 	}
 	close(cmd[0]);
@@ -112,6 +119,15 @@ static int spawn(const lg_target *t, struct worker *w)
 	w->cmd_fd = cmd[1];
 	w->msg_fd = msg[0];
 	return 0;
+fail_log:
+	if (w->log[0]) {
+		int e = errno;  /* the caller reports why the worker could not start */
+
+		unlink(w->log);
+		errno = e;
+	}
+	w->log[0] = '\0';
+	return -1;
 }
 
 /* Ends the worker (killing it if asked) and returns its wait status. */
@@ -370,7 +386,7 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	out->target = display;
 	out->opts = o->verdict;
 	lg_series_init(&out->series, 0);
-	if (spawn(t, &w) < 0) {
+	if (spawn(t, o, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return EXIT_INTERNAL;
@@ -432,6 +448,8 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;
 done:
 	lg_attribution_release(&saw_bounded);
+	if (w.log[0])
+		code = valgrind_finish(w.log, o, out, code);
 	out->seconds = now() - start;
 	return code < 0 ? EXIT_PASS : code;
 }
@@ -450,7 +468,8 @@ int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_
 	/* Collection imports the whole suite: give it more than one call's time. */
 	if (slow.timeout > 0)
 		slow.timeout = slow.timeout * 10;
-	if (spawn(t, &w) < 0) {
+	slow.valgrind = NULL;  /* collecting finds no leak: no need for memcheck */
+	if (spawn(t, &slow, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return EXIT_INTERNAL;

@@ -47,9 +47,13 @@ typedef enum lg_counter {
 	LG_FDS,           /* open file descriptors */
 	LG_THREADS,       /* threads of the process, settled */
 	LG_REFS,          /* sys.gettotalrefcount(), debug builds only */
-	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes (under Valgrind) */
-	LG_VG_INDIRECT,   /* memcheck indirectly-lost bytes */
+	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes, with those indirectly lost
+			   * through them (VALGRIND_COUNT_LEAKS's "leaked"; under Valgrind) */
+	LG_VG_INDIRECT,   /* memcheck indirectly-lost bytes (no client request reads them
+			   * apart: never available yet) */
 	LG_VG_POSSIBLE,   /* memcheck possibly-lost bytes */
+	LG_VG_DEFINITE_BLOCKS, /* memcheck definitely-lost blocks (with the indirect ones) */
+	LG_VG_POSSIBLE_BLOCKS, /* memcheck possibly-lost blocks */
 	LG_NCOUNTERS
 } lg_counter;
 
@@ -244,6 +248,8 @@ typedef struct lg_result {
 	char *error;            /* for ERROR and INTERNAL: what happened (traceback, signal) */
 	uint32_t error_iteration; /* call in which it happened; 0 while loading */
 	lg_attribution attribution; /* after a leak verdict, when attribution ran */
+	char *native_stacks;    /* --valgrind: the definite losses that grew while measured,
+				 * with their allocation stacks, as text; or NULL */
 } lg_result;
 
 /* Writes the human report for one target: a summary line first, e.g.
@@ -264,6 +270,21 @@ LG_EXTERN int lg_report_svg(FILE *f, const lg_result *const *results, size_t n);
 /* Writes a Graphviz digraph of attribution's referrer chains, one cluster per target
  * that has them. Returns 0 or LG_EIO. */
 LG_EXTERN int lg_report_dot(FILE *f, const lg_result *const *results, size_t n);
+/* What memcheck's log of a --valgrind worker says (the worker marks each leak search in
+ * the log with its snapshot number). Embedded struct: lg_vglog_read / lg_vglog_release. */
+typedef struct lg_vglog {
+	char *stacks;      /* definite-loss records that grew in snapshots >= `first`, with
+			    * their allocation stacks, largest first, as text; or NULL */
+	char *errors;      /* memcheck's error reports (the first few), as text; or NULL */
+	unsigned nerrors;  /* every error report in the log */
+	uint32_t first_error_iteration;  /* the call in which the first one happened (0:
+					  * start-up or loading) */
+} lg_vglog;
+
+/* Reads a log written by valgrind --leak-check=full for a worker. Returns 0 or
+ * LG_ENOMEM (*out then holds nothing to release). */
+LG_EXTERN int lg_vglog_read(FILE *log, uint32_t first, lg_vglog *out);
+LG_EXTERN void lg_vglog_release(lg_vglog *v);
 
 /* Frees memory the library handed out (messages). Accepts NULL. */
 LG_EXTERN void lg_free(void *p);

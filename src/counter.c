@@ -22,6 +22,8 @@ static const struct {
 	[LG_VG_DEFINITE]  = { "vg_definite",  "bytes",   1,  0.0 },
 	[LG_VG_INDIRECT]  = { "vg_indirect",  "bytes",   1,  0.0 },
 	[LG_VG_POSSIBLE]  = { "vg_possible",  "bytes",   0,  0.0 },
+	[LG_VG_DEFINITE_BLOCKS] = { "vg_definite_blocks", "blocks", 1, 0.0 },
+	[LG_VG_POSSIBLE_BLOCKS] = { "vg_possible_blocks", "blocks", 0, 0.0 },
 };
 
 /* Whether c indexes the table; the cast also rejects negative values. */

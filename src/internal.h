@@ -3,6 +3,7 @@
 #ifndef LG_INTERNAL_H
 #define LG_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Live blocks and bytes requested through the PyMem domains since the hooks went in. */
@@ -47,5 +48,12 @@ int64_t lg__count_threads(void);
  * src/attribute.py only. The GIL must be held. */
 struct _object;
 struct _object *lg__attribute_module(void);
+/* Memcheck's client requests (vg.c); no-ops outside Valgrind. Before each leak search the
+ * worker writes LG_VG_MARK and the snapshot number (0: the baseline) to Valgrind's log,
+ * so that lg_vglog_read knows which snapshot the records after it belong to. */
+#define LG_VG_MARK "leakgate: snapshot "
+int lg__vg_running(void);
+void lg__vg_baseline(void);
+void lg__vg_snapshot(uint32_t snapshot, int64_t *value);
 
 #endif

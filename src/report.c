@@ -27,6 +27,26 @@ static const char *state_word(lg_state s)
 	}
 }
 
+/* Each line of text, indented. */
+static void print_indented(FILE *f, const char *text, const char *indent)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		fprintf(f, "%s%.*s\n", indent, (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+/* --valgrind: the grown definite losses with their allocation stacks. */
+static void print_native_stacks(FILE *f, const lg_result *r)
+{
+	if (!r->native_stacks)
+		return;
+	fprintf(f, "  native leaks (memcheck, definitely lost while measured):\n");
+	print_indented(f, r->native_stacks, "    ");
+}
+
 static int available(const lg_result *r, int c)
 {
 	return (r->series.available >> c) & 1;
@@ -52,7 +72,7 @@ static void print_counters(FILE *f, const lg_result *r)
 {
 	int c;
 
-	fprintf(f, "  %-13s %-32s %10s  %s\n", "counter", "slope (interval)", "budget", "state");
+	fprintf(f, "  %-18s %-32s %10s  %s\n", "counter", "slope (interval)", "budget", "state");
 	for (c = 0; c < LG_NCOUNTERS; c++) {
 		const lg_trend *t = &r->verdict.trend[c];
 		char buf[96];
@@ -61,10 +81,10 @@ static void print_counters(FILE *f, const lg_result *r)
 			continue;
 		snprintf(buf, sizeof(buf), "%+.2f [%+.2f, %+.2f]", t->slope, t->lo, t->hi);
 		if (lg_counter_judged((lg_counter)c))
-			fprintf(f, "  %-13s %-32s %10g  %s\n", lg_counter_name((lg_counter)c), buf,
+			fprintf(f, "  %-18s %-32s %10g  %s\n", lg_counter_name((lg_counter)c), buf,
 				r->opts.budget[c], state_word(r->verdict.state[c]));
 		else
-			fprintf(f, "  %-13s %-32s %10s  %s\n", lg_counter_name((lg_counter)c), buf,
+			fprintf(f, "  %-18s %-32s %10s  %s\n", lg_counter_name((lg_counter)c), buf,
 				"-", "reported, not judged");
 	}
 }
@@ -99,16 +119,9 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 		else
 			fprintf(f, "failed before the first iteration");
 		fprintf(f, "  (%.1f s)\n", r->seconds);
-		if (r->error) {
-			const char *line = r->error;
-
-			while (*line) {
-				size_t len = strcspn(line, "\n");
-
-				fprintf(f, "  %.*s\n", (int)len, line);
-				line += len + (line[len] == '\n');
-			}
-		}
+		if (r->error)
+			print_indented(f, r->error, "  ");
+		print_native_stacks(f, r);
 		return ferror(f) ? LG_EIO : 0;
 	}
 
@@ -127,6 +140,7 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 			if ((r->verdict.failed >> c) & 1)
 				fprintf(f, " %s", lg_counter_name((lg_counter)c));
 		fprintf(f, "\n");
+		print_native_stacks(f, r);
 	} else if (r->verdict.undecided) {
 		fprintf(f, "  no growth shown within the iteration limit for:");
 		for (c = 0; c < LG_NCOUNTERS; c++)
@@ -239,7 +253,12 @@ static void json_result(FILE *f, const lg_result *r)
 		json_counter(f, r, c);
 		first = 0;
 	}
-	fputs("}}", f);
+	fputs("}, \"native_stacks\": ", f);
+	if (r->native_stacks)
+		json_string(f, r->native_stacks);
+	else
+		fputs("null", f);
+	fputs("}", f);
 }
 
 int lg_report_json(FILE *f, const lg_result *const *results, size_t n)

@@ -24,6 +24,9 @@ struct lg_worker {
 	PyObject *pytest;    /* src/pytest_driver.py's namespace, for --pytest */
 	uint32_t available;
 	int collected_once;
+	int valgrind;        /* under memcheck: its leak counters are read */
+	uint32_t snapshots;  /* taken so far; numbers the markers in Valgrind's log */
+	int baselined;       /* memcheck's baseline search is done */
 	char python[64];
 };
 
@@ -110,8 +113,11 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	if (!w)
 		return LG_ENOMEM;
 
+	/* Under Valgrind, pymalloc's arenas would hide every object from memcheck: the
+	 * malloc allocator, whatever was asked. */
+	w->valgrind = lg__vg_running();
 	PyPreConfig_InitPythonConfig(&pre);
-	if (o && o->malloc_allocator)
+	if ((o && o->malloc_allocator) || w->valgrind)
 		pre.allocator = PYMEM_ALLOCATOR_MALLOC;
 	st = Py_PreInitialize(&pre);
 	if (PyStatus_Exception(st))
@@ -153,6 +159,12 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		       (1u << LG_THREADS);
 	if (w->totalrefs)
 		w->available |= 1u << LG_REFS;
+	if (w->valgrind) {
+		/* memcheck replaces malloc: glibc's mallinfo2 sees none of the heap. */
+		w->available &= ~(1u << LG_NATIVE_BYTES);
+		w->available |= (1u << LG_VG_DEFINITE) | (1u << LG_VG_DEFINITE_BLOCKS) |
+				(1u << LG_VG_POSSIBLE) | (1u << LG_VG_POSSIBLE_BLOCKS);
+	}
 	{
 		const char *v = Py_GetVersion();  /* "3.11.7 (main, ...) [GCC ...]" */
 
@@ -270,6 +282,10 @@ int lg_worker_call(lg_worker *w, char **msg)
 
 	if (msg)
 		*msg = NULL;
+	if (w->valgrind && !w->baselined) {
+		lg__vg_baseline();  /* before the first call: load and setup() are not judged */
+		w->baselined = 1;
+	}
 	if (w->code) {
 		/* -c code runs in a fresh namespace each time. */
 		PyObject *ns = PyDict_New();
@@ -330,6 +346,9 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 		}
 		PyErr_Clear();
 	}
+	w->snapshots++;
+	if (w->valgrind)
+		lg__vg_snapshot(w->snapshots, out->value);
 	return 0;
 }
 

@@ -104,6 +104,24 @@ static PyObject *lgtest_no_leak_malloc(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+/* Reads one byte past the end of a malloc'd block and frees it: no leak, no crash, but
+ * an invalid read that memcheck reports (for leakgate --valgrind's error reporting). */
+static PyObject *lgtest_read_past_end(PyObject *self, PyObject *unused)
+{
+	char *p = malloc(8);
+	volatile size_t past = 8;  /* volatile: the compiler may not see the bad index */
+	int v;
+
+	(void)self;
+	(void)unused;
+	if (p == NULL)
+		return PyErr_NoMemory();
+	memset(p, 1, 8);
+	v = ((volatile char *)p)[past];
+	free(p);
+	return PyLong_FromLong(v != 0);
+}
+
 /* Dies of SIGSEGV, for the harness's crash isolation. */
 static PyObject *lgtest_crash(PyObject *self, PyObject *unused)
 {
@@ -133,6 +151,8 @@ static PyMethodDef lgtest_methods[] = {
 	 "leak_malloc(n=64)\n\nmalloc(n) bytes and never free them."},
 	{"no_leak_malloc", lgtest_no_leak_malloc, METH_VARARGS,
 	 "no_leak_malloc(n=64)\n\nmalloc(n) bytes and free them (clean control)."},
+	{"read_past_end", lgtest_read_past_end, METH_NOARGS,
+	 "read_past_end()\n\nRead one byte past a malloc'd block (an invalid read)."},
 	{"crash", lgtest_crash, METH_NOARGS,
 	 "crash()\n\nDereference NULL: the process dies of SIGSEGV."},
 	{"abort", lgtest_abort, METH_NOARGS,

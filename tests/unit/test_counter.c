@@ -8,12 +8,13 @@
 
 static const char *const names[LG_NCOUNTERS] = {
 	"py_blocks", "py_bytes", "gc_objects", "native_bytes", "rss", "fds", "threads",
-	"refs", "vg_definite", "vg_indirect", "vg_possible",
+	"refs", "vg_definite", "vg_indirect", "vg_possible", "vg_definite_blocks",
+	"vg_possible_blocks",
 };
 
 static const char *const units[LG_NCOUNTERS] = {
 	"blocks", "bytes", "objects", "bytes", "bytes", "fds", "threads", "refs",
-	"bytes", "bytes", "bytes",
+	"bytes", "bytes", "bytes", "blocks", "blocks",
 };
 
 Test(counter, names_match_the_documented_ones)
@@ -60,7 +61,7 @@ Test(counter, only_rss_and_vg_possible_are_not_judged)
 	int c;
 
 	for (c = 0; c < LG_NCOUNTERS; c++) {
-		int expect = c != LG_RSS && c != LG_VG_POSSIBLE;
+		int expect = c != LG_RSS && c != LG_VG_POSSIBLE && c != LG_VG_POSSIBLE_BLOCKS;
 
 		cr_assert_eq(!!lg_counter_judged((lg_counter)c), expect, "%s", names[c]);
 	}

@@ -1,0 +1,194 @@
+/* test_valgrind.c: `leakgate run --valgrind` over the real binary and real memcheck: a
+ * native leak with its stack, the Python counters still on, clean cases with no false
+ * alarm, memcheck's errors reported, and the command-line errors. Few and short runs:
+ * each worker pays ~3 s of Valgrind start-up. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+#define VG_TIMEOUT 240
+
+/* The line of `needle` in tests/ext/lgtest.c, 0 if absent: the stack must name it. */
+static int ext_line(const char *needle)
+{
+	FILE *f = fopen("tests/ext/lgtest.c", "r");
+	char buf[512];
+	int n = 0, found = 0;
+
+	cr_assert(f, "cannot open tests/ext/lgtest.c");
+	while (!found && fgets(buf, sizeof(buf), f)) {
+		n++;
+		found = strstr(buf, needle) != NULL;
+	}
+	fclose(f);
+	return found ? n : 0;
+}
+
+/* The object of counter `name` in a JSON report of target number `index` (from 0). */
+static const char *counter_json(const char *json, int index, const char *name)
+{
+	char key[64];
+	const char *p = json;
+
+	for (; index >= 0 && p; index--)
+		p = strstr(p + 1, "{\"target\": ");
+	cr_assert(p, "no target in the report:\n%s", json);
+	snprintf(key, sizeof(key), "\"%s\": {", name);
+	p = strstr(p, key);
+	cr_assert(p, "no counter %s in the report:\n%s", name, json);
+	return p;
+}
+
+/* The slope the report gives for a counter; fails when there is none. */
+static double slope(const char *json, int index, const char *name)
+{
+	const char *p = strstr(counter_json(json, index, name), "\"slope\": ");
+
+	cr_assert(p, "no slope for %s", name);
+	return strtod(p + 9, NULL);
+}
+
+/* Runs `leakgate run --valgrind ARGS` with a JSON report: returns the exit code, the
+ * report in *json and stderr in *err (both freed by the caller). */
+static int run_valgrind(const char *args, char **json, char **err)
+{
+	char *cmd;
+	int code;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run --valgrind --report $T/vg.json %s; rc=$?; "
+			   "cat $T/vg.json; exit $rc", args) > 0);
+	code = lgt_sh(cmd, json, err);
+	free(cmd);
+	return code;
+}
+
+/* The C extension's malloc(64) per call: 64 bytes and 1 block per iteration, judged
+ * growing, with the allocation stack naming the function and the line of its malloc. */
+Test(valgrind, malloc_leak_with_its_stack, .timeout = VG_TIMEOUT)
+{
+	int line = ext_line("char *p = malloc(n);");
+	char *json, *err, frame[64];
+	int code;
+
+	cr_assert(line > 0);
+	code = run_valgrind("-w 5 -n 20 tests/corpus/leak_ext_malloc.py:work", &json, &err);
+	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
+	cr_assert(strstr(err, "LEAK  tests/corpus/leak_ext_malloc.py:work  vg_definite +64.00"),
+		  "%s", err);
+	cr_assert(strstr(err, "64 bytes in 1 block definitely lost per iteration"), "%s", err);
+	snprintf(frame, sizeof(frame), "by lgtest_lose_block (lgtest.c:%d)", line);
+	cr_assert(strstr(err, frame), "no '%s' in:\n%s", frame, err);
+	cr_assert(!strstr(err, "Valgrind reported"), "%s", err);
+	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0, 1e-9);
+	cr_assert_float_eq(slope(json, 0, "vg_definite_blocks"), 1.0, 1e-9);
+	cr_assert(strstr(json, "\"failed\": [\"vg_definite\", \"vg_definite_blocks\"]"), "%s", json);
+	cr_assert(strstr(json, "\"native_stacks\": \"64 bytes in 1 block"), "%s", json);
+	cr_assert(strstr(json, frame), "no '%s' in the JSON native_stacks", frame);
+	free(json);
+	free(err);
+}
+
+/* Under Valgrind CPython runs on malloc, and the counting hooks still see Python-level
+ * leaks: the C extension's lost float and a growing list. */
+Test(valgrind, python_counters_still_judge, .timeout = VG_TIMEOUT)
+{
+	char *json, *err;
+	int code = run_valgrind("-q -w 5 -n 20 tests/corpus/leak_ext_refcount.py:work "
+				"tests/corpus/leak_list.py:work", &json, &err);
+	const char *second;
+
+	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
+	cr_assert_geq(slope(json, 0, "py_blocks"), 1.0, "%s", json);
+	cr_assert_geq(slope(json, 1, "py_blocks"), 1.0, "%s", json);
+	second = strstr(json, "leak_list.py");
+	cr_assert(second && strstr(json, "\"failed\": [\"py_blocks\"") &&
+		  strstr(second, "\"failed\": [\"py_blocks\""), "%s", json);
+	/* The lost float is a malloc'd block that memcheck sees lost (on pymalloc it would
+	 * sit in an arena): the worker did switch to the malloc allocator. */
+	cr_assert_geq(slope(json, 0, "vg_definite_blocks"), 1.0, "%s", json);
+	/* The list's dicts are reachable: memcheck must not call them lost. */
+	cr_assert_float_eq(slope(json, 1, "vg_definite"), 0.0, 1e-9);
+	cr_assert(!strstr(err, "Valgrind reported"), "%s", err);
+	free(json);
+	free(err);
+}
+
+/* Clean workloads (threads, files, JSON, an extension's freed malloc): no false alarm
+ * and no memcheck error. The whole corpus is checked by tests/valgrind-corpus.sh. */
+Test(valgrind, clean_cases_pass, .timeout = VG_TIMEOUT)
+{
+	char *json, *err;
+	int code = run_valgrind("-w 10 -n 30 tests/corpus/clean_ext_malloc.py:work "
+				"tests/corpus/clean_thread.py:work tests/corpus/clean_fd.py:work",
+				&json, &err);
+	const char *p = json;
+	int passes = 0;
+
+	cr_assert_eq(code, 0, "exit %d, want 0\n%s", code, err);
+	while ((p = strstr(p, "\"verdict\": \"pass\"")))
+		passes++, p++;
+	cr_assert_eq(passes, 3, "%s", json);
+	cr_assert(!strstr(err, "Valgrind reported"), "%s", err);
+	cr_assert(strstr(json, "\"vg_definite\": {"), "vg counters missing:\n%s", json);
+	free(json);
+	free(err);
+}
+
+/* An invalid read that neither leaks nor crashes still fails the target, with
+ * memcheck's report and the iteration it happened in. */
+Test(valgrind, memcheck_errors_fail_the_target, .timeout = VG_TIMEOUT)
+{
+	int line = ext_line("v = ((volatile char *)p)[past];");
+	char *err, want[96];
+	int code;
+
+	cr_assert(line > 0);
+	code = lgt_sh("$LEAKGATE run --valgrind -w 3 -n 20 "
+		      "-c 'import _lgtest; _lgtest.read_past_end()'", NULL, &err);
+	cr_assert_eq(code, 2, "exit %d, want 2\n%s", code, err);
+	cr_assert(strstr(err, "ERROR -c  failed in iteration 1"), "%s", err);
+	cr_assert(strstr(err, "Valgrind reported 1 error in the worker"), "%s", err);
+	cr_assert(strstr(err, "Invalid read of size 1"), "%s", err);
+	snprintf(want, sizeof(want), "lgtest_read_past_end (lgtest.c:%d)", line);
+	cr_assert(strstr(err, want), "no '%s' in:\n%s", want, err);
+	free(err);
+}
+
+/* leakgate itself started under valgrind, without --valgrind: its forked worker finds
+ * itself under memcheck and judges the memcheck counters all the same. */
+Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)
+{
+	char *json, *err;
+	int code = lgt_sh("valgrind -q --log-file=$T/outer.log $LEAKGATE run -q -w 3 -n 20 "
+			  "--report $T/outer.json tests/corpus/leak_ext_malloc.py:work; rc=$?; "
+			  "cat $T/outer.json; exit $rc", &json, &err);
+
+	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
+	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0, 1e-9);
+	cr_assert(strstr(json, "\"native_stacks\": null"), "stacks come only with --valgrind");
+	free(json);
+	free(err);
+}
+
+/* Without valgrind on PATH: one line and exit 4, before any worker starts. The hidden
+ * worker mode refuses to run by hand, and --help does not show it. */
+Test(valgrind, usage_errors)
+{
+	char *err, *out;
+
+	cr_assert_eq(lgt_sh("PATH=/nonexistent \"$LEAKGATE\" run --valgrind x.py:f", NULL, &err),
+		     4);
+	cr_assert(strstr(err, "leakgate: --valgrind: valgrind is not on PATH"), "%s", err);
+	cr_assert_eq(lgt_lines(err), 1, "%s", err);
+	free(err);
+	cr_assert_eq(lgt_sh("$LEAKGATE --lg-worker 0 1", NULL, &err), 4);
+	cr_assert_eq(lgt_lines(err), 1, "%s", err);
+	free(err);
+	cr_assert_eq(lgt_sh("$LEAKGATE --help", &out, NULL), 0);
+	cr_assert(strstr(out, "--valgrind") && !strstr(out, "--lg-worker"), "%s", out);
+	free(out);
+}
