@@ -2,8 +2,13 @@
 # V=1 shows commands; SANITIZE=address,undefined builds with sanitizers;
 # PYTHON=python3.X builds against another CPython (default: python3 on PATH).
 
-PYTHON ?= python3
+# Without PYTHON, the default build: build/, for the python3 on PATH. With PYTHON (command
+# line or environment), that CPython's own directory, build/py<version><abiflags> (e.g.
+# build/py3.12.1, build/py3.11.2d), so builds for several versions coexist; BUILD= overrides.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := python3
 BUILD ?= build
+endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -11,15 +16,18 @@ CC ?= cc
 # What the chosen interpreter says about itself (one call, parsed by make).
 PYINFO := $(shell $(PYTHON) -c 'import os, sys, sysconfig as s; v = s.get_config_var; \
 	print(s.get_paths()["include"], v("LIBDIR"), v("LDVERSION"), v("EXT_SUFFIX"), \
-	os.path.realpath(sys.executable), sys.version.split()[0])' 2>/dev/null)
-ifeq ($(words $(PYINFO)),6)
+	os.path.realpath(sys.executable), sys.version.split()[0], \
+	sys.version.split()[0] + sys.abiflags)' 2>/dev/null)
+ifeq ($(words $(PYINFO)),7)
 PY_INCLUDE := $(word 1,$(PYINFO))
 PY_LIBDIR := $(word 2,$(PYINFO))
 PY_LDVERSION := $(word 3,$(PYINFO))
 PY_EXT_SUFFIX := $(word 4,$(PYINFO))
 PY_EXE := $(word 5,$(PYINFO))
 PY_VERSION := $(word 6,$(PYINFO))
+PY_TAG := $(word 7,$(PYINFO))
 endif
+BUILD ?= build/py$(or $(PY_TAG),-unknown)
 
 ifeq ($(V),1)
 Q :=
@@ -35,7 +43,7 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"'
+PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"' -DLG_PYTHON_TAG='"$(PY_TAG)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
@@ -53,7 +61,7 @@ BIN := $(BUILD)/leakgate
 TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
 
-.PHONY: all deps check-python leakcheck test bench install clean
+.PHONY: all deps check-python leakcheck test bench install clean FORCE
 all: $(BIN) $(LIB)
 
 check-python:
@@ -64,7 +72,13 @@ check-python:
 deps:
 	$(Q)ci/install-deps.sh $(PYTHON)
 
-$(BUILD)/%.o: %.c | check-python
+# Which CPython this build is for ("TAG EXECUTABLE"): rewritten only when that changes (so
+# every object is rebuilt when python3 on PATH moves), and read by `leakgate run --python`.
+$(BUILD)/python.id: FORCE | check-python
+	@mkdir -p $(dir $@)
+	@echo '$(PY_TAG) $(PY_EXE)' | cmp -s - $@ || echo '$(PY_TAG) $(PY_EXE)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
@@ -77,7 +91,7 @@ $(BIN): $(HARNESS_OBJ) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -rdynamic $(HARNESS_OBJ) $(LIB) $(PY_LIBS) -o $@
 
-$(TEST_EXT): tests/ext/lgtest.c | check-python
+$(TEST_EXT): tests/ext/lgtest.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -I$(PY_INCLUDE) -fPIC -shared $< -o $@
