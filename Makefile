@@ -48,7 +48,7 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/hooks.c src/sysstat.c src/gccount.c src/worker.c
-HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
+HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c harness/pyselect.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -111,7 +111,8 @@ leakcheck: deps
 # Every test, unit and integration, in one Criterion runner (one summary line).
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
-	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests $(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
+	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
+		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)

@@ -23,6 +23,7 @@ struct run_opts {
 	double timeout;      /* seconds per iteration; 0 for none */
 	int verbose, quiet;
 	lg_verdict_opts verdict;
+	lg_worker_opts worker;  /* for each worker's lg_worker_new */
 };
 
 /* Messages from worker to supervisor: a header, then `len` bytes. */
@@ -57,13 +58,20 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	      lg_result *out);
 
 /* The worker process: never returns. */
-void worker_main(const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));
+void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
+	__attribute__((noreturn));
 
 /* Seconds on the monotonic clock. */
 double now(void);
 
 /* Writes and reads that finish or fail (EINTR and short counts handled). */
 int write_full(int fd, const void *buf, size_t len);
+
+/* --python PYTHON of `leakgate run ARGV...`: when this build is the one for PYTHON's
+ * CPython version and ABI, returns PYTHON's sys.executable (for lg_worker_opts); otherwise
+ * re-executes the matching build with the same arguments. Dies with EXIT_USAGE when
+ * PYTHON is no CPython 3.8+ or no build for it exists. (pyselect.c) */
+const char *python_select(const char *python, int argc, char **argv);
 
 /* "leakgate: MESSAGE" on stderr. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

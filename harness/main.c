@@ -38,6 +38,9 @@ static const char usage_text[] =
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit)\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
+	"      --python PYTHON    run in PYTHON's environment (an interpreter, or a venv's\n"
+	"                         bin/python: its site-packages import), with the leakgate\n"
+	"                         build for PYTHON's version (make PYTHON=...)\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -144,6 +147,7 @@ static int cmd_run(int argc, char **argv)
 		{ "budget", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "python", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -155,7 +159,7 @@ static int cmd_run(int argc, char **argv)
 	const lg_result **results;
 	lg_result *res;
 	size_t ntargets = 0, i;
-	const char *report = NULL;
+	const char *report = NULL, *python = NULL;
 	FILE *report_file = NULL;
 	int opt, worst = EXIT_PASS;
 
@@ -196,6 +200,9 @@ static int cmd_run(int argc, char **argv)
 		case 'r':
 			report = optarg;
 			break;
+		case 'P':
+			python = optarg;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -221,6 +228,8 @@ static int cmd_run(int argc, char **argv)
 			    "iterations", o.iterations, o.verdict.min_window);
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
+	if (python)
+		o.worker.executable = python_select(python, argc, argv);
 	if (report && !(report_file = fopen(report, "w")))
 		usage_error("cannot write the report '%s': %s", report, strerror(errno));
 

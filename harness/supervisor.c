@@ -82,7 +82,7 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 	return 0;
 }
 
-static int spawn(const lg_target *t, struct worker *w)
+static int spawn(const lg_target *t, const lg_worker_opts *wo, struct worker *w)
 {
 	int cmd[2], msg[2];
 
@@ -105,7 +105,7 @@ static int spawn(const lg_target *t, struct worker *w)
 	if (w->pid == 0) {
 		close(cmd[1]);
 		close(msg[0]);
-		worker_main(t, cmd[0], msg[1]);
+		worker_main(t, wo, cmd[0], msg[1]);
 	}
 	close(cmd[0]);
 	close(msg[1]);
@@ -237,7 +237,7 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	out->target = display;
 	out->opts = o->verdict;
 	lg_series_init(&out->series, 0);
-	if (spawn(t, &w) < 0) {
+	if (spawn(t, &o->worker, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return EXIT_INTERNAL;

@@ -27,9 +27,8 @@ static void send_error(int fd, int code, uint32_t iteration, const char *text)
 	send_msg(fd, MSG_ERROR, &e, sizeof(e), text, strlen(text) + 1);
 }
 
-void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
+void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
 {
-	lg_worker_opts wo = { 0 };
 	struct msg_hello hello = { 0 };
 	lg_worker *w;
 	lg_sample s;
@@ -40,7 +39,7 @@ void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 	int err;
 
 	signal(SIGPIPE, SIG_DFL);
-	err = lg_worker_new(&wo, &w);
+	err = lg_worker_new(wo, &w);
 	if (err) {
 		send_error(msg_fd, err, 0, "could not initialise CPython");
 		_exit(EXIT_INTERNAL);
