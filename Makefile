@@ -1,4 +1,5 @@
-# leakgate: make, make leakcheck, make test, make bench, make install PREFIX= DESTDIR=
+# leakgate: make, make leakcheck, make test, make test-matrix, make bench,
+# make install PREFIX= DESTDIR=
 # V=1 shows commands; SANITIZE=address,undefined builds with sanitizers;
 # PYTHON=python3.X builds against another CPython (default: python3 on PATH).
 
@@ -61,7 +62,7 @@ BIN := $(BUILD)/leakgate
 TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
 
-.PHONY: all deps check-python leakcheck test bench install clean FORCE
+.PHONY: all deps check-python leakcheck test test-matrix bench install clean FORCE
 all: $(BIN) $(LIB)
 
 check-python:
@@ -113,6 +114,12 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
 	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
 		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
+
+# Every CPython 3.8-3.13 on this machine and every debug build, each in its own build
+# directory (ci/test-matrix.sh); MATRIX_REQUIRE="3.8 debug ..." fails when one is missing.
+test-matrix:
+	$(Q)ci/install-deps.sh --matrix
+	$(Q)ci/test-matrix.sh $(if $(MATRIX_REQUIRE),--require "$(MATRIX_REQUIRE)")
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)
