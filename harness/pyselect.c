@@ -200,8 +200,10 @@ const char *python_select(const char *python, int argc, char **argv)
 	if (tag_version(info.tag, &major, &minor) < 0 || major != 3 || minor < 8)
 		die(EXIT_USAGE, "--python %s is CPython %s: leakgate needs CPython 3.8 or later",
 		    python, info.tag);
-	if (strcmp(info.tag, LG_PYTHON_TAG) == 0)
+	if (strcmp(info.tag, LG_PYTHON_TAG) == 0) {
+		unsetenv(REEXEC_ENV);  /* not for the workload's own leakgate runs */
 		return info.executable;
+	}
 	if (reexec && strcmp(reexec, info.tag) == 0)
 		die(EXIT_INTERNAL, "the build re-executed for CPython %s is for CPython %s",
 		    info.tag, LG_PYTHON_TAG);
