@@ -66,11 +66,17 @@ run_one() {
 		tail -n 40 "$log" | sed 's/^/    | /'
 	fi
 	synth=$(sed -n 's/.*Synthesis: //p' "$log" | tail -n 1)
-	# The default build must hand this interpreter over to build/py$tag: the report
-	# names its version, and refs is read exactly when it is a debug build.
+	# The default build must hand a venv of this interpreter over to build/py$tag, with
+	# the venv's site-packages (a module put there imports): the report names the
+	# version, and refs is read exactly when it is a debug build.
 	report=$out/py$tag.json
-	if build/leakgate run -q -n 20 -w 5 --report "$report" --python "$py" -c pass \
-		>>"$log" 2>&1 &&
+	venv=$out/venv-py$tag
+	rm -rf "$venv"
+	if "$py" -m venv --without-pip "$venv" >>"$log" 2>&1 &&
+	   site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') &&
+	   printf 'def work():\n    return [0] * 10\n' >"$site/lgmatrix_probe.py" &&
+	   build/leakgate run -q -n 20 -w 5 --report "$report" --python "$venv/bin/python" \
+		lgmatrix_probe:work >>"$log" 2>&1 &&
 	   "$py" -c 'import json, sys
 with open(sys.argv[1]) as f:
     t = json.load(f)["targets"][0]
@@ -81,7 +87,10 @@ sys.exit(not ok or hasattr(sys, "gettotalrefcount") != ("refs" in t["counters"])
 	else
 		dispatch=FAIL
 		state=FAIL
+		echo "    | --python from the default build failed:"
+		tail -n 5 "$log" | sed 's/^/    | /'
 	fi
+	rm -rf "$venv"
 	printf '%s %s %s %s %s | %s\n' "$state" "$tag" "$exe" "$dispatch" \
 		"$(($(date +%s) - start))" "${synth:-no test summary}" >>"$results"
 }
