@@ -66,7 +66,8 @@ TEST_RUNNER := $(BUILD)/tests/runner
 all: $(BIN) $(LIB)
 
 check-python:
-	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; exit 1; }
+	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; \
+		$(PYTHON) -c pass 2>&1 | head -n 1 >&2; exit 1; }
 	@test -f "$(PY_INCLUDE)/Python.h" || { echo "leakgate: no Python.h for $(PYTHON): run ci/install-deps.sh $(PYTHON)" >&2; exit 1; }
 
 # Installs missing Debian packages (apt-get, as root or through sudo); cheap when none is.
