@@ -1,9 +1,15 @@
-# leakgate: make, make leakcheck, make test, make bench, make install PREFIX= DESTDIR=
+# leakgate: make, make leakcheck, make test, make test-matrix, make bench,
+# make install PREFIX= DESTDIR=
 # V=1 shows commands; SANITIZE=address,undefined builds with sanitizers;
 # PYTHON=python3.X builds against another CPython (default: python3 on PATH).
 
-PYTHON ?= python3
+# Without PYTHON, the default build: build/, for the python3 on PATH. With PYTHON (command
+# line or environment), that CPython's own directory, build/py<version><abiflags> (e.g.
+# build/py3.12.1, build/py3.11.2d), so builds for several versions coexist; BUILD= overrides.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := python3
 BUILD ?= build
+endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
@@ -11,15 +17,18 @@ CC ?= cc
 # What the chosen interpreter says about itself (one call, parsed by make).
 PYINFO := $(shell $(PYTHON) -c 'import os, sys, sysconfig as s; v = s.get_config_var; \
 	print(s.get_paths()["include"], v("LIBDIR"), v("LDVERSION"), v("EXT_SUFFIX"), \
-	os.path.realpath(sys.executable), sys.version.split()[0])' 2>/dev/null)
-ifeq ($(words $(PYINFO)),6)
+	os.path.realpath(sys.executable), sys.version.split()[0], \
+	sys.version.split()[0] + sys.abiflags)' 2>/dev/null)
+ifeq ($(words $(PYINFO)),7)
 PY_INCLUDE := $(word 1,$(PYINFO))
 PY_LIBDIR := $(word 2,$(PYINFO))
 PY_LDVERSION := $(word 3,$(PYINFO))
 PY_EXT_SUFFIX := $(word 4,$(PYINFO))
 PY_EXE := $(word 5,$(PYINFO))
 PY_VERSION := $(word 6,$(PYINFO))
+PY_TAG := $(word 7,$(PYINFO))
 endif
+BUILD ?= build/py$(or $(PY_TAG),-unknown)
 
 ifeq ($(V),1)
 Q :=
@@ -35,13 +44,14 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"'
+PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"' -DLG_PYTHON_TAG='"$(PY_TAG)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
 	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c
-HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c harness/valgrind.c
+HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c harness/valgrind.c \
+	harness/pyselect.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -56,18 +66,25 @@ TEST_RUNNER := $(BUILD)/tests/runner
 # --valgrind's suppressions, found next to the binary (harness/valgrind.c).
 SUPP := $(BUILD)/share/leakgate.supp
 
-.PHONY: all deps check-python leakcheck test bench install clean
+.PHONY: all deps check-python leakcheck test test-matrix bench install clean FORCE
 all: $(BIN) $(LIB) $(SUPP)
 
 check-python:
-	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; exit 1; }
+	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; \
+		$(PYTHON) -c pass 2>&1 | head -n 1 >&2; exit 1; }
 	@test -f "$(PY_INCLUDE)/Python.h" || { echo "leakgate: no Python.h for $(PYTHON): run ci/install-deps.sh $(PYTHON)" >&2; exit 1; }
 
 # Installs missing Debian packages (apt-get, as root or through sudo); cheap when none is.
 deps:
 	$(Q)ci/install-deps.sh $(PYTHON)
 
-$(BUILD)/%.o: %.c | check-python
+# Which CPython this build is for ("TAG EXECUTABLE"): rewritten only when that changes (so
+# every object is rebuilt when python3 on PATH moves), and read by `leakgate run --python`.
+$(BUILD)/python.id: FORCE | check-python
+	@mkdir -p $(dir $@)
+	@echo '$(PY_TAG) $(PY_EXE)' | cmp -s - $@ || echo '$(PY_TAG) $(PY_EXE)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
@@ -92,7 +109,7 @@ $(SUPP): share/leakgate.supp
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
-$(TEST_EXT): tests/ext/lgtest.c | check-python
+$(TEST_EXT): tests/ext/lgtest.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -g -I$(PY_INCLUDE) -fPIC -shared $< -o $@
@@ -112,7 +129,14 @@ leakcheck: deps
 # Every test, unit and integration, in one Criterion runner (one summary line).
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
-	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests $(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
+	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
+		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
+
+# Every CPython 3.8-3.13 on this machine and every debug build, each in its own build
+# directory (ci/test-matrix.sh); MATRIX_REQUIRE="3.8 debug ..." fails when one is missing.
+test-matrix:
+	$(Q)ci/install-deps.sh --matrix
+	$(Q)ci/test-matrix.sh $(if $(MATRIX_REQUIRE),--require "$(MATRIX_REQUIRE)")
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)

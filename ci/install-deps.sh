@@ -2,9 +2,16 @@
 # install-deps.sh: installs the Debian packages leakgate needs that are missing: the
 # headers of the CPython it builds against, Criterion, Valgrind, GDB and Graphviz. Idempotent and
 # quiet when everything is there; apt-get runs as root or through sudo.
-# Usage: ci/install-deps.sh [PYTHON]
+# --matrix: also Debian's own python3 as make test-matrix covers it: headers, the debug
+# build (python3.X-dbg, /usr/bin/python3.Xd) and venv support (python3.X-venv).
+# Usage: ci/install-deps.sh [PYTHON] | ci/install-deps.sh --matrix
 set -eu
 
+matrix=0
+if [ "${1:-}" = --matrix ]; then
+	matrix=1
+	shift
+fi
 python=${1:-${PYTHON:-python3}}
 missing=""
 
@@ -18,15 +25,30 @@ if ! command -v "$python" >/dev/null 2>&1; then
 	missing="$missing python3 python3-dev"
 else
 	inc=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+	exe=$("$python" -c 'import os, sys; print(os.path.realpath(sys.executable))')
 	if [ ! -f "$inc/Python.h" ]; then
-		exe=$("$python" -c 'import os, sys; print(os.path.realpath(sys.executable))')
 		case $exe in
+		/usr/bin/python3.*d) missing="$missing $(basename "$exe" d)-dbg" ;;
 		/usr/bin/python3.*) missing="$missing $(basename "$exe")-dev" ;;
 		*)
 			echo "install-deps: $python ($exe) has no headers in $inc, and it is not" \
 			     "Debian's: install its headers, or use PYTHON=/usr/bin/python3" >&2
 			exit 1 ;;
 		esac
+	fi
+	# make test creates a venv: Debian ships ensurepip apart, in python3.X-venv.
+	case $exe in
+	/usr/bin/python3.*) need "$(basename "$exe" d)-venv" dpkg -s "$(basename "$exe" d)-venv" ;;
+	esac
+fi
+if [ "$matrix" = 1 ]; then
+	if [ -x /usr/bin/python3 ]; then
+		v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+		need "python$v-dev" test -f "/usr/include/python$v/Python.h"
+		need "python$v-dbg" test -x "/usr/bin/python${v}d"
+		need "python$v-venv" dpkg -s "python$v-venv"
+	else
+		missing="$missing python3 python3-dev python3-dbg python3-venv"
 	fi
 fi
 need libcriterion-dev test -f /usr/include/criterion/criterion.h

@@ -26,6 +26,7 @@ struct run_opts {
 	lg_verdict_opts verdict;
 	const char *valgrind;      /* --valgrind: valgrind's path, else NULL */
 	const char *suppressions;  /* --valgrind: the shipped suppression file */
+	lg_worker_opts worker;  /* for each worker's lg_worker_new */
 };
 
 /* Messages from worker to supervisor: a header, then `len` bytes. */
@@ -79,7 +80,8 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_result *out);
 
 /* The worker process: never returns. */
-void worker_main(const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));
+void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
+	__attribute__((noreturn));
 
 /* --valgrind (valgrind.c). valgrind_path: valgrind on PATH, or NULL. valgrind_suppressions:
  * the shipped suppression file, or NULL. valgrind_log_create: a fresh temporary file for
@@ -91,7 +93,7 @@ const char *valgrind_path(void);
 const char *valgrind_suppressions(void);
 int valgrind_log_create(char *path, size_t cap);
 void valgrind_exec(const char *valgrind, const char *supp, const char *log,
-		   const lg_target *t, int cmd_fd, int msg_fd) __attribute__((noreturn));
+		   const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd);
 int valgrind_worker_mode(int argc, char **argv);
 int valgrind_finish(const char *log, const struct run_opts *o, lg_result *out, int code);
 
@@ -100,6 +102,12 @@ double now(void);
 
 /* Writes and reads that finish or fail (EINTR and short counts handled). */
 int write_full(int fd, const void *buf, size_t len);
+
+/* --python PYTHON of `leakgate run ARGV...`: when this build is the one for PYTHON's
+ * CPython version and ABI, returns PYTHON's sys.executable (for lg_worker_opts); otherwise
+ * re-executes the matching build with the same arguments. Dies with EXIT_USAGE when
+ * PYTHON is no CPython 3.8+ or no build for it exists. (pyselect.c) */
+const char *python_select(const char *python, int argc, char **argv);
 
 /* "leakgate: MESSAGE" on stderr. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -57,6 +57,9 @@ static const char usage_text[] =
 	"      --valgrind         run each worker under Valgrind's memcheck (slow): native\n"
 	"                         leaks are judged too (vg_definite) and reported with\n"
 	"                         their allocation stacks; Valgrind errors fail the target\n"
+	"      --python PYTHON    run in PYTHON's environment (an interpreter, or a venv's\n"
+	"                         bin/python: its site-packages import), with the leakgate\n"
+	"                         build for PYTHON's version (make PYTHON=...)\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -267,6 +270,7 @@ static int cmd_run(int argc, char **argv)
 		{ "graph", required_argument, NULL, 'G' },
 		{ "pytest", no_argument, NULL, 'T' },
 		{ "valgrind", no_argument, NULL, 'M' },
+		{ "python", required_argument, NULL, 'Y' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -284,6 +288,7 @@ static int cmd_run(int argc, char **argv)
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
+	const char *python = NULL;
 	int opt, worst = EXIT_PASS, pytest = 0;
 	char *collected = NULL;
 
@@ -342,6 +347,9 @@ static int cmd_run(int argc, char **argv)
 		case 'M':
 			o.valgrind = "";
 			break;
+		case 'Y':
+			python = optarg;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -372,6 +380,8 @@ static int cmd_run(int argc, char **argv)
 			    "iterations", o.iterations, o.verdict.min_window);
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
+	if (python)
+		o.worker.executable = python_select(python, argc, argv);
 	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
 		if (outputs[i].path && !(outputs[i].file = fopen(outputs[i].path, "w")))
 			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,

@@ -111,8 +111,9 @@ static int spawn(const lg_target *t, const struct run_opts *o, struct worker *w)
 		close(cmd[1]);
 		close(msg[0]);
 		if (o->valgrind)
-			valgrind_exec(o->valgrind, o->suppressions, w->log, t, cmd[0], msg[1]);
-		worker_main(t, cmd[0], msg[1]);
+			valgrind_exec(o->valgrind, o->suppressions, w->log, t, &o->worker, cmd[0],
+				      msg[1]);
+		worker_main(t, &o->worker, cmd[0], msg[1]);
 	}
 	close(cmd[0]);
 	close(msg[1]);

@@ -13,7 +13,8 @@
 #include "harness.h"
 
 /* The hidden first argument that makes leakgate a worker (never in --help):
- * leakgate WORKER_MODE CMD_FD MSG_FD file|module|code SPEC */
+ * leakgate WORKER_MODE CMD_FD MSG_FD EXECUTABLE file|module|code|pytest SPEC [PYTEST ARGS]
+ * (EXECUTABLE: --python's interpreter, or empty) */
 #define WORKER_MODE "--lg-worker"
 
 static const char *const kind_names[] = {
@@ -105,7 +106,7 @@ int valgrind_log_create(char *path, size_t cap)
  * NEEDSWORK: switch them back on for an interpreter without that quirk.
  */
 void valgrind_exec(const char *valgrind, const char *supp, const char *log,
-		   const lg_target *t, int cmd_fd, int msg_fd)
+		   const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
 {
 	char log_opt[PATH_MAX + 16], supp_opt[PATH_MAX + 32], cmd[16], msg[16];
 	const char *exe = self_exe();
@@ -119,7 +120,7 @@ void valgrind_exec(const char *valgrind, const char *supp, const char *log,
 		valgrind, "--tool=memcheck", "--leak-check=full", "--show-possibly-lost=no",
 		"--errors-for-leak-kinds=definite", "--child-silent-after-fork=yes",
 		"--undef-value-errors=no", log_opt, supp_opt, exe, WORKER_MODE, cmd, msg,
-		kind_names[t->kind], t->spec ? t->spec : "",
+		wo->executable ? wo->executable : "", kind_names[t->kind], t->spec ? t->spec : "",
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), i;
 	/* A pytest target's own arguments follow its node id. */
@@ -150,26 +151,28 @@ static int parse_fd(const char *s)
 int valgrind_worker_mode(int argc, char **argv)
 {
 	lg_target t = { 0 };
+	lg_worker_opts wo = { 0 };
 	int cmd_fd, msg_fd;
 	size_t k;
 
 	if (argc < 2 || strcmp(argv[1], WORKER_MODE))
 		return 0;
-	if (argc < 6 || (cmd_fd = parse_fd(argv[2])) < 0 || (msg_fd = parse_fd(argv[3])) < 0)
+	if (argc < 7 || (cmd_fd = parse_fd(argv[2])) < 0 || (msg_fd = parse_fd(argv[3])) < 0)
 		die(EXIT_USAGE, "%s is leakgate's own worker mode, not for use by hand",
 		    WORKER_MODE);
+	wo.executable = *argv[4] ? argv[4] : NULL;  /* --python's interpreter */
 	for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
-		if (!strcmp(argv[4], kind_names[k]))
+		if (!strcmp(argv[5], kind_names[k]))
 			break;
 	if (k == sizeof(kind_names) / sizeof(kind_names[0]))
-		die(EXIT_USAGE, "%s: unknown target kind '%s'", WORKER_MODE, argv[4]);
+		die(EXIT_USAGE, "%s: unknown target kind '%s'", WORKER_MODE, argv[5]);
 	t.kind = (lg_target_kind)k;
-	if (argc > 6 && t.kind != LG_TARGET_PYTEST)
+	if (argc > 7 && t.kind != LG_TARGET_PYTEST)
 		die(EXIT_USAGE, "%s: only a pytest target takes arguments", WORKER_MODE);
-	t.spec = t.kind == LG_TARGET_PYTEST && !*argv[5] ? NULL : argv[5];
-	t.args = (const char *const *)argv + 6;
-	t.nargs = (size_t)(argc - 6);
-	worker_main(&t, cmd_fd, msg_fd);
+	t.spec = t.kind == LG_TARGET_PYTEST && !*argv[6] ? NULL : argv[6];
+	t.args = (const char *const *)argv + 7;
+	t.nargs = (size_t)(argc - 7);
+	worker_main(&t, &wo, cmd_fd, msg_fd);
 }
 
 /* After the worker is gone: the grown definite losses and memcheck's errors, from the

@@ -141,9 +141,8 @@ static void collect(lg_worker *w, const lg_target *t, int msg_fd)
 	_exit(err ? EXIT_WORKLOAD : EXIT_PASS);
 }
 
-void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
+void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
 {
-	lg_worker_opts wo = { 0 };
 	struct msg_hello hello = { 0 };
 	struct loop l = { cmd_fd, msg_fd };
 	lg_worker *w;
@@ -151,7 +150,7 @@ void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 	int err;
 
 	signal(SIGPIPE, SIG_DFL);
-	err = lg_worker_new(&wo, &w);
+	err = lg_worker_new(wo, &w);
 	if (err) {
 		send_error(msg_fd, err, 0, "could not initialise CPython");
 		_exit(EXIT_INTERNAL);

@@ -169,6 +169,10 @@ typedef struct lg_worker lg_worker;
 
 typedef struct lg_worker_opts {
 	int malloc_allocator;  /* force PYMEM_ALLOCATOR_MALLOC (for Valgrind) */
+	/* The interpreter whose environment to run in (its sys.executable: a venv's
+	 * bin/python brings the venv's site-packages); NULL: the one leakgate was built
+	 * with. It must be the same CPython version and ABI as the build. */
+	const char *executable;
 } lg_worker_opts;
 
 /* Initialises CPython in this process and installs the counting hooks. *out is freed

@@ -126,7 +126,9 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 
 	PyConfig_InitPythonConfig(&config);
 	config.parse_argv = 0;
-	st = PyConfig_SetBytesString(&config, &config.program_name, LG_PYTHON_EXECUTABLE);
+	/* The prefix, sys.executable and, through site, a venv's packages follow from it. */
+	st = PyConfig_SetBytesString(&config, &config.program_name,
+				     o && o->executable ? o->executable : LG_PYTHON_EXECUTABLE);
 	if (PyStatus_Exception(st))
 		goto fail_config;
 	st = PyConfig_SetBytesArgv(&config, 1, (char *const *)argv);
