@@ -66,7 +66,7 @@ TEST_RUNNER := $(BUILD)/tests/runner
 # --valgrind's suppressions, found next to the binary (harness/valgrind.c).
 SUPP := $(BUILD)/share/leakgate.supp
 
-.PHONY: all deps check-python leakcheck test test-matrix bench install clean FORCE
+.PHONY: all deps check-python ext leakcheck test test-matrix bench install clean FORCE
 all: $(BIN) $(LIB) $(SUPP)
 
 check-python:
@@ -126,10 +126,20 @@ leakcheck: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)ci/check-examples.sh $(BIN) examples/*.py
 
+# --pytest is tested with Debian's python3 and python3-pytest (ci/install-deps.sh), through
+# a build for that interpreter, which `leakgate run --python` finds beside this one.
+PYTEST_PYTHON ?= /usr/bin/python3
+PYTEST_TAG := $(shell $(PYTEST_PYTHON) -c 'import sys; print(sys.version.split()[0] + sys.abiflags)' 2>/dev/null)
+PYTEST_BUILD := build/py$(PYTEST_TAG)
+
+ext: $(TEST_EXT)
+
 # Every test, unit and integration, in one Criterion runner (one summary line).
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
+	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
 	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
+		LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests \
 		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
 
 # Every CPython 3.8-3.13 on this machine and every debug build, each in its own build
@@ -140,7 +150,9 @@ test-matrix:
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)
-	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
+	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
+	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) \
+		LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include

@@ -18,6 +18,9 @@
    way, PYTHONMALLOC=malloc, same number of calls) and against `leakgate run`, as ratios
    of wall time and of time per call; then the wall time to a verdict on a Python-level
    leak (tests/corpus/leak_list.py) with and without --valgrind. No target: measured.
+5. --pytest (with --pytest-python and --pytest-ext-dir): the time to gate
+   tests/pytest_project with `leakgate run --python PY --pytest` (defaults) next to a
+   plain `PY -m pytest` run of the same suite.
 
 Usage: bench.py LEAKGATE CORPUS_DIR [--ext-dir DIR] [--reps N]
 Exit status: 0 when everything was measured, missed targets included (they print
@@ -331,12 +334,48 @@ def valgrind_cost(leakgate, corpus_dir, env, tmp, reps):
             "leak" % (r_plain[0], r_lg[0], leak_vg / leak_lg))
 
 
+def pytest_cost(leakgate, py, ext_dir, env, tmp):
+    """Section 5. Returns the summary text, or None when it could not be measured."""
+    print()
+    print("== 5. --pytest: tests/pytest_project (28 tests), default options, with %s" % py)
+    project = os.path.join(os.path.dirname(HERE), "tests", "pytest_project")
+    env = dict(env, PYTHONPATH=os.path.abspath(ext_dir))
+    report = os.path.join(tmp, "pytest.json")
+    cmds = (("pytest", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+            ("leakgate", [leakgate, "run", "-q", "--report", report, "--python", py,
+                          "--pytest", "-p", "no:cacheprovider"]))
+    wall = {}
+    for name, cmd in cmds:
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True,
+                           timeout=RUN_TIMEOUT * 4)
+        wall[name] = time.monotonic() - t0
+        # Both fail: the suite has a failing test (and leakgate finds its leaks).
+        if p.returncode not in (1, 2):
+            print("   %s exited %d:\n%s" % (name, p.returncode, p.stdout[-2000:]))
+            return None
+    with open(report) as f:
+        targets = json.load(f)["targets"]
+    counts = {}
+    for t in targets:
+        counts[t["verdict"]] = counts.get(t["verdict"], 0) + 1
+    print("   plain pytest run      %8.2f s" % wall["pytest"])
+    print("   leakgate run --pytest %8.2f s  (%s)" % (
+        wall["leakgate"], ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items()))))
+    ratio = wall["leakgate"] / wall["pytest"]
+    print("   ratio %.0fx, %.2f s per gated test" % (ratio, wall["leakgate"] / len(targets)))
+    return "--pytest %.0fx a plain pytest run" % ratio
+
+
 def main():
     ap = argparse.ArgumentParser(description="leakgate benchmark")
     ap.add_argument("leakgate")
     ap.add_argument("corpus_dir")
     ap.add_argument("--ext-dir", help="directory of the _lgtest extension (PYTHONPATH)")
     ap.add_argument("--reps", type=int, default=9, help="repetitions per side (default 9)")
+    ap.add_argument("--pytest-python", help="an interpreter with pytest, for section 5")
+    ap.add_argument("--pytest-ext-dir", help="the _lgtest extension built for it")
     a = ap.parse_args()
     leakgate = os.path.abspath(a.leakgate)
     if not os.access(leakgate, os.X_OK):
@@ -356,6 +395,10 @@ def main():
         search, attr_errors = attribution(leakgate, env, tmp)
         errors += attr_errors
         vg = valgrind_cost(leakgate, a.corpus_dir, env, tmp, 3)
+        pt = None
+        if a.pytest_python and a.pytest_ext_dir:
+            pt = pytest_cost(leakgate, a.pytest_python, a.pytest_ext_dir, env, tmp)
+            errors += pt is None
 
     errors += sum(1 for _, r, _ in ratios if r is None) + (vg is None)
     over_ok = all(r is not None and r <= OVERHEAD_TARGET for _, r, _ in ratios)
@@ -367,7 +410,8 @@ def main():
              "met" if over_ok else "MISSED", met, total,
              "met" if not missed else "MISSED (%s)" % " ".join(missed),
              ATTR_HEAPS[-1] // 1000, "?" if search is None else "%.2f s" % search,
-             SEARCH_TARGET, vg or "valgrind ERROR", time.monotonic() - started, load()))
+             SEARCH_TARGET, "; ".join(x for x in (vg or "valgrind ERROR", pt) if x),
+             time.monotonic() - started, load()))
     return 1 if errors else 0
 
 

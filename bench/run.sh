@@ -17,5 +17,9 @@ if [ ! -f "$ext_dir/_lgtest$suffix" ]; then
 	ext_dir=$build/tests
 	make -s -C "$root" PYTHON="$py" BUILD="$build" "$build/tests/_lgtest$suffix"
 fi
-exec "$py" "$root/bench/bench.py" --ext-dir "$ext_dir" "$build/$(basename "$bin")" \
-	"$root/tests/corpus"
+# Section 5 (--pytest) when the Makefile names an interpreter with pytest and its build.
+set -- --ext-dir "$ext_dir"
+if [ -n "${LEAKGATE_PYTEST_PYTHON:-}" ] && [ -n "${LEAKGATE_PYTEST_EXT_DIR:-}" ]; then
+	set -- "$@" --pytest-python "$LEAKGATE_PYTEST_PYTHON" --pytest-ext-dir "$LEAKGATE_PYTEST_EXT_DIR"
+fi
+exec "$py" "$root/bench/bench.py" "$@" "$build/$(basename "$bin")" "$root/tests/corpus"

@@ -41,6 +41,15 @@ else
 	/usr/bin/python3.*) need "$(basename "$exe" d)-venv" dpkg -s "$(basename "$exe" d)-venv" ;;
 	esac
 fi
+# make test gates a pytest suite with Debian's python3 and its python3-pytest: that
+# interpreter, its headers (a leakgate build for it) and pytest.
+if [ -x /usr/bin/python3 ]; then
+	v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	need "python$v-dev" test -f "/usr/include/python$v/Python.h"
+	need python3-pytest /usr/bin/python3 -c 'import pytest'
+else
+	missing="$missing python3 python3-dev python3-pytest"
+fi
 if [ "$matrix" = 1 ]; then
 	if [ -x /usr/bin/python3 ]; then
 		v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
