@@ -39,7 +39,8 @@ PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
-	src/hooks.c src/sysstat.c src/gccount.c src/worker.c
+	src/hooks.c src/sysstat.c src/gccount.c src/worker.c \
+	src/gdbjit.c
 HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
@@ -52,9 +53,11 @@ LIB := $(BUILD)/libleakgate.a
 BIN := $(BUILD)/leakgate
 TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
+DECODE_OBJ := $(BUILD)/gdb/decode.o
+PLUGIN := $(BUILD)/leakgate-gdb.so
 
 .PHONY: all deps check-python leakcheck test bench install clean
-all: $(BIN) $(LIB)
+all: $(BIN) $(LIB) $(PLUGIN)
 
 check-python:
 	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; exit 1; }
@@ -85,9 +88,9 @@ $(TEST_EXT): tests/ext/lgtest.c | check-python
 # The worker tests compare the version the worker reports with the headers' own.
 $(BUILD)/tests/unit/test_worker.o: ALL_CFLAGS += -DPY_VERSION_FOR_TEST='"$(PY_VERSION)"'
 
-$(TEST_RUNNER): $(TEST_OBJ) $(LIB)
+$(TEST_RUNNER): $(TEST_OBJ) $(LIB) $(DECODE_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(DECODE_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
 
 # The gate over the bundled examples: each must get the verdict it declares.
 leakcheck: deps
@@ -111,5 +114,16 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# The GDB helper: a JIT reader plugin with no libpython (gdb/ sees only include/).
+GDB_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -fPIC -fvisibility=hidden
+$(BUILD)/gdb/%.o: gdb/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(GDB_CFLAGS) -MMD -MP -c $< -o $@
+$(PLUGIN): $(BUILD)/gdb/plugin.o $(DECODE_OBJ)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) -shared $(BUILD)/gdb/plugin.o $(DECODE_OBJ) -lm -o $@
+DEPS += $(DECODE_OBJ:.o=.d) $(BUILD)/gdb/plugin.d
 
 -include $(DEPS)

@@ -175,6 +175,11 @@ uint32_t lg_worker_available(const lg_worker *w)
 	return w->available;
 }
 
+const void *lg_worker_target(const lg_worker *w)
+{
+	return w->func ? (const void *)w->func : (const void *)w->code;
+}
+
 const char *lg_worker_python(const lg_worker *w)
 {
 	return w->python;
