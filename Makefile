@@ -41,7 +41,8 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/hooks.c src/sysstat.c src/gccount.c src/worker.c \
 	src/gdbjit.c
-HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c
+HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c \
+	harness/failpoint.c harness/gdb.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -57,7 +58,7 @@ DECODE_OBJ := $(BUILD)/gdb/decode.o
 PLUGIN := $(BUILD)/leakgate-gdb.so
 
 .PHONY: all deps check-python leakcheck test bench install clean
-all: $(BIN) $(LIB) $(PLUGIN)
+all: $(BIN) $(LIB) $(PLUGIN) $(BUILD)/leakgate.gdb
 
 check-python:
 	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; exit 1; }
@@ -124,6 +125,8 @@ $(BUILD)/gdb/%.o: gdb/%.c
 $(PLUGIN): $(BUILD)/gdb/plugin.o $(DECODE_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) -shared $(BUILD)/gdb/plugin.o $(DECODE_OBJ) -lm -o $@
+$(BUILD)/leakgate.gdb: gdb/leakgate.gdb
+	$(Q)cp $< $@
 DEPS += $(DECODE_OBJ:.o=.d) $(BUILD)/gdb/plugin.d
 
 -include $(DEPS)

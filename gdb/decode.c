@@ -1723,12 +1723,24 @@ static void put_holder(lg_dec *d, uint64_t obj, uint64_t child, lg_text *out)
 		lg_text_printf(out, " '%s'", name);
 	}
 	if (child) {
-		struct where_arg a = { child, out, 0, kind_of(d, type) == K_OTHER };
+		enum kind k = kind_of(d, type);
+		struct where_arg a = { child, out, 0, k == K_OTHER };
+		uint64_t dict = 0, values, keys;
 
 		lg_text_printf(out, " at ");
-		referents(d, obj, where_item, &a);
-		if (!a.found)
-			lg_text_printf(out, "?");
+		if (k == K_MODULE) {
+			lg_text_printf(out, ".__dict__");
+		} else if (k == K_FUNC) {
+			lg_text_printf(out, !rd_u64(d, obj, d->l.func_globals, &dict) &&
+				       dict == child ? ".__globals__" : ".__code__");
+		} else if (k == K_OTHER && !instance_dict(d, obj, type, &dict, &values, &keys) &&
+			   dict == child) {
+			lg_text_printf(out, ".__dict__");
+		} else {
+			referents(d, obj, where_item, &a);
+			if (!a.found)
+				lg_text_printf(out, "?");
+		}
 	}
 	lg_text_printf(out, "\n");
 }

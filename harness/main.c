@@ -14,6 +14,7 @@
 
 static const char usage_text[] =
 	"usage: leakgate run [options] TARGET...\n"
+	"       leakgate gdb [GDB options] [--core CORE PROGRAM | -p PID | -- PROGRAM ARGS]\n"
 	"       leakgate --help | --version\n"
 	"\n"
 	"Runs each TARGET many times in a fresh, forked CPython, with a full garbage\n"
@@ -38,6 +39,11 @@ static const char usage_text[] =
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit)\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
+	"      --on-leak=MODE     at a leak, the worker registers a blob for leakgate gdb\n"
+	"                         and then: exit (default), trap (SIGTRAP, for a debugger\n"
+	"                         started with leakgate gdb -- leakgate run ...), or core\n"
+	"                         (a core file; its path is printed)\n"
+	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -144,6 +150,8 @@ static int cmd_run(int argc, char **argv)
 		{ "budget", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "on-leak", required_argument, NULL, 'L' },
+		{ "core-dir", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -195,6 +203,19 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'r':
 			report = optarg;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "exit"))
+				o.on_leak = ON_LEAK_EXIT;
+			else if (!strcmp(optarg, "trap"))
+				o.on_leak = ON_LEAK_TRAP;
+			else if (!strcmp(optarg, "core"))
+				o.on_leak = ON_LEAK_CORE;
+			else
+				usage_error("--on-leak expects exit, trap or core, not '%s'", optarg);
+			break;
+		case 'D':
+			o.core_dir = optarg;
 			break;
 		case 'q':
 			o.quiet = 1;
@@ -272,5 +293,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "gdb"))
+		return cmd_gdb(argc - 1, argv + 1);
 	usage_error("unknown command '%s' (see leakgate --help)", argv[1]);
 }

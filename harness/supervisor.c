@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -217,6 +218,52 @@ static int fail_internal(struct worker *w, lg_result *out, const char *why)
 	return EXIT_INTERNAL;
 }
 
+/* Sends CMD_FAILPOINT with the leak report, prints where the core went (or why none
+ * did) and reaps the worker. A worker stopped in a debugger is waited for without a
+ * deadline. */
+static void failpoint(struct worker *w, const char *display, const struct run_opts *o,
+		      lg_result *out)
+{
+	char *summary = NULL, dir[PATH_MAX], cmd = CMD_FAILPOINT, *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&summary, &len);
+	struct cmd_failpoint c = { 0 };
+	struct msg_hdr h;
+
+	if (f) {
+		lg_report_text(f, out, 0);
+		fclose(f);
+	}
+	if (!summary || !realpath(o->core_dir ? o->core_dir : ".", dir)) {
+		error("%s: --core-dir '%s': %s", display, o->core_dir ? o->core_dir : ".",
+		      strerror(errno));
+		goto quit;
+	}
+	c.mode = (uint32_t)o->on_leak;
+	c.dir_len = (uint32_t)strlen(dir);
+	c.summary_len = (uint32_t)len;
+	if (write_full(w->cmd_fd, &cmd, 1) || write_full(w->cmd_fd, &c, sizeof(c)) ||
+	    write_full(w->cmd_fd, dir, c.dir_len) || write_full(w->cmd_fd, summary, len))
+		goto quit;
+	if (read_until(w->msg_fd, &h, sizeof(h), 0) == 0 && h.len < (1u << 16) &&
+	    (body = calloc(1, h.len + 1)) && read_until(w->msg_fd, body, h.len, 0) == 0) {
+		if (h.type == MSG_CORE)
+			fprintf(stderr, "leakgate: %s: core written to %s\n", display, body);
+		else if (h.type == MSG_ERROR && h.len > sizeof(struct msg_error))
+			error("%s: %s", display, body + sizeof(struct msg_error));
+	}
+quit:
+	free(body);
+	free(summary);
+	{
+		int status = reap(w, 0);
+
+		if (WIFSIGNALED(status))
+			error("%s: the worker ended at the failing point by signal %d (%s)",
+			      display, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
+}
+
 static void mark_warmup(lg_sample *s, const struct run_opts *o)
 {
 	s->warmup = s->iteration <= o->warmup;
@@ -296,11 +343,15 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 		}
 	}
 	out->error_iteration = 0;
-	write_full(w.cmd_fd, &quit, 1);
-	reap(&w, 0);
 	lg_verdict_finish(&out->verdict);
 	out->status = out->verdict.outcome == LG_LEAK ? LG_STATUS_LEAK : LG_STATUS_PASS;
 	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;
+	if (out->status == LG_STATUS_LEAK && o->on_leak != ON_LEAK_EXIT) {
+		failpoint(&w, display, o, out);
+		goto done;
+	}
+	write_full(w.cmd_fd, &quit, 1);
+	reap(&w, 0);
 	goto done;
 lost:
 	/* The worker is gone before a STEP could reach it: collect its error or death. */

@@ -62,6 +62,20 @@ void worker_main(const lg_target *t, int cmd_fd, int msg_fd)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 1 && cmd == CMD_FAILPOINT) {
+			char *text = NULL;
+			uint32_t type = failpoint_worker(w, cmd_fd, &text);
+			struct msg_error e = { LG_EIO, iteration };
+
+			if (!text)
+				text = strdup("out of memory");
+			if (type == MSG_ERROR && text)
+				send_msg(msg_fd, type, &e, sizeof(e), text, strlen(text) + 1);
+			else if (type && text)
+				send_msg(msg_fd, type, text, strlen(text) + 1, NULL, 0);
+			free(text);
+			break;
+		}
 		if (n != 1 || cmd != CMD_STEP)
 			break;
 		if (iteration == 0)
