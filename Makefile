@@ -101,7 +101,10 @@ leakcheck: deps
 # Every test, unit and integration, in one Criterion runner (one summary line).
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
-	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests $(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
+	$(Q)ci/get-gdb-minimal.sh $(BUILD)/gdb-minimal
+	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests \
+		LEAKGATE_GDB_MINIMAL=$(BUILD)/gdb-minimal/usr/bin/gdb \
+		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)
