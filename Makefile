@@ -56,8 +56,9 @@ TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
 DECODE_OBJ := $(BUILD)/gdb/decode.o
 PLUGIN := $(BUILD)/leakgate-gdb.so
+FUZZ_OBJ := $(BUILD)/gdb/fuzz_decode.o
 
-.PHONY: all deps check-python leakcheck test bench install clean
+.PHONY: all deps check-python leakcheck test bench install clean fuzz
 all: $(BIN) $(LIB) $(PLUGIN) $(BUILD)/leakgate.gdb
 
 check-python:
@@ -89,9 +90,9 @@ $(TEST_EXT): tests/ext/lgtest.c | check-python
 # The worker tests compare the version the worker reports with the headers' own.
 $(BUILD)/tests/unit/test_worker.o: ALL_CFLAGS += -DPY_VERSION_FOR_TEST='"$(PY_VERSION)"'
 
-$(TEST_RUNNER): $(TEST_OBJ) $(LIB) $(DECODE_OBJ)
+$(TEST_RUNNER): $(TEST_OBJ) $(LIB) $(DECODE_OBJ) $(FUZZ_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(DECODE_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(DECODE_OBJ) $(FUZZ_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
 
 # The gate over the bundled examples: each must get the verdict it declares.
 leakcheck: deps
@@ -130,6 +131,19 @@ $(PLUGIN): $(BUILD)/gdb/plugin.o $(DECODE_OBJ)
 	$(Q)$(CC) -shared $(BUILD)/gdb/plugin.o $(DECODE_OBJ) -lm -o $@
 $(BUILD)/leakgate.gdb: gdb/leakgate.gdb
 	$(Q)cp $< $@
-DEPS += $(DECODE_OBJ:.o=.d) $(BUILD)/gdb/plugin.d
+DEPS += $(DECODE_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BUILD)/gdb/plugin.d
+
+# libFuzzer over the decoder (Debian's clang) for FUZZ_SECONDS; crashes land in
+# $(BUILD)/fuzz/. The short deterministic run is part of make test (tests/unit).
+FUZZ_SECONDS ?= 60
+FUZZER := $(BUILD)/fuzz/fuzz-decode
+$(FUZZER): gdb/fuzz_decode.c gdb/decode.c $(LIB) | check-python
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -DLG_LIBFUZZER -Iinclude \
+		gdb/fuzz_decode.c gdb/decode.c $(LIB) $(PY_LIBS) -o $@
+fuzz: $(FUZZER)
+	$(Q)cd $(BUILD)/fuzz && ASAN_OPTIONS=detect_leaks=0 ./fuzz-decode \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20
 
 -include $(DEPS)

@@ -1498,8 +1498,19 @@ static int gc_walk(lg_dec *d, int (*fn)(lg_dec *, void *, uint64_t), void *arg)
 		lists++;
 		if (rd_u64(d, head, l->gc_next, &p))
 			continue;
+		uint64_t mark = 0;
+		size_t power = 1, steps = 0;
+
+		/* A corrupt list may loop without passing its head: Brent's cycle check. */
 		while ((p & ~(uint64_t)3) != head && p && total++ < MAX_GC) {
 			p &= ~(uint64_t)3;
+			if (p == mark)
+				break;
+			if (++steps == power) {
+				mark = p;
+				power *= 2;
+				steps = 0;
+			}
 			if (fn(d, arg, p + l->gc_head_size))
 				return 0;
 			if (rd_u64(d, p, l->gc_next, &p))
