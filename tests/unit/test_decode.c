@@ -321,3 +321,48 @@ Test(decode, rejects_impossible_layouts)
 	l.digit_size = 3;
 	cr_expect_neq(lg_dec_new(&l, self_read, NULL, &d), 0);
 }
+
+static lg_text probe_text;
+
+/* Called from Python: decodes this thread's Python stack while it is live. */
+static PyObject *probe(PyObject *self, PyObject *args)
+{
+	lg_dec *d = decoder();
+
+	(void)self;
+	(void)args;
+	lg_dec_bt(d, (uintptr_t)PyInterpreterState_Get(), &probe_text);
+	lg_dec_free(d);
+	Py_RETURN_NONE;
+}
+
+Test(decode, backtrace_names_functions_files_and_lines)
+{
+	static PyMethodDef def = { "probe", probe, METH_NOARGS, NULL };
+	PyObject *f = PyCFunction_New(&def, NULL), *code, *r;
+	char want[128];
+
+	PyDict_SetItemString(ns, "probe", f);
+	code = Py_CompileString("def inner():\n"
+				"    x = 1\n"
+				"    probe()\n"
+				"    return x\n"
+				"def outer():\n"
+				"    return inner()\n"
+				"outer()\n", "/virtual/bt_case.py", Py_file_input);
+	cr_assert_not_null(code);
+	r = PyEval_EvalCode(code, ns, ns);
+	cr_assert_not_null(r);
+	cr_assert_not_null(probe_text.s);
+	snprintf(want, sizeof(want), "thread state 0x%llx:\n",
+		 (unsigned long long)(uintptr_t)PyThreadState_Get());
+	cr_expect(strstr(probe_text.s, want) != NULL, "%s", probe_text.s);
+	cr_expect(strstr(probe_text.s, "  #0 inner at /virtual/bt_case.py:3\n"
+				       "  #1 outer at /virtual/bt_case.py:6\n"
+				       "  #2 <module> at /virtual/bt_case.py:7\n") != NULL,
+		  "%s", probe_text.s);
+	lg_text_release(&probe_text);
+	Py_DECREF(r);
+	Py_DECREF(code);
+	Py_DECREF(f);
+}
