@@ -24,28 +24,11 @@ struct failpoint {
 	char *text;
 };
 
-static int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static char *read_string(int fd, uint32_t len)
 {
 	char *s = len <= (1u << 20) ? malloc(len + 1) : NULL;
 
-	if (!s || read_all(fd, s, len)) {
+	if (!s || read_full(fd, s, len)) {
 		free(s);
 		return NULL;
 	}
@@ -232,7 +215,7 @@ uint32_t failpoint_worker(lg_worker *w, int cmd_fd, char **text)
 	int err;
 
 	*text = NULL;
-	if (read_all(cmd_fd, &c, sizeof(c)) || !(fp.dir = read_string(cmd_fd, c.dir_len)) ||
+	if (read_full(cmd_fd, &c, sizeof(c)) || !(fp.dir = read_string(cmd_fd, c.dir_len)) ||
 	    !(summary = read_string(cmd_fd, c.summary_len))) {
 		free(fp.dir);
 		return 0;  /* the supervisor is gone */

@@ -86,6 +86,7 @@ double now(void);
 
 /* Writes and reads that finish or fail (EINTR and short counts handled). */
 int write_full(int fd, const void *buf, size_t len);
+int read_full(int fd, void *buf, size_t len);
 
 /* "leakgate: MESSAGE" on stderr. */
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -83,6 +83,11 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 	return 0;
 }
 
+int read_full(int fd, void *buf, size_t len)
+{
+	return read_until(fd, buf, len, 0) ? -1 : 0;
+}
+
 static int spawn(const lg_target *t, struct worker *w)
 {
 	int cmd[2], msg[2];

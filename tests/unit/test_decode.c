@@ -79,16 +79,22 @@ static void same_as_repr(const char *code)
 	Py_DECREF(o);
 }
 
+static void all_as_repr(const char *const *cases, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		same_as_repr(cases[i]);
+}
+
 TestSuite(decode, .init = start);
 
 Test(decode, ints)
 {
 	const char *cases[] = { "0", "5", "-5", "2**30", "2**30 - 1", "-(2**31)", "2**63 - 1",
 				"2**64 + 1", "-(10**50)", "10**100 + 7", "-1", "256", "257" };
-	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		same_as_repr(cases[i]);
+	all_as_repr(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 Test(decode, singletons_and_bools)
@@ -104,10 +110,8 @@ Test(decode, floats)
 	const char *cases[] = { "1.5", "0.1", "-0.0", "1e16", "1e-7", "123456789.125", "1/3",
 				"float('inf')", "-float('inf')", "float('nan')", "2.5e-300",
 				"1e22", "100.0", "0.0001" };
-	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		same_as_repr(cases[i]);
+	all_as_repr(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 Test(decode, strings)
@@ -116,10 +120,8 @@ Test(decode, strings)
 				"'\\u00e9t\\u00e9'", "'\\u65e5\\u672c\\u8a9e'",
 				"'\\U0001F600 smile'", "'a\\nb\\tc\\x00\\x7f\\\\'",
 				"'x' * 5000", "'\\u00e9' * 300 + 'z'" };
-	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		same_as_repr(cases[i]);
+	all_as_repr(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 Test(decode, bytes)
