@@ -877,8 +877,15 @@ static int instance_dict(lg_dec *d, uint64_t obj, uint64_t type, uint64_t *dict,
 	if (l->flag_managed_dict && (flags & l->flag_managed_dict) && l->managed_dict) {
 		if (rd_u64(d, obj, l->managed_dict, dict))
 			return -1;
-		if (*dict)
-			return 0;
+		if (l->py_version_hex >= 0x030C0000 && l->py_version_hex < 0x030D0000 &&
+		    (*dict & 1)) {
+			/* 3.12: one word, the values minus one when its low bit is set. */
+			*values = *dict + 1;
+			*dict = 0;
+			return rd_u64(d, type, l->ht_cached_keys, keys) || !*keys ? -1 : 0;
+		}
+		if (*dict || l->py_version_hex >= 0x030C0000)
+			return *dict ? 0 : -1;
 		if (rd_u64(d, obj, l->managed_values, values) || !*values ||
 		    rd_u64(d, type, l->ht_cached_keys, keys) || !*keys)
 			return -1;

@@ -86,7 +86,9 @@ static void fill_layout(lg_jit_layout *l)
 	l->flag_managed_dict = 0;
 #endif
 	str_layout(l);
+#if PY_VERSION_HEX < 0x030C0000
 	l->long_digits = OFF(PyLongObject, ob_digit);
+#endif
 	l->digit_size = sizeof(digit);
 	l->digit_shift = PyLong_SHIFT;
 	l->float_value = OFF(PyFloatObject, ob_fval);
