@@ -289,6 +289,7 @@ int lg_dec_new(const lg_jit_layout *l, lg_read_fn read, void *ctx, lg_dec **out)
 		if (o == &l->managed_dict || o == &l->managed_values)
 			continue;
 		if ((const void *)o == (const void *)&l->flag_managed_dict ||
+		    (const void *)o == (const void *)&l->flag_inline_values ||
 		    (const void *)o == (const void *)&l->str_kind_mask ||
 		    (const void *)o == (const void *)&l->str_compact_mask ||
 		    (const void *)o == (const void *)&l->str_ascii_mask ||
@@ -780,6 +781,25 @@ static int64_t seq_items(lg_dec *d, uint64_t obj, enum kind k, size_t max, item_
 	return len;
 }
 
+/* Where the k-th inserted value of a split table lies (its index in the keys), and how
+ * many values it holds: 3.11-3.12 keep the order in bytes before the values, 3.13 after
+ * them. */
+static int values_order(lg_dec *d, uint64_t values, size_t k, size_t *ix, size_t *size)
+{
+	uint8_t cap, n, o;
+
+	if (d->l.py_version_hex >= 0x030D0000) {
+		if (rd(d, values, &cap, 1) || rd(d, values + 1, &n, 1) ||
+		    (k < n && rd(d, values + (uint64_t)d->l.values_items + 8u * cap + k, &o, 1)))
+			return -1;
+	} else if (rd(d, values - 2, &n, 1) || (k < n && rd(d, values - 3 - k, &o, 1))) {
+		return -1;
+	}
+	*size = n;
+	*ix = k < n ? o : 0;
+	return 0;
+}
+
 /* The items of a dict's keys object, with values from `values` when split. */
 static int64_t dict_items(lg_dec *d, uint64_t obj, size_t max, item_fn fn, void *arg)
 {
@@ -811,15 +831,13 @@ static int64_t dict_items(lg_dec *d, uint64_t obj, size_t max, item_fn fn, void 
 		uint64_t key, value;
 		int32_t koff = kind == 0 ? 8 : 0;
 
-		if (values && l->py_version_hex < 0x030D0000) {
-			/* 3.11-3.12: insertion order in bytes before the values array. */
-			uint8_t size, order;
+		if (values) {
+			size_t size;
 
-			if (rd(d, values - 2, &size, 1) || i >= size)
-				break;
-			if (rd(d, values - 3 - i, &order, 1))
+			if (values_order(d, values, i, &ix, &size))
 				return -1;
-			ix = order;
+			if (i >= size)
+				break;
 			if (ix >= (size_t)nentries)
 				return -1;
 		}
@@ -877,6 +895,17 @@ static int instance_dict(lg_dec *d, uint64_t obj, uint64_t type, uint64_t *dict,
 	if (l->flag_managed_dict && (flags & l->flag_managed_dict) && l->managed_dict) {
 		if (rd_u64(d, obj, l->managed_dict, dict))
 			return -1;
+		if (l->flag_inline_values && (flags & l->flag_inline_values) && !*dict) {
+			/* 3.13+: the values follow the object, valid unless a dict took over. */
+			int64_t basic;
+			uint8_t valid;
+
+			if (rd_i64(d, type, l->tp_basicsize, &basic) || basic <= 0 ||
+			    basic > 65536 || rd(d, obj + (uint64_t)basic + 3, &valid, 1) || !valid)
+				return -1;
+			*values = obj + (uint64_t)basic;
+			return rd_u64(d, type, l->ht_cached_keys, keys) || !*keys ? -1 : 0;
+		}
 		if (l->py_version_hex >= 0x030C0000 && l->py_version_hex < 0x030D0000 &&
 		    (*dict & 1)) {
 			/* 3.12: one word, the values minus one when its low bit is set. */
@@ -903,19 +932,22 @@ static int64_t values_items(lg_dec *d, uint64_t keys, uint64_t values, size_t ma
 			    item_fn fn, void *arg)
 {
 	const lg_jit_layout *l = &d->l;
-	uint8_t log2ib, size, order;
+	uint8_t log2ib;
 	int64_t nentries;
-	size_t i, shown = 0;
+	size_t i, shown = 0, size = 1, order;
 
-	if (l->keys_log2_index_bytes < 0 || l->py_version_hex >= 0x030D0000 ||
+	if (l->keys_log2_index_bytes < 0 ||
 	    rd(d, keys + (uint64_t)l->keys_log2_index_bytes, &log2ib, 1) || log2ib > 43 ||
-	    rd_i64(d, keys, l->keys_nentries, &nentries) || nentries < 0 || nentries > 256 ||
-	    rd(d, values - 2, &size, 1))
+	    rd_i64(d, keys, l->keys_nentries, &nentries) || nentries < 0 || nentries > 256)
 		return -1;
 	for (i = 0; i < size && shown < max; i++) {
 		uint64_t key, value;
 
-		if (rd(d, values - 3 - i, &order, 1) || order >= nentries)
+		if (values_order(d, values, i, &order, &size))
+			return -1;
+		if (i >= size)
+			break;
+		if (order >= (size_t)nentries)
 			return -1;
 		if (rd_u64(d, keys + (uint64_t)l->keys_indices + (1ULL << log2ib) +
 				      (uint64_t)order * l->keys_uentry_size, 0, &key) ||
@@ -1395,7 +1427,8 @@ static int line_of(const unsigned char *t, size_t n, int first, int64_t unit)
 	return -1;
 }
 
-static void put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
+/* Prints one frame; 0 when it runs no code object (a 3.13 shim or C-stack frame). */
+static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 {
 	const lg_jit_layout *l = &d->l;
 	uint64_t code, instr, name = 0, file = 0, table = 0;
@@ -1407,8 +1440,10 @@ static void put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 	if (rd_u64(d, frame, l->frame_code, &code) || rd_u64(d, frame, l->frame_instr, &instr)) {
 		lg_text_printf(out, "  #%d 0x%llx <unreadable frame>\n", no,
 			       (unsigned long long)frame);
-		return;
+		return 1;
 	}
+	if (l->type_code && (type_of(d, code, &name) || name != l->type_code))
+		return 0;
 	if ((l->co_qualname < 0 || rd_u64(d, code, l->co_qualname, &name)) &&
 	    rd_u64(d, code, l->co_name, &name))
 		name = 0;
@@ -1431,6 +1466,7 @@ static void put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 	if (line < 0)
 		line = first;
 	lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, line);
+	return 1;
 }
 
 void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
@@ -1475,7 +1511,7 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 			    rd(d, frame + (uint64_t)l->frame_owner, &owner, 1))
 				break;
 			if (owner != l->frame_owner_cstack)
-				put_frame(d, nframes++, frame, out);
+				nframes += put_frame(d, nframes, frame, out);
 			if (rd_u64(d, frame, l->frame_previous, &frame))
 				break;
 		}

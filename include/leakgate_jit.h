@@ -27,9 +27,10 @@ typedef struct lg_jit_layout {
 	/* PyTypeObject, PyHeapTypeObject */
 	int32_t tp_name, tp_basicsize, tp_itemsize, tp_flags, tp_dictoffset;
 	int32_t ht_cached_keys;
-	/* Managed dicts (3.11+): offsets from the object (negative), the type flag. */
+	/* Managed dicts (3.11+): offsets from the object (negative), the type flags (inline
+	 * values follow the object's basic size on 3.13+). */
 	int32_t managed_dict, managed_values;
-	uint32_t flag_managed_dict;
+	uint32_t flag_managed_dict, flag_inline_values;
 
 	/* str: PyASCIIObject, PyCompactUnicodeObject, PyUnicodeObject; the masks apply to
 	 * the 32-bit word at str_state (the bitfield is probed at build time). */

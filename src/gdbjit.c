@@ -7,12 +7,19 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* CPython's internal headers are not written for -Wextra. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
 #if PY_VERSION_HEX >= 0x030B0000
 #include "internal/pycore_dict.h"
 #include "internal/pycore_frame.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
 #endif
+#if PY_VERSION_HEX >= 0x030D0000
+#include "internal/pycore_setobject.h"
+#endif
+#pragma GCC diagnostic pop
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -85,6 +92,11 @@ static void fill_layout(lg_jit_layout *l)
 #else
 	l->flag_managed_dict = 0;
 #endif
+#ifdef Py_TPFLAGS_INLINE_VALUES
+	l->flag_inline_values = Py_TPFLAGS_INLINE_VALUES;
+#else
+	l->flag_inline_values = 0;
+#endif
 	str_layout(l);
 #if PY_VERSION_HEX < 0x030C0000
 	l->long_digits = OFF(PyLongObject, ob_digit);
@@ -116,7 +128,7 @@ static void fill_layout(lg_jit_layout *l)
 	l->tstate_native_id = OFF(PyThreadState, native_thread_id);
 	l->frame_owner_cstack = 0xff;
 	l->frame_instr_is_prev = 0;
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
 	l->keys_log2_size = OFF(PyDictKeysObject, dk_log2_size);
 	l->keys_log2_index_bytes = OFF(PyDictKeysObject, dk_log2_index_bytes);
 	l->keys_kind = OFF(PyDictKeysObject, dk_kind);
@@ -129,13 +141,19 @@ static void fill_layout(lg_jit_layout *l)
 	l->co_linetable = OFF(PyCodeObject, co_linetable);
 	l->co_code = OFF(PyCodeObject, co_code_adaptive);
 	l->interp_threads_head = OFF(PyInterpreterState, threads.head);
+	l->frame_previous = OFF(_PyInterpreterFrame, previous);
+	l->frame_owner = OFF(_PyInterpreterFrame, owner);
+#if PY_VERSION_HEX >= 0x030D0000
+	l->tstate_frame = OFF(PyThreadState, current_frame);
+	l->frame_code = OFF(_PyInterpreterFrame, f_executable);
+	l->frame_instr = OFF(_PyInterpreterFrame, instr_ptr);
+#else
 	l->tstate_cframe = OFF(PyThreadState, cframe);
 	l->cframe_frame = OFF(_PyCFrame, current_frame);
 	l->frame_code = OFF(_PyInterpreterFrame, f_code);
-	l->frame_previous = OFF(_PyInterpreterFrame, previous);
 	l->frame_instr = OFF(_PyInterpreterFrame, prev_instr);
 	l->frame_instr_is_prev = 1;
-	l->frame_owner = OFF(_PyInterpreterFrame, owner);
+#endif
 #if PY_VERSION_HEX >= 0x030C0000
 	l->frame_owner_cstack = FRAME_OWNED_BY_CSTACK;
 #endif
@@ -150,7 +168,7 @@ static void fill_layout(lg_jit_layout *l)
 		l->gc_lists[3] = (uint64_t)(uintptr_t)&gc->permanent_generation.head;
 	}
 #else
-	/* NEEDSWORK: dict keys, frames and GC lists for 3.8-3.10 and 3.13+ (issue 6). */
+	/* NEEDSWORK: dict keys, frames and GC lists for 3.8-3.10 and 3.14+ (issue 6). */
 	memset(l->gc_lists, 0, sizeof(l->gc_lists));
 	l->gc_head_size = 0;
 #endif
