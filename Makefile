@@ -7,6 +7,9 @@ BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
+# A plain CPython 3.13 for the GDB tests of processes leakgate did not start (optional).
+PYTHON313 ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 
 # What the chosen interpreter says about itself (one call, parsed by make).
 PYINFO := $(shell $(PYTHON) -c 'import os, sys, sysconfig as s; v = s.get_config_var; \
@@ -54,7 +57,7 @@ LIB := $(BUILD)/libleakgate.a
 BIN := $(BUILD)/leakgate
 TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
-DECODE_OBJ := $(BUILD)/gdb/decode.o
+DECODE_OBJ := $(BUILD)/gdb/decode.o $(BUILD)/gdb/pyruntime.o
 PLUGIN := $(BUILD)/leakgate-gdb.so
 FUZZ_OBJ := $(BUILD)/gdb/fuzz_decode.o
 
@@ -105,6 +108,7 @@ test: deps
 	$(Q)ci/get-gdb-minimal.sh $(BUILD)/gdb-minimal
 	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests \
 		LEAKGATE_GDB_MINIMAL=$(BUILD)/gdb-minimal/usr/bin/gdb \
+		LEAKGATE_PYTHON313="$(PYTHON313)" \
 		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
 
 bench: deps

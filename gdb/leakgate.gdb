@@ -4,19 +4,36 @@
 # the registered blob again, and the reader answers into $lg_session.gdb as `echo`
 # lines) and sources the answer, so the output goes through GDB's own output.
 
+# Set by `leakgate gdb` from the symbols when it opens a core or a process, for Python
+# 3.13+ processes without a leakgate blob: &_PyRuntime and _PySet_Dummy.
+set $lg_runtime = 0
+set $lg_dummy = 0
+
+# lg--request VERB ADDRESS DEPTH: writes the request and prints the plugin's answer.
+define lg--request
+  eval "shell echo $arg0 %lu %d %lu %lu > %s.req", (unsigned long)($arg1), (int)($arg2), $lg_runtime, $lg_dummy, $lg_session
+  lg--answer
+end
+document lg--request
+Internal to the lg-* commands: lg--request VERB ADDRESS DEPTH.
+end
+
 define lg--answer
   eval "shell printf 'echo leakgate: no answer: is a leakgate worker or its core loaded?\\\\n\\n' > %s.gdb", $lg_session
   jit-reader-unload
   eval "jit-reader-load %s", $lg_plugin
+  up-silently
+  down-silently
   eval "source %s.gdb", $lg_session
 end
 document lg--answer
-Internal to the lg-* commands: reloads the reader and prints its answer.
+Internal to the lg-* commands: reloads the reader (which reads the blob again), makes GDB
+unwind the stack again (which calls the reader when there is no blob), and prints the
+reader's answer.
 end
 
 define lg-report
-  eval "shell echo report > %s.req", $lg_session
-  lg--answer
+  lg--request report 0 0
 end
 document lg-report
 Print the leakgate report registered at the failing point: the verdict and counter
@@ -29,11 +46,10 @@ define lg-graph
     echo usage: lg-graph EXPR [DEPTH]\n
   else
     if $argc == 1
-      eval "shell echo graph %lu 2 > %s.req", (unsigned long)($arg0), $lg_session
+      lg--request graph $arg0 2
     else
-      eval "shell echo graph %lu %d > %s.req", (unsigned long)($arg0), (int)($arg1), $lg_session
+      lg--request graph $arg0 $arg1
     end
-    lg--answer
   end
 end
 document lg-graph
@@ -45,8 +61,7 @@ Usage: lg-graph EXPR [DEPTH]     e.g. lg-graph 0x7f3b2c1d4e80 3
 end
 
 define lg-bt
-  eval "shell echo bt > %s.req", $lg_session
-  lg--answer
+  lg--request bt 0 0
 end
 document lg-bt
 Print the Python backtrace of each thread of the interpreter: function, file and
@@ -55,8 +70,7 @@ Usage: lg-bt
 end
 
 define lg-types
-  eval "shell echo types > %s.req", $lg_session
-  lg--answer
+  lg--request types 0 0
 end
 document lg-types
 Print a census of the objects the cyclic GC tracks, by type: count and bytes (basic
@@ -68,8 +82,7 @@ define lg-referrers
   if $argc != 1
     echo usage: lg-referrers EXPR\n
   else
-    eval "shell echo referrers %lu > %s.req", (unsigned long)($arg0), $lg_session
-    lg--answer
+    lg--request referrers $arg0 0
   end
 end
 document lg-referrers

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "pyruntime.h"
 
 /* GDB looks this symbol up: export it despite -fvisibility=hidden. */
 #pragma GCC visibility push(default)
@@ -80,29 +81,39 @@ static int write_script(const char *path, const lg_text *t)
 static void answer(const char *req, gdb_target_read *tr, lg_text *out)
 {
 	char verb[32] = "";
-	unsigned long long addr = 0;
+	unsigned long long addr = 0, runtime = 0, dummy = 0;
+	uint64_t interp;
 	int depth = 2;
+	lg_jit_layout layout;
 	lg_dec *d = NULL;
-	int n = sscanf(req, "%31s %lli %d", verb, &addr, &depth);
+	const char *why;
+	int n = sscanf(req, "%31s %lli %d %lli %lli", verb, &addr, &depth, &runtime, &dummy);
 
 	if (n < 1) {
 		lg_text_printf(out, "leakgate: empty request\n");
 		return;
 	}
-	if (!blob) {
-		/* NEEDSWORK: 3.13+ processes without a blob, from _PyRuntime.debug_offsets. */
+	if (blob) {
+		layout = blob->layout;
+		interp = blob->interp;
+	} else if (!strcmp(verb, "report")) {
 		lg_text_printf(out, "leakgate: no leakgate blob in this process (it was not "
 			       "stopped by leakgate run --on-leak=trap|core)\n");
 		return;
+	} else if (lg_layout_from_runtime(gdb_read, (void *)tr, runtime, dummy, &layout,
+					  &interp, &why)) {
+		lg_text_printf(out, "leakgate: no leakgate blob in this process, and %s\n",
+			       runtime ? why : "no _PyRuntime symbol to read its debug offsets");
+		return;
 	}
-	if (lg_dec_new(&blob->layout, gdb_read, (void *)tr, &d)) {
-		lg_text_printf(out, "leakgate: the blob's layout is not usable\n");
+	if (lg_dec_new(&layout, gdb_read, (void *)tr, &d)) {
+		lg_text_printf(out, "leakgate: the layout is not usable\n");
 		return;
 	}
 	if (!strcmp(verb, "report"))
 		lg_dec_report(d, blob, out);
 	else if (!strcmp(verb, "bt"))
-		lg_dec_bt(d, blob->interp, out);
+		lg_dec_bt(d, interp, out);
 	else if (!strcmp(verb, "types"))
 		lg_dec_types(d, out);
 	else if (!strcmp(verb, "graph") && n >= 2)

@@ -81,7 +81,7 @@ int cmd_gdb(int argc, char **argv)
 	if (helper_path("leakgate.gdb", script, sizeof(script)))
 		die(EXIT_INTERNAL, "cannot find leakgate.gdb next to the leakgate binary "
 		    "(run make)");
-	args = calloc((size_t)argc + 24, sizeof(*args));
+	args = calloc((size_t)argc + 28, sizeof(*args));
 	if (!args)
 		die(EXIT_INTERNAL, "out of memory");
 	args[n++] = (char *)gdb;
@@ -141,6 +141,12 @@ int cmd_gdb(int argc, char **argv)
 	if (program >= 0) {
 		args[n++] = "-ex";
 		args[n++] = "run";
+	} else if (core || pid) {
+		/* For Python 3.13+ processes without a blob (harmless errors elsewhere). */
+		args[n++] = "-ex";
+		args[n++] = "set $lg_runtime = (unsigned long)&_PyRuntime";
+		args[n++] = "-ex";
+		args[n++] = "set $lg_dummy = (unsigned long)_PySet_Dummy";
 	}
 	for (i = 1; i < argc && i != program - 1; i++) {
 		if (!strcmp(argv[i], "--core")) {

@@ -64,6 +64,7 @@ typedef struct lg_jit_layout {
 	/* The cyclic GC: PyGC_Head and the heads of its lists. */
 	uint32_t gc_head_size;
 	int32_t gc_next;
+	uint32_t pad0;              /* 0: keeps the addresses 8-aligned with no hidden hole */
 	uint64_t gc_lists[4];
 
 	/* Addresses of the built-in types and singletons in this process. */

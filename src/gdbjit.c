@@ -74,6 +74,7 @@ static void str_layout(lg_jit_layout *l)
 static void fill_layout(lg_jit_layout *l)
 {
 	memset(l, 0xff, sizeof(*l));  /* every offset -1 until known */
+	l->pad0 = 0;
 	l->py_version_hex = PY_VERSION_HEX;
 	l->ptr_size = sizeof(void *);
 	l->ob_refcnt = OFF(PyObject, ob_refcnt);

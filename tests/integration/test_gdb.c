@@ -283,3 +283,55 @@ Test(gdb, help_of_every_command)
 	free(out);
 	free(err);
 }
+
+/* A plain python3.13, stopped in a sleep and dumped with gcore: no blob, so the layout
+ * comes from _PyRuntime.debug_offsets. */
+Test(gdb, python313_core_without_a_blob, .timeout = 120)
+{
+	const char *py = getenv("LEAKGATE_PYTHON313");
+	const char *script = lgt_write("plain313.py",
+		"import os, sys, time\n"
+		"class Rec:\n"
+		"    def __init__(self, i):\n"
+		"        self.i = i\n"
+		"        self.name = 'rec%d' % i\n"
+		"keep = [Rec(i) for i in range(3)] + [{'k': (1.5, b'x')}]\n"
+		"def leaf():\n"
+		"    with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+		"        f.write('%#x' % id(keep))\n"
+		"    os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+		"    time.sleep(60)\n"
+		"def outer():\n"
+		"    leaf()\n"
+		"outer()\n");
+	char *cmd, *out, *err, *addr;
+	int rc;
+
+	if (!py || !*py)
+		cr_skip_test("no python3.13 found (make PYTHON313=...): skipping");
+	if (asprintf(&cmd, "'%s' '%s' \"$T/id313\" & pid=$!; "
+		     "for i in $(seq 100); do [ -f \"$T/id313\" ] && break; sleep 0.1; done; "
+		     "gcore -o \"$T/core313\" $pid >/dev/null 2>&1; kill $pid; "
+		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-types "
+		     "-ex \"lg-graph $(cat \"$T/id313\") 3\" -ex lg-report "
+		     "--core \"$T/core313.$pid\" '%s'; rm -f \"$T/core313.$pid\"", py, script,
+		     py) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(out, "  #0 sleep at ") == NULL, "a C function as a frame: %s", out);
+	cr_expect(strstr(out, "  #0 leaf at ") && strstr(out, "plain313.py:11\n") &&
+		  strstr(out, "  #1 outer at ") && strstr(out, "plain313.py:13\n") &&
+		  strstr(out, "  #2 <module> at ") && strstr(out, "plain313.py:14\n"), "%s", out);
+	cr_expect(strstr(out, "GC-tracked objects, ") && strstr(out, "  Rec\n"), "%s", out);
+	addr = strstr(out, " list refs=");
+	cr_expect(addr && strstr(addr, "len=4\n"), "%s", out);
+	cr_expect(strstr(out, "[0] 0x") && strstr(out, " Rec refs="), "%s", out);
+	cr_expect(strstr(out, ".name 0x") && strstr(out, "'rec0'"), "%s", out);
+	cr_expect(strstr(out, "['k'] 0x") && strstr(out, " float refs=") &&
+		  strstr(out, " 1.5\n") && strstr(out, "b'x'"), "%s", out);
+	cr_expect(strstr(out, "no leakgate blob in this process") != NULL, "%s", out);
+	free(out);
+	free(err);
+}

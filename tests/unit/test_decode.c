@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../gdb/decode.h"
+#include "../../gdb/pyruntime.h"
 #include "leakgate.h"
 #include "leakgate_jit.h"
 
@@ -26,6 +27,19 @@ static int self_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 static lg_jit_layout layout;
 static PyObject *ns;
+
+/* &_PyRuntime, as the blob records it. */
+static uint64_t layout_runtime(void)
+{
+	void *blob;
+	size_t size;
+	uint64_t r;
+
+	cr_assert_eq(lg_jit_blob_new("", NULL, 0, &blob, &size), 0);
+	r = ((lg_jit_blob *)blob)->runtime;
+	lg_free(blob);
+	return r;
+}
 
 static void start(void)
 {
@@ -367,4 +381,32 @@ Test(decode, backtrace_names_functions_files_and_lines)
 	Py_DECREF(r);
 	Py_DECREF(code);
 	Py_DECREF(f);
+}
+
+/* The layout read from _PyRuntime.debug_offsets (for processes without a blob) agrees
+ * with the one offsetof() gives, on 3.13; earlier versions have no cookie. */
+Test(decode, layout_from_debug_offsets)
+{
+	lg_jit_layout l;
+	uint64_t interp = 0;
+	const char *why = NULL;
+	int r = lg_layout_from_runtime(self_read, NULL, layout_runtime(), 0, &l, &interp, &why);
+
+#if PY_VERSION_HEX >= 0x030D0000 && !defined(Py_GIL_DISABLED)
+	cr_assert_eq(r, 0, "%s", why);
+	cr_expect_eq(interp, (uintptr_t)PyInterpreterState_Get());
+	l.set_dummy = layout.set_dummy;
+	/* Everything but the addresses of the built-in types, which it cannot know. */
+	{
+		const uint32_t *a = (const uint32_t *)&l, *b = (const uint32_t *)&layout;
+		size_t i;
+
+		for (i = 0; i < offsetof(lg_jit_layout, type_type) / 4; i++)
+			cr_expect_eq(a[i], b[i], "word %zu of the layout: %u, offsetof says %u",
+				     i, a[i], b[i]);
+	}
+#else
+	cr_expect_neq(r, 0);
+	cr_expect(why && strstr(why, "cookie"), "%s", why ? why : "(null)");
+#endif
 }
