@@ -1799,19 +1799,41 @@ static void put_holder(lg_dec *d, uint64_t obj, uint64_t child, lg_text *out)
 	lg_text_printf(out, "\n");
 }
 
-void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
+/* The first edge into obj in the sorted edges (g->len when none). */
+static size_t first_edge(const struct edges *g, uint64_t obj)
 {
-	struct edges g = { 0 };
+	size_t lo = 0, hi = g->len;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (g->e[mid].dst < obj)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* All edges among the GC-tracked objects, sorted by destination. */
+static int edges_build(lg_dec *d, struct edges *g)
+{
+	memset(g, 0, sizeof(*g));
+	if (gc_walk(d, collect, g))
+		return -1;
+	if (g->len)
+		qsort(g->e, g->len, sizeof(*g->e), by_dst);
+	return 0;
+}
+
+/* Prints the shortest chain of holders from addr up to a module, indented; or, when no
+ * module is reached, the direct holders. */
+static void chain(lg_dec *d, const struct edges *g, uint64_t addr, int indent, lg_text *out)
+{
 	struct aset parent = { 0 };
 	uint64_t *queue = NULL, root = 0, *pv;
-	size_t head = 0, tail = 0, qcap = 65536, lo, hi;
+	size_t head = 0, tail = 0, qcap = 65536, lo;
 
-	begin(d);
-	if (gc_walk(d, collect, &g)) {
-		lg_text_printf(out, "lg-referrers: no GC lists for this Python (layout unknown)\n");
-		goto done;
-	}
-	qsort(g.e, g.len, sizeof(*g.e), by_dst);
 	queue = malloc(qcap * sizeof(*queue));
 	pv = aset_get(&parent, addr, 1);
 	if (!queue || !pv)
@@ -1826,65 +1848,64 @@ void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
 			root = obj;
 			break;
 		}
-		lo = 0;
-		hi = g.len;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (g.e[mid].dst < obj)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < g.len && g.e[lo].dst == obj && tail < qcap; lo++) {
-			uint64_t *p = aset_get(&parent, g.e[lo].src, 0);
+		for (lo = first_edge(g, obj); lo < g->len && g->e[lo].dst == obj && tail < qcap;
+		     lo++) {
+			uint64_t *p = aset_get(&parent, g->e[lo].src, 0);
 
 			if (p)
 				continue;
-			p = aset_get(&parent, g.e[lo].src, 1);
+			p = aset_get(&parent, g->e[lo].src, 1);
 			if (!p)
 				goto done;
 			*p = obj;
-			queue[tail++] = g.e[lo].src;
+			queue[tail++] = g->e[lo].src;
 		}
 	}
-	put_holder(d, addr, 0, out);
 	if (!root) {
 		size_t n = 0;
 
-		lo = 0;
-		while (lo < g.len && g.e[lo].dst != addr)
-			lo++;
-		for (; lo < g.len && g.e[lo].dst == addr && n < 20; lo++, n++) {
-			lg_text_printf(out, "  held by ");
-			put_holder(d, g.e[lo].src, addr, out);
+		for (lo = first_edge(g, addr); lo < g->len && g->e[lo].dst == addr && n < 20;
+		     lo++, n++) {
+			lg_text_printf(out, "%*sheld by ", indent + 2, "");
+			put_holder(d, g->e[lo].src, addr, out);
 		}
-		lg_text_printf(out, n ? "  (no module found above these holders)\n"
-				      : "  no GC-tracked container holds it\n");
+		lg_text_printf(out, n ? "%*s(no module found above these holders)\n"
+				      : "%*sno GC-tracked container holds it\n", indent + 2, "");
 		goto done;
 	}
 	{
 		/* Print from the object up: reverse the parent chain from root. */
-		uint64_t chain[64];
+		uint64_t up[64];
 		int n = 0, i;
 		uint64_t x = root;
 
 		while (x && x != addr && n < 64) {
-			chain[n++] = x;
+			up[n++] = x;
 			pv = aset_get(&parent, x, 0);
 			x = pv ? *pv : 0;
 		}
 		for (i = n - 1; i >= 0; i--) {
-			uint64_t below = i == n - 1 ? addr : chain[i + 1];
-
-			lg_text_printf(out, "%*sheld by ", 2 * (n - i), "");
-			put_holder(d, chain[i], below, out);
+			lg_text_printf(out, "%*sheld by ", indent + 2 * (n - i), "");
+			put_holder(d, up[i], i == n - 1 ? addr : up[i + 1], out);
 		}
 	}
 done:
 	free(queue);
-	free(g.e);
 	aset_clear(&parent);
+}
+
+void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
+{
+	struct edges g;
+
+	begin(d);
+	if (edges_build(d, &g)) {
+		lg_text_printf(out, "lg-referrers: no GC lists for this Python (layout unknown)\n");
+	} else {
+		put_holder(d, addr, 0, out);
+		chain(d, &g, addr, 0, out);
+	}
+	free(g.e);
 }
 
 /* ---- report ---- */
@@ -1915,7 +1936,21 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 			       GRAPH_STR, t.s ? t.s : "", t.len > GRAPH_STR ? "..." : "");
 		lg_text_release(&t);
 	}
-	lg_text_printf(out, "try: lg-graph 0x%llx 3, lg-referrers ADDR, lg-types, lg-bt\n",
-		       blob->nsuspects ? (unsigned long long)((const lg_jit_suspect *)
-			       (mem + blob->suspects_off))[blob->nsuspects > 1]. addr : 0ULL);
+	if (blob->nsuspects) {
+		struct edges g;
+		lg_jit_suspect s;
+
+		if (edges_build(d, &g) == 0) {
+			lg_text_printf(out, "who holds them:\n");
+			for (i = 0; i < blob->nsuspects && i < 8; i++) {
+				memcpy(&s, mem + blob->suspects_off + i * sizeof(s), sizeof(s));
+				s.label[sizeof(s.label) - 1] = '\0';
+				lg_text_printf(out, "  %s 0x%llx\n", s.label,
+					       (unsigned long long)s.addr);
+				chain(d, &g, s.addr, 2, out);
+			}
+		}
+		free(g.e);
+	}
+	lg_text_printf(out, "then: lg-graph ADDR [DEPTH], lg-referrers ADDR, lg-types, lg-bt\n");
 }

@@ -99,6 +99,8 @@ ParameterizedTest(struct gdb_kind *k, gdb, core, .timeout = 120)
 	cr_expect(strstr(out, "failed: py_blocks") != NULL, "%s", out);
 	cr_expect(strstr(out, "workload: 0x") && strstr(out, "<function work at 0x"), "%s",
 		  out);
+	cr_expect(strstr(out, "who holds them:\n") && strstr(out, " at ['work']\n") &&
+		  strstr(out, " module refs=1 'leak_list' at .__dict__\n"), "%s", out);
 	cr_expect(strstr(out, "#0 work at ") && strstr(out, "tests/corpus/leak_list.py:13\n"),
 		  "%s", out);
 	/* The leaked records are dicts: the census counts at least one per iteration. */
@@ -284,12 +286,10 @@ Test(gdb, help_of_every_command)
 	free(err);
 }
 
-/* A plain python3.13, stopped in a sleep and dumped with gcore: no blob, so the layout
- * comes from _PyRuntime.debug_offsets. */
-Test(gdb, python313_core_without_a_blob, .timeout = 120)
+/* A script for a plain python3.13 that writes id(keep) to argv[1], then sleeps. */
+static const char *plain313(void)
 {
-	const char *py = getenv("LEAKGATE_PYTHON313");
-	const char *script = lgt_write("plain313.py",
+	return lgt_write("plain313.py",
 		"import os, sys, time\n"
 		"class Rec:\n"
 		"    def __init__(self, i):\n"
@@ -304,11 +304,25 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 		"def outer():\n"
 		"    leaf()\n"
 		"outer()\n");
-	char *cmd, *out, *err, *addr;
-	int rc;
+}
+
+static const char *python313(void)
+{
+	const char *py = getenv("LEAKGATE_PYTHON313");
 
 	if (!py || !*py)
 		cr_skip_test("no python3.13 found (make PYTHON313=...): skipping");
+	return py;
+}
+
+/* A plain python3.13, stopped in a sleep and dumped with gcore: no blob, so the layout
+ * comes from _PyRuntime.debug_offsets. */
+Test(gdb, python313_core_without_a_blob, .timeout = 120)
+{
+	const char *py = python313(), *script = plain313();
+	char *cmd, *out, *err, *addr;
+	int rc;
+
 	if (asprintf(&cmd, "'%s' '%s' \"$T/id313\" & pid=$!; "
 		     "for i in $(seq 100); do [ -f \"$T/id313\" ] && break; sleep 0.1; done; "
 		     "gcore -o \"$T/core313\" $pid >/dev/null 2>&1; kill $pid; "
@@ -332,6 +346,30 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 	cr_expect(strstr(out, "['k'] 0x") && strstr(out, " float refs=") &&
 		  strstr(out, " 1.5\n") && strstr(out, "b'x'"), "%s", out);
 	cr_expect(strstr(out, "no leakgate blob in this process") != NULL, "%s", out);
+	free(out);
+	free(err);
+}
+
+/* leakgate gdb -p attaches to a running process (a plain python3.13 here), and in MI
+ * mode the commands' output comes as GDB console records. */
+Test(gdb, attach_and_mi, .timeout = 120)
+{
+	const char *py = python313(), *script = plain313();
+	char *cmd, *out, *err;
+	int rc;
+
+	if (asprintf(&cmd, "'%s' '%s' \"$T/idp\" & pid=$!; "
+		     "for i in $(seq 100); do [ -f \"$T/idp\" ] && break; sleep 0.1; done; "
+		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -p $pid; "
+		     "\"$LEAKGATE\" gdb -q -batch -i=mi -ex lg-bt -p $pid; kill $pid",
+		     py, script) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(out, "\n  #0 leaf at ") && strstr(out, "plain313.py:11\n"), "%s", out);
+	cr_expect(strstr(out, "~\"  #0 leaf at ") && strstr(out, "plain313.py:11\\n\""),
+		  "%s", out);
 	free(out);
 	free(err);
 }
