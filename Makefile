@@ -114,6 +114,7 @@ test: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)
 	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
+	$(Q)bench/gdb.sh $(BIN) $(PYTHON)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include

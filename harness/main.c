@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -240,6 +241,10 @@ static int cmd_run(int argc, char **argv)
 	if (o.iterations < o.verdict.min_window)
 		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
 			    "iterations", o.iterations, o.verdict.min_window);
+	if (o.core_dir && o.on_leak != ON_LEAK_CORE)
+		usage_error("--core-dir goes with --on-leak=core");
+	if (o.core_dir && access(o.core_dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", o.core_dir, strerror(errno));
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
 	if (report && !(report_file = fopen(report, "w")))

@@ -254,6 +254,16 @@ Test(gdb, usage_errors)
 		  "%s", err);
 	free(out);
 	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" run --on-leak=core --core-dir /nonexistent x.py:f",
+			    &out, &err), 4);
+	cr_expect(strstr(err, "--core-dir '/nonexistent': No such file or directory") != NULL,
+		  "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" run --core-dir . x.py:f", &out, &err), 4);
+	cr_expect(strstr(err, "--core-dir goes with --on-leak=core") != NULL, "%s", err);
+	free(out);
+	free(err);
 	cr_expect_eq(lgt_sh("\"$LEAKGATE\" gdb --core /nonexistent/core \"$LEAKGATE\"", &out,
 			    &err), 4);
 	cr_expect(strstr(err, "cannot read core '/nonexistent/core'") != NULL, "%s", err);
