@@ -1331,6 +1331,15 @@ static void graph_node(lg_dec *d, const char *label, uint64_t obj, int indent, i
 			lg_text_printf(out, "\n");
 			break;
 		}
+		if (k == K_STR || k == K_BYTES) {
+			/* Only the characters shown are read. */
+			lg_text_printf(out, " ");
+			if ((k == K_STR ? put_str(d, obj, GRAPH_STR, out)
+					: put_bytes(d, obj, GRAPH_STR, out)) != 0)
+				lg_text_printf(out, "<unreadable>");
+			lg_text_printf(out, "\n");
+			break;
+		}
 		d->depth = 0;
 		repr(d, obj, &t);
 		mark = t.len;

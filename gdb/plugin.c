@@ -30,14 +30,15 @@ static int gdb_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return r((GDB_CORE_ADDR)addr, buf, (int)len) == GDB_SUCCESS ? 0 : -1;
 }
 
-/* The session's file prefix: $LEAKGATE_GDB_SESSION (set by `leakgate gdb`). */
+/* The session's file prefix: $LEAKGATE_GDB_SESSION, which `leakgate gdb` sets to a
+ * private directory of its own; without it the reader serves nothing. */
 static int session(char *buf, size_t cap)
 {
 	const char *s = getenv("LEAKGATE_GDB_SESSION");
 
-	if (s && *s)
-		return snprintf(buf, cap, "%s", s) < (int)cap ? 0 : -1;
-	return snprintf(buf, cap, "/tmp/leakgate-gdb.%d", (int)getpid()) < (int)cap ? 0 : -1;
+	if (!s || !*s)
+		return -1;
+	return snprintf(buf, cap, "%s", s) < (int)cap ? 0 : -1;
 }
 
 /* Writes text as `echo` commands, escaping what GDB would otherwise interpret. */
