@@ -800,21 +800,20 @@ static int values_order(lg_dec *d, uint64_t values, size_t k, size_t *ix, size_t
 	return 0;
 }
 
-/* The items of a dict's keys object, with values from `values` when split. */
-static int64_t dict_items(lg_dec *d, uint64_t obj, size_t max, item_fn fn, void *arg)
+/* The items of a dict's keys object, with values from `values` when split; `used` is
+ * the dict's length, or -1 when unknown (then the count of items found is returned). */
+static int64_t table_items(lg_dec *d, uint64_t keys, uint64_t values, int64_t used,
+			   size_t max, item_fn fn, void *arg)
 {
 	const lg_jit_layout *l = &d->l;
-	int64_t used, nentries;
-	uint64_t keys, values;
+	int64_t nentries;
 	uint8_t log2size, log2ib, kind;
 	uint64_t entries, esize;
 	size_t i, shown = 0;
 
 	if (l->keys_log2_index_bytes < 0 || l->keys_log2_size < 0)
-		return -1;  /* NEEDSWORK: pre-3.11 and 3.13+ dict keys (issue 6) */
-	if (rd_i64(d, obj, l->dict_used, &used) || used < 0 || used > MAX_ITEMS ||
-	    rd_u64(d, obj, l->dict_keys, &keys) || rd_u64(d, obj, l->dict_values, &values) ||
-	    rd(d, keys + (uint64_t)l->keys_log2_size, &log2size, 1) ||
+		return -1;  /* NEEDSWORK: dict keys before 3.11 (issue 6) */
+	if (rd(d, keys + (uint64_t)l->keys_log2_size, &log2size, 1) ||
 	    rd(d, keys + (uint64_t)l->keys_log2_index_bytes, &log2ib, 1) ||
 	    rd(d, keys + (uint64_t)l->keys_kind, &kind, 1) ||
 	    rd_i64(d, keys, l->keys_nentries, &nentries))
@@ -855,7 +854,7 @@ static int64_t dict_items(lg_dec *d, uint64_t obj, size_t max, item_fn fn, void 
 			break;
 		shown++;
 	}
-	return used;
+	return used < 0 ? (int64_t)shown : used;
 }
 
 static int64_t set_items(lg_dec *d, uint64_t obj, size_t max, item_fn fn, void *arg)
@@ -926,40 +925,22 @@ static int instance_dict(lg_dec *d, uint64_t obj, uint64_t type, uint64_t *dict,
 	return 0;
 }
 
-/* Split values iterated as a dict would be: a fake PyDictObject is not needed, the keys
- * and values are walked directly. */
+static int64_t dict_items(lg_dec *d, uint64_t obj, size_t max, item_fn fn, void *arg)
+{
+	int64_t used;
+	uint64_t keys, values;
+
+	if (rd_i64(d, obj, d->l.dict_used, &used) || used < 0 || used > MAX_ITEMS ||
+	    rd_u64(d, obj, d->l.dict_keys, &keys) || rd_u64(d, obj, d->l.dict_values, &values))
+		return -1;
+	return table_items(d, keys, values, used, max, fn, arg);
+}
+
+/* An instance's split values, iterated as its dict would be. */
 static int64_t values_items(lg_dec *d, uint64_t keys, uint64_t values, size_t max,
 			    item_fn fn, void *arg)
 {
-	const lg_jit_layout *l = &d->l;
-	uint8_t log2ib;
-	int64_t nentries;
-	size_t i, shown = 0, size = 1, order;
-
-	if (l->keys_log2_index_bytes < 0 ||
-	    rd(d, keys + (uint64_t)l->keys_log2_index_bytes, &log2ib, 1) || log2ib > 43 ||
-	    rd_i64(d, keys, l->keys_nentries, &nentries) || nentries < 0 || nentries > 256)
-		return -1;
-	for (i = 0; i < size && shown < max; i++) {
-		uint64_t key, value;
-
-		if (values_order(d, values, i, &order, &size))
-			return -1;
-		if (i >= size)
-			break;
-		if (order >= (size_t)nentries)
-			return -1;
-		if (rd_u64(d, keys + (uint64_t)l->keys_indices + (1ULL << log2ib) +
-				      (uint64_t)order * l->keys_uentry_size, 0, &key) ||
-		    rd_u64(d, values, l->values_items + 8 * order, &value))
-			return -1;
-		if (!key || !value)
-			continue;
-		if (fn && fn(d, arg, shown, key, value))
-			break;
-		shown++;
-	}
-	return (int64_t)shown;
+	return values ? table_items(d, keys, values, -1, max, fn, arg) : -1;
 }
 
 /* ---- repr ---- */
