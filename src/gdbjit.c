@@ -6,6 +6,7 @@
 #define Py_BUILD_CORE 1
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <frameobject.h>
 
 /* CPython's internal headers are not written for -Wextra. */
 #pragma GCC diagnostic push
@@ -75,6 +76,7 @@ static void fill_layout(lg_jit_layout *l)
 {
 	memset(l, 0xff, sizeof(*l));  /* every offset -1 until known */
 	l->pad0 = 0;
+	l->keys_entry_size = l->keys_uentry_size = 0;
 	l->py_version_hex = PY_VERSION_HEX;
 	l->ptr_size = sizeof(void *);
 	l->ob_refcnt = OFF(PyObject, ob_refcnt);
@@ -126,7 +128,9 @@ static void fill_layout(lg_jit_layout *l)
 	l->co_firstlineno = OFF(PyCodeObject, co_firstlineno);
 	l->tstate_next = OFF(PyThreadState, next);
 	l->tstate_thread_id = OFF(PyThreadState, thread_id);
+#if PY_VERSION_HEX >= 0x030B0000
 	l->tstate_native_id = OFF(PyThreadState, native_thread_id);
+#endif
 	l->frame_owner_cstack = 0xff;
 	l->frame_instr_is_prev = 0;
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
@@ -228,7 +232,11 @@ int lg_jit_blob_new(const char *summary, const lg_suspect *s, size_t n, void **o
 #if PY_VERSION_HEX >= 0x030B0000
 	b->runtime = (uintptr_t)&_PyRuntime;
 #endif
+#if PY_VERSION_HEX >= 0x03090000
 	b->interp = (uintptr_t)PyInterpreterState_Get();
+#else
+	b->interp = (uintptr_t)PyThreadState_Get()->interp;
+#endif
 	b->tstate = (uintptr_t)PyThreadState_Get();
 	b->nsuspects = (uint32_t)n;
 	b->suspects_off = sizeof(*b);
@@ -293,7 +301,12 @@ static int trace_stop(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
 	(void)arg;
 	if (what != PyTrace_LINE || hook.done)
 		return 0;
+#if PY_VERSION_HEX >= 0x03090000
 	code = PyFrame_GetCode(frame);
+#else
+	code = frame->f_code;
+	Py_INCREF(code);
+#endif
 	if (!hook.code || (PyObject *)code == hook.code) {
 		hook.done = 1;
 		PyEval_SetTrace(NULL, NULL);

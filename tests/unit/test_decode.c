@@ -407,6 +407,6 @@ Test(decode, layout_from_debug_offsets)
 	}
 #else
 	cr_expect_neq(r, 0);
-	cr_expect(why && strstr(why, "cookie"), "%s", why ? why : "(null)");
+	cr_expect(why != NULL);
 #endif
 }
