@@ -303,7 +303,7 @@ int lg_dec_new(const lg_jit_layout *l, lg_read_fn read, void *ctx, lg_dec **out)
 			return -1;
 	}
 	if (l->keys_entry_size > 64 || l->keys_uentry_size > 64 || l->set_entry_size > 64 ||
-	    l->gc_head_size > 64)
+	    l->gc_head_size > 64 || !off_ok(l->frame_lasti) || l->line_format > 2)
 		return -1;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -811,26 +811,37 @@ static int64_t table_items(lg_dec *d, uint64_t keys, uint64_t values, int64_t us
 	uint64_t entries, esize;
 	size_t i, shown = 0;
 
-	if (l->keys_log2_index_bytes < 0 || l->keys_log2_size < 0)
-		return -1;  /* NEEDSWORK: dict keys before 3.11 (issue 6) */
-	if (rd(d, keys + (uint64_t)l->keys_log2_size, &log2size, 1) ||
-	    rd(d, keys + (uint64_t)l->keys_log2_index_bytes, &log2ib, 1) ||
-	    rd(d, keys + (uint64_t)l->keys_kind, &kind, 1) ||
-	    rd_i64(d, keys, l->keys_nentries, &nentries))
+	if (l->keys_size >= 0) {
+		/* Before 3.11: dk_size, indices as wide as the size needs, general entries. */
+		int64_t size;
+
+		if (rd_i64(d, keys, l->keys_size, &size) || size <= 0 || size > (1LL << 40) ||
+		    (size & (size - 1)) || rd_i64(d, keys, l->keys_nentries, &nentries))
+			return -1;
+		log2size = (uint8_t)__builtin_ctzll((uint64_t)size);
+		log2ib = (uint8_t)(log2size + (size <= 0xff ? 0 : size <= 0xffff ? 1 :
+					     size <= 0xffffffffLL ? 2 : 3));
+		kind = 0;
+	} else if (l->keys_log2_index_bytes < 0 || l->keys_log2_size < 0 ||
+		   rd(d, keys + (uint64_t)l->keys_log2_size, &log2size, 1) ||
+		   rd(d, keys + (uint64_t)l->keys_log2_index_bytes, &log2ib, 1) ||
+		   rd(d, keys + (uint64_t)l->keys_kind, &kind, 1) ||
+		   rd_i64(d, keys, l->keys_nentries, &nentries)) {
 		return -1;
+	}
 	if (log2size > 40 || log2ib > 43 || nentries < 0 || nentries > MAX_ITEMS ||
 	    (uint64_t)nentries > (1ULL << log2size))
 		return -1;
 	entries = keys + (uint64_t)l->keys_indices + (1ULL << log2ib);
 	esize = kind == 0 ? l->keys_entry_size : l->keys_uentry_size;
-	if (values && nentries > 256)
+	if (values && nentries > 256 && l->keys_size < 0)
 		return -1;  /* split tables hold at most 30 keys */
 	for (i = 0; i < (size_t)nentries && shown < max && shown < (size_t)used; i++) {
 		size_t ix = i;
 		uint64_t key, value;
 		int32_t koff = kind == 0 ? 8 : 0;
 
-		if (values) {
+		if (values && l->keys_size < 0) {
 			size_t size;
 
 			if (values_order(d, values, i, &ix, &size))
@@ -1383,6 +1394,35 @@ static int64_t svarint(const unsigned char *t, size_t n, size_t *i)
 	return (v & 1) ? -(int64_t)(v >> 1) : (int64_t)(v >> 1);
 }
 
+/* The line of byte offset addr from a 3.10 line table or a 3.8-3.9 lnotab: pairs of an
+ * address increment and a signed line increment (-128: no line, in 3.10). */
+static int line_of_pairs(const unsigned char *t, size_t n, int first, int64_t addr,
+			 int table)
+{
+	int64_t start = 0, line = first;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2) {
+		int delta = (signed char)t[i + 1];
+
+		if (table) {
+			int64_t end = start + t[i];
+
+			if (delta != -128)
+				line += delta;
+			if (addr < end)
+				return delta == -128 ? -1 : (int)line;
+			start = end;
+		} else {
+			start += t[i];
+			if (start > addr)
+				break;
+			line += delta;
+		}
+	}
+	return table ? -1 : (int)line;
+}
+
 /* The line of code unit `unit` from a 3.11+ location table (Objects/locations.md). */
 static int line_of(const unsigned char *t, size_t n, int first, int64_t unit)
 {
@@ -1427,7 +1467,17 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 	int64_t tlen = 0, unit = -1;
 	int line = -1;
 
-	if (rd_u64(d, frame, l->frame_code, &code) || rd_u64(d, frame, l->frame_instr, &instr)) {
+	if (l->frame_lasti >= 0) {
+		int32_t lasti;
+
+		/* Before 3.11: an offset, made into an address past co_code's start. */
+		if (rd(d, frame + (uint64_t)l->frame_lasti, &lasti, 4))
+			lasti = -1;
+		unit = lasti < 0 ? -1 : l->lasti_units ? lasti : lasti / 2;
+		instr = 0;
+	}
+	if (rd_u64(d, frame, l->frame_code, &code) ||
+	    (l->frame_lasti < 0 && rd_u64(d, frame, l->frame_instr, &instr))) {
 		lg_text_printf(out, "  #%d 0x%llx <unreadable frame>\n", no,
 			       (unsigned long long)frame);
 		return 1;
@@ -1443,14 +1493,16 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 		first = 0;
 	str_plain(d, name, fname, sizeof(fname));
 	str_plain(d, file, path, sizeof(path));
-	if (l->co_code >= 0 && instr >= code + (uint64_t)l->co_code)
+	if (l->frame_lasti < 0 && l->co_code >= 0 && instr >= code + (uint64_t)l->co_code)
 		unit = (int64_t)((instr - code - (uint64_t)l->co_code) / 2);
 	if (l->co_linetable >= 0 && !rd_u64(d, code, l->co_linetable, &table) && table &&
 	    !rd_i64(d, table, l->ob_size, &tlen) && tlen > 0 && tlen < (1 << 22)) {
 		unsigned char *t = malloc((size_t)tlen);
 
 		if (t && !rd(d, table + (uint64_t)l->bytes_sval, t, (size_t)tlen))
-			line = line_of(t, (size_t)tlen, first, unit);
+			line = l->line_format ? line_of_pairs(t, (size_t)tlen, first, 2 * unit,
+							      l->line_format == 1)
+					      : line_of(t, (size_t)tlen, first, unit);
 		free(t);
 	}
 	if (line < 0)

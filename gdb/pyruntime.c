@@ -35,7 +35,8 @@ static const lg_jit_layout unpublished_313 = {
 	.set_mask = 32, .set_table = 40, .set_entry_size = 16, .module_dict = 16,
 	.func_code = 48, .func_name = 32, .func_qualname = 40, .func_globals = 16,
 	.tstate_cframe = -1, .cframe_frame = -1, .frame_instr_is_prev = 0,
-	.frame_owner_cstack = 3, .gc_head_size = 16, .gc_next = 0,
+	.frame_owner_cstack = 3, .gc_head_size = 16, .gc_next = 0, .keys_size = -1,
+	.frame_lasti = -1, .lasti_units = 0, .line_format = 0,
 };
 /* The GC generations' list heads from the start of _gc_runtime_state (3.13.0): three
  * generations of 24 bytes, then the permanent one. */

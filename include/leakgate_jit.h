@@ -45,6 +45,7 @@ typedef struct lg_jit_layout {
 	 * before 3.11 (index width then follows the table size). */
 	int32_t dict_used, dict_keys, dict_values;
 	int32_t keys_log2_size, keys_log2_index_bytes, keys_kind, keys_nentries, keys_indices;
+	int32_t keys_size;          /* dk_size before 3.11, else -1 */
 	uint32_t keys_entry_size, keys_uentry_size;  /* PyDictKeyEntry, PyDictUnicodeEntry */
 	int32_t values_items;
 	/* set: PySetObject, setentry */
@@ -61,6 +62,12 @@ typedef struct lg_jit_layout {
 	int32_t tstate_cframe, cframe_frame, tstate_frame;
 	int32_t frame_code, frame_previous, frame_instr, frame_owner;
 	uint32_t frame_instr_is_prev, frame_owner_cstack;  /* 0xff: no C-stack frames */
+	/* Before 3.11 frames are PyFrameObjects with an int f_lasti (bytes before 3.10, code
+	 * units in 3.10) instead of frame_instr; co_linetable then holds co_lnotab (3.8,
+	 * 3.9) or 3.10's table, as line_format says: 0 locations (3.11+), 1 linetable
+	 * (3.10), 2 lnotab. */
+	int32_t frame_lasti;
+	uint32_t lasti_units, line_format;
 	/* The cyclic GC: PyGC_Head and the heads of its lists. */
 	uint32_t gc_head_size;
 	int32_t gc_next;

@@ -20,6 +20,15 @@
 #if PY_VERSION_HEX >= 0x030D0000
 #include "internal/pycore_setobject.h"
 #endif
+#if PY_VERSION_HEX < 0x030B0000
+#if PY_VERSION_HEX < 0x03090000
+#include "internal/pycore_pymem.h"    /* 3.8: the GC state lives in _PyRuntime */
+#include "internal/pycore_pystate.h"
+#else
+#include "internal/pycore_interp.h"
+#include "internal/pycore_pystate.h"
+#endif
+#endif
 #pragma GCC diagnostic pop
 
 #include <stddef.h>
@@ -77,6 +86,7 @@ static void fill_layout(lg_jit_layout *l)
 	memset(l, 0xff, sizeof(*l));  /* every offset -1 until known */
 	l->pad0 = 0;
 	l->keys_entry_size = l->keys_uentry_size = 0;
+	l->lasti_units = l->line_format = 0;
 	l->py_version_hex = PY_VERSION_HEX;
 	l->ptr_size = sizeof(void *);
 	l->ob_refcnt = OFF(PyObject, ob_refcnt);
@@ -172,8 +182,44 @@ static void fill_layout(lg_jit_layout *l)
 			l->gc_lists[i] = (uint64_t)(uintptr_t)&gc->generations[i].head;
 		l->gc_lists[3] = (uint64_t)(uintptr_t)&gc->permanent_generation.head;
 	}
+#elif PY_VERSION_HEX < 0x030B0000
+	/* 3.8-3.10: the dict keys struct lives in Objects/dict-common.h, not in the
+	 * headers; its layout (refcnt, size, lookup, usable, nentries, indices) is the same
+	 * in all three. */
+	l->keys_size = (int32_t)sizeof(Py_ssize_t);
+	l->keys_nentries = 4 * (int32_t)sizeof(Py_ssize_t);
+	l->keys_indices = 5 * (int32_t)sizeof(Py_ssize_t);
+	l->keys_entry_size = 3 * sizeof(void *);
+	l->values_items = 0;
+#if PY_VERSION_HEX >= 0x030A0000
+	l->co_linetable = OFF(PyCodeObject, co_linetable);
+	l->line_format = 1;
+	l->lasti_units = 1;
 #else
-	/* NEEDSWORK: dict keys, frames and GC lists for 3.8-3.10 and 3.14+ (issue 6). */
+	l->co_linetable = OFF(PyCodeObject, co_lnotab);
+	l->line_format = 2;
+#endif
+	l->interp_threads_head = OFF(PyInterpreterState, tstate_head);
+	l->tstate_frame = OFF(PyThreadState, frame);
+	l->frame_code = OFF(PyFrameObject, f_code);
+	l->frame_previous = OFF(PyFrameObject, f_back);
+	l->frame_lasti = OFF(PyFrameObject, f_lasti);
+	l->gc_head_size = sizeof(PyGC_Head);
+	l->gc_next = OFF(PyGC_Head, _gc_next);
+	{
+#if PY_VERSION_HEX < 0x03090000
+		struct _gc_runtime_state *gc = &_PyRuntime.gc;
+#else
+		struct _gc_runtime_state *gc = &PyInterpreterState_Get()->gc;
+#endif
+		int i;
+
+		for (i = 0; i < NUM_GENERATIONS && i < 3; i++)
+			l->gc_lists[i] = (uint64_t)(uintptr_t)&gc->generations[i].head;
+		l->gc_lists[3] = (uint64_t)(uintptr_t)&gc->permanent_generation.head;
+	}
+#else
+	/* NEEDSWORK: dict keys, frames and GC lists for 3.14+ (issue 6). */
 	memset(l->gc_lists, 0, sizeof(l->gc_lists));
 	l->gc_head_size = 0;
 #endif

@@ -2,7 +2,7 @@
  * process_vm_readv on this very process (an unmapped address fails, it never faults),
  * compared with repr(); and over corrupted and truncated memory, where it must neither
  * crash nor run away. */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -347,7 +347,7 @@ static PyObject *probe(PyObject *self, PyObject *args)
 
 	(void)self;
 	(void)args;
-	lg_dec_bt(d, (uintptr_t)PyInterpreterState_Get(), &probe_text);
+	lg_dec_bt(d, (uintptr_t)PyThreadState_Get()->interp, &probe_text);
 	lg_dec_free(d);
 	Py_RETURN_NONE;
 }
@@ -394,7 +394,7 @@ Test(decode, layout_from_debug_offsets)
 
 #if PY_VERSION_HEX >= 0x030D0000 && !defined(Py_GIL_DISABLED)
 	cr_assert_eq(r, 0, "%s", why);
-	cr_expect_eq(interp, (uintptr_t)PyInterpreterState_Get());
+	cr_expect_eq(interp, (uintptr_t)PyThreadState_Get()->interp);
 	l.set_dummy = layout.set_dummy;
 	/* Everything but the addresses of the built-in types, which it cannot know. */
 	{

@@ -3,7 +3,7 @@
  * of pointers, real objects read through bit flips and random read failures, and a GC
  * list that loops without returning to its head. Passing means no crash, no hang (the
  * timeout) and bounded output. */
-#define _GNU_SOURCE
+#define _GNU_SOURCE 1
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
