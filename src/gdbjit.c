@@ -80,6 +80,29 @@ static void str_layout(lg_jit_layout *l)
 	l->str_ascii_mask = state_word(&a);
 }
 
+/* The heads of the collector's lists: three generations and the permanent one. */
+static void gc_layout(lg_jit_layout *l)
+{
+#if PY_VERSION_HEX < 0x030E0000
+#if PY_VERSION_HEX < 0x03090000
+	struct _gc_runtime_state *gc = &_PyRuntime.gc;
+#else
+	struct _gc_runtime_state *gc = &PyInterpreterState_Get()->gc;
+#endif
+	int i;
+
+	l->gc_head_size = sizeof(PyGC_Head);
+	l->gc_next = OFF(PyGC_Head, _gc_next);
+	for (i = 0; i < NUM_GENERATIONS && i < 3; i++)
+		l->gc_lists[i] = (uint64_t)(uintptr_t)&gc->generations[i].head;
+	l->gc_lists[3] = (uint64_t)(uintptr_t)&gc->permanent_generation.head;
+#else
+	/* NEEDSWORK: 3.14's incremental collector (issue 6). */
+	memset(l->gc_lists, 0, sizeof(l->gc_lists));
+	l->gc_head_size = 0;
+#endif
+}
+
 /* Fills *l for the running interpreter; the GIL must be held. */
 static void fill_layout(lg_jit_layout *l)
 {
@@ -172,16 +195,6 @@ static void fill_layout(lg_jit_layout *l)
 #if PY_VERSION_HEX >= 0x030C0000
 	l->frame_owner_cstack = FRAME_OWNED_BY_CSTACK;
 #endif
-	l->gc_head_size = sizeof(PyGC_Head);
-	l->gc_next = OFF(PyGC_Head, _gc_next);
-	{
-		struct _gc_runtime_state *gc = &PyInterpreterState_Get()->gc;
-		int i;
-
-		for (i = 0; i < NUM_GENERATIONS && i < 3; i++)
-			l->gc_lists[i] = (uint64_t)(uintptr_t)&gc->generations[i].head;
-		l->gc_lists[3] = (uint64_t)(uintptr_t)&gc->permanent_generation.head;
-	}
 #elif PY_VERSION_HEX < 0x030B0000
 	/* 3.8-3.10: the dict keys struct lives in Objects/dict-common.h, not in the
 	 * headers; its layout (refcnt, size, lookup, usable, nentries, indices) is the same
@@ -204,25 +217,10 @@ static void fill_layout(lg_jit_layout *l)
 	l->frame_code = OFF(PyFrameObject, f_code);
 	l->frame_previous = OFF(PyFrameObject, f_back);
 	l->frame_lasti = OFF(PyFrameObject, f_lasti);
-	l->gc_head_size = sizeof(PyGC_Head);
-	l->gc_next = OFF(PyGC_Head, _gc_next);
-	{
-#if PY_VERSION_HEX < 0x03090000
-		struct _gc_runtime_state *gc = &_PyRuntime.gc;
 #else
-		struct _gc_runtime_state *gc = &PyInterpreterState_Get()->gc;
+	/* NEEDSWORK: dict keys and frames for 3.14+ (issue 6). */
 #endif
-		int i;
-
-		for (i = 0; i < NUM_GENERATIONS && i < 3; i++)
-			l->gc_lists[i] = (uint64_t)(uintptr_t)&gc->generations[i].head;
-		l->gc_lists[3] = (uint64_t)(uintptr_t)&gc->permanent_generation.head;
-	}
-#else
-	/* NEEDSWORK: dict keys, frames and GC lists for 3.14+ (issue 6). */
-	memset(l->gc_lists, 0, sizeof(l->gc_lists));
-	l->gc_head_size = 0;
-#endif
+	gc_layout(l);
 #if PY_VERSION_HEX >= 0x030C0000
 	l->long_tag = OFF(PyLongObject, long_value.lv_tag);
 	l->long_digits = OFF(PyLongObject, long_value.ob_digit);
