@@ -500,10 +500,12 @@ static int str_chars(lg_dec *d, uint64_t obj, size_t max, uint32_t **chars, size
 	return 0;
 }
 
+/* A quoted literal as Python's repr writes it: prefix "" for str, "b" for bytes, whose
+ * bytes from 0x7f up print as \xNN. */
 static void put_quoted(lg_text *out, const uint32_t *c, size_t n, size_t total,
 		       const char *prefix)
 {
-	int single = 0, dbl = 0;
+	int single = 0, dbl = 0, bytes = prefix[0] == 'b';
 	char quote;
 	size_t i;
 
@@ -513,11 +515,15 @@ static void put_quoted(lg_text *out, const uint32_t *c, size_t n, size_t total,
 	}
 	quote = single && !dbl ? '"' : '\'';
 	lg_text_printf(out, "%s%c", prefix, quote);
-	for (i = 0; i < n; i++)
-		put_char(out, c[i], quote);
+	for (i = 0; i < n; i++) {
+		if (bytes && c[i] >= 0x7f)
+			lg_text_printf(out, "\\x%02x", c[i]);
+		else
+			put_char(out, c[i], quote);
+	}
 	lg_text_printf(out, "%c", quote);
 	if (n < total)
-		lg_text_printf(out, "...(%zu chars)", total);
+		lg_text_printf(out, "...(%zu %s)", total, bytes ? "bytes" : "chars");
 }
 
 static int put_str(lg_dec *d, uint64_t obj, size_t max, lg_text *out)
@@ -566,29 +572,9 @@ static int put_bytes(lg_dec *d, uint64_t obj, size_t max, lg_text *out)
 		free(c);
 		return -1;
 	}
-	/* Bytes above 0x7f print as \xNN: map them where put_char escapes them. */
 	for (i = 0; i < n; i++)
-		c[i] = b[i] < 0x7f ? b[i] : (b[i] == 0x7f ? 0x7f : b[i]);
-	{
-		int single = 0, dbl = 0;
-		char quote;
-
-		for (i = 0; i < n; i++) {
-			single |= c[i] == '\'';
-			dbl |= c[i] == '"';
-		}
-		quote = single && !dbl ? '"' : '\'';
-		lg_text_printf(out, "b%c", quote);
-		for (i = 0; i < n; i++) {
-			if (c[i] >= 0x7f)
-				lg_text_printf(out, "\\x%02x", c[i]);
-			else
-				put_char(out, c[i], quote);
-		}
-		lg_text_printf(out, "%c", quote);
-		if (n < (size_t)len)
-			lg_text_printf(out, "...(%lld bytes)", (long long)len);
-	}
+		c[i] = b[i];
+	put_quoted(out, c, n, (size_t)len, "b");
 	free(b);
 	free(c);
 	return 0;
