@@ -58,6 +58,8 @@ count and value (str, int, float, bytes, bool, None, containers, instances throu
 their __dict__, modules, functions, code), DEPTH references deep (default 2, at most
 16). An object reached twice prints "(seen above)" the second time.
 Usage: lg-graph EXPR [DEPTH]     e.g. lg-graph 0x7f3b2c1d4e80 3
+EXPR is any GDB expression without spaces (GDB splits a command's arguments at
+spaces): lg-graph $rdi, lg-graph *(long*)($sp+8).
 end
 
 define lg-bt
@@ -89,5 +91,5 @@ document lg-referrers
 Print who holds a PyObject *: the chain of containers (list index, dict key,
 attribute) from the object up to the nearest module, found by scanning the objects
 on the GC lists.
-Usage: lg-referrers EXPR
+Usage: lg-referrers EXPR         (EXPR without spaces)
 end
