@@ -13,6 +13,9 @@ endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 CC ?= cc
+# A plain CPython 3.13 for the GDB tests of processes leakgate did not start (optional).
+PYTHON313 ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 
 # What the chosen interpreter says about itself (one call, parsed by make).
 PYINFO := $(shell $(PYTHON) -c 'import os, sys, sysconfig as s; v = s.get_config_var; \
@@ -49,9 +52,9 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
-	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c
+	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c src/gdbjit.c
 HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c harness/valgrind.c \
-	harness/pyselect.c
+	harness/pyselect.c harness/failpoint.c harness/gdb.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -66,8 +69,12 @@ TEST_RUNNER := $(BUILD)/tests/runner
 # --valgrind's suppressions, found next to the binary (harness/valgrind.c).
 SUPP := $(BUILD)/share/leakgate.supp
 
-.PHONY: all deps check-python ext leakcheck test test-matrix bench install clean FORCE
-all: $(BIN) $(LIB) $(SUPP)
+DECODE_OBJ := $(BUILD)/gdb/decode.o $(BUILD)/gdb/pyruntime.o
+PLUGIN := $(BUILD)/leakgate-gdb.so
+FUZZ_OBJ := $(BUILD)/gdb/fuzz_decode.o
+
+.PHONY: all deps check-python ext leakcheck test test-matrix bench install clean fuzz FORCE
+all: $(BIN) $(LIB) $(SUPP) $(PLUGIN) $(BUILD)/leakgate.gdb
 
 check-python:
 	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; \
@@ -117,9 +124,9 @@ $(TEST_EXT): tests/ext/lgtest.c $(BUILD)/python.id | check-python
 # The worker tests compare the version the worker reports with the headers' own.
 $(BUILD)/tests/unit/test_worker.o: ALL_CFLAGS += -DPY_VERSION_FOR_TEST='"$(PY_VERSION)"'
 
-$(TEST_RUNNER): $(TEST_OBJ) $(LIB)
+$(TEST_RUNNER): $(TEST_OBJ) $(LIB) $(DECODE_OBJ) $(FUZZ_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(DECODE_OBJ) $(FUZZ_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
 
 # The gate over the bundled examples: each must get the verdict it declares.
 leakcheck: deps
@@ -138,8 +145,11 @@ ext: $(TEST_EXT)
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
+	$(Q)ci/get-gdb-minimal.sh $(BUILD)/gdb-minimal
 	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
 		LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests \
+		LEAKGATE_GDB_MINIMAL=$(BUILD)/gdb-minimal/usr/bin/gdb \
+		LEAKGATE_PYTHON313="$(PYTHON313)" \
 		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
 
 # Every CPython 3.8-3.13 on this machine and every debug build, each in its own build
@@ -153,6 +163,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
 	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) \
 		LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
+	$(Q)bench/gdb.sh $(BIN) $(PYTHON)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
@@ -164,5 +175,31 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# The GDB helper: a JIT reader plugin with no libpython (gdb/ sees only include/).
+GDB_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -fPIC -fvisibility=hidden
+$(BUILD)/gdb/%.o: gdb/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(GDB_CFLAGS) -MMD -MP -c $< -o $@
+$(PLUGIN): $(BUILD)/gdb/plugin.o $(DECODE_OBJ)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) -shared $(BUILD)/gdb/plugin.o $(DECODE_OBJ) -lm -o $@
+$(BUILD)/leakgate.gdb: gdb/leakgate.gdb
+	$(Q)cp $< $@
+DEPS += $(DECODE_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BUILD)/gdb/plugin.d
+
+# libFuzzer over the decoder (Debian's clang) for FUZZ_SECONDS; crashes land in
+# $(BUILD)/fuzz/. The short deterministic run is part of make test (tests/unit).
+FUZZ_SECONDS ?= 60
+FUZZER := $(BUILD)/fuzz/fuzz-decode
+$(FUZZER): gdb/fuzz_decode.c gdb/decode.c $(LIB) | check-python
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -DLG_LIBFUZZER -Iinclude \
+		gdb/fuzz_decode.c gdb/decode.c $(LIB) $(PY_LIBS) -o $@
+fuzz: $(FUZZER)
+	$(Q)cd $(BUILD)/fuzz && ASAN_OPTIONS=detect_leaks=0 ./fuzz-decode \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20
 
 -include $(DEPS)

@@ -65,6 +65,7 @@ need valgrind test -f /usr/include/valgrind/memcheck.h
 need valgrind command -v valgrind
 need gdb test -f /usr/include/gdb/jit-reader.h
 need gdb command -v gdb
+need clang command -v clang  # make fuzz (libFuzzer)
 need make command -v make
 need gcc command -v gcc
 need graphviz command -v dot  # --graph renders FILE.svg with it; tested

@@ -27,7 +27,12 @@ struct run_opts {
 	const char *valgrind;      /* --valgrind: valgrind's path, else NULL */
 	const char *suppressions;  /* --valgrind: the shipped suppression file */
 	lg_worker_opts worker;  /* for each worker's lg_worker_new */
+	int on_leak;            /* ON_LEAK_*: what the worker does once a leak is decided */
+	const char *core_dir;   /* --core-dir, for ON_LEAK_CORE */
 };
+
+/* --on-leak=exit|trap|core */
+enum { ON_LEAK_EXIT, ON_LEAK_TRAP, ON_LEAK_CORE };
 
 /* Messages from worker to supervisor: a header, then `len` bytes. */
 enum msg_type {
@@ -37,6 +42,7 @@ enum msg_type {
 	MSG_ERROR,      /* struct msg_error, then the message text */
 	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
 	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\n" lines */
+	MSG_CORE,       /* the core file's path, NUL-terminated (after CMD_FAILPOINT) */
 };
 
 struct msg_hdr {
@@ -68,7 +74,23 @@ struct cmd_attribute {
 	uint32_t iterations;
 	uint32_t failed;  /* the verdict's growing counters, bit (1 << c) */
 };
+/* Register the GDB blob and stop (trap) or leave a core; followed by struct
+ * cmd_failpoint, then dir_len bytes of the core directory and summary_len bytes of the
+ * report. The worker answers MSG_CORE or MSG_ERROR (core), or nothing (trap), and exits. */
+#define CMD_FAILPOINT 'F'
 
+struct cmd_failpoint {
+	uint32_t mode;         /* ON_LEAK_TRAP or ON_LEAK_CORE */
+	uint32_t dir_len, summary_len;
+};
+
+/* The worker's side of CMD_FAILPOINT (harness/failpoint.c): reads the rest of the
+ * command, registers the blob and stops or dumps core. Returns the message type to send
+ * back (MSG_CORE, MSG_ERROR or 0 for none) with its text in *text (free()). */
+uint32_t failpoint_worker(lg_worker *w, int cmd_fd, char **text);
+
+/* `leakgate gdb ...` (harness/gdb.c). */
+int cmd_gdb(int argc, char **argv);
 /* Runs one target in a forked worker and fills *out (lg_series_release and free(error)
  * when done). Returns the target's exit code. */
 int supervise(const lg_target *t, const char *display, const struct run_opts *o,
@@ -102,6 +124,7 @@ double now(void);
 
 /* Writes and reads that finish or fail (EINTR and short counts handled). */
 int write_full(int fd, const void *buf, size_t len);
+int read_full(int fd, void *buf, size_t len);
 
 /* --python PYTHON of `leakgate run ARGV...`: when this build is the one for PYTHON's
  * CPython version and ABI, returns PYTHON's sys.executable (for lg_worker_opts); otherwise

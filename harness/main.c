@@ -17,6 +17,7 @@
 static const char usage_text[] =
 	"usage: leakgate run [options] TARGET...\n"
 	"       leakgate run [options] --pytest [PYTEST ARGS...]\n"
+	"       leakgate gdb [GDB options] [--core CORE PROGRAM | -p PID | -- PROGRAM ARGS]\n"
 	"       leakgate --help | --version\n"
 	"\n"
 	"Runs each TARGET many times in a fresh, forked CPython, with a full garbage\n"
@@ -60,6 +61,11 @@ static const char usage_text[] =
 	"      --python PYTHON    run in PYTHON's environment (an interpreter, or a venv's\n"
 	"                         bin/python: its site-packages import), with the leakgate\n"
 	"                         build for PYTHON's version (make PYTHON=...)\n"
+	"      --on-leak=MODE     at a leak, the worker registers a blob for leakgate gdb\n"
+	"                         and then: exit (default), trap (SIGTRAP, for a debugger\n"
+	"                         started with leakgate gdb -- leakgate run ...), or core\n"
+	"                         (a core file; its path is printed)\n"
+	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -271,6 +277,8 @@ static int cmd_run(int argc, char **argv)
 		{ "pytest", no_argument, NULL, 'T' },
 		{ "valgrind", no_argument, NULL, 'M' },
 		{ "python", required_argument, NULL, 'Y' },
+		{ "on-leak", required_argument, NULL, 'L' },
+		{ "core-dir", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -350,6 +358,19 @@ static int cmd_run(int argc, char **argv)
 		case 'Y':
 			python = optarg;
 			break;
+		case 'L':
+			if (!strcmp(optarg, "exit"))
+				o.on_leak = ON_LEAK_EXIT;
+			else if (!strcmp(optarg, "trap"))
+				o.on_leak = ON_LEAK_TRAP;
+			else if (!strcmp(optarg, "core"))
+				o.on_leak = ON_LEAK_CORE;
+			else
+				usage_error("--on-leak expects exit, trap or core, not '%s'", optarg);
+			break;
+		case 'D':
+			o.core_dir = optarg;
+			break;
 		case 'q':
 			o.quiet = 1;
 			break;
@@ -378,6 +399,10 @@ static int cmd_run(int argc, char **argv)
 	if (o.iterations < o.verdict.min_window)
 		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
 			    "iterations", o.iterations, o.verdict.min_window);
+	if (o.core_dir && o.on_leak != ON_LEAK_CORE)
+		usage_error("--core-dir goes with --on-leak=core");
+	if (o.core_dir && access(o.core_dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", o.core_dir, strerror(errno));
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
 	if (python)
@@ -464,5 +489,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "gdb"))
+		return cmd_gdb(argc - 1, argv + 1);
 	usage_error("unknown command '%s' (see leakgate --help)", argv[1]);
 }

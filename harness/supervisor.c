@@ -84,6 +84,11 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 	return 0;
 }
 
+int read_full(int fd, void *buf, size_t len)
+{
+	return read_until(fd, buf, len, 0) ? -1 : 0;
+}
+
 static int spawn(const lg_target *t, const struct run_opts *o, struct worker *w)
 {
 	int cmd[2], msg[2];
@@ -253,6 +258,52 @@ static int fail_internal(struct worker *w, lg_result *out, const char *why)
 	out->status = LG_STATUS_INTERNAL;
 	out->error = xasprintf("%s", why);
 	return EXIT_INTERNAL;
+}
+
+/* Sends CMD_FAILPOINT with the leak report, prints where the core went (or why none
+ * did) and reaps the worker. A worker stopped in a debugger is waited for without a
+ * deadline. */
+static void failpoint(struct worker *w, const char *display, const struct run_opts *o,
+		      lg_result *out)
+{
+	char *summary = NULL, dir[PATH_MAX], cmd = CMD_FAILPOINT, *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&summary, &len);
+	struct cmd_failpoint c = { 0 };
+	struct msg_hdr h;
+
+	if (f) {
+		lg_report_text(f, out, 0);
+		fclose(f);
+	}
+	if (!summary || !realpath(o->core_dir ? o->core_dir : ".", dir)) {
+		error("%s: --core-dir '%s': %s", display, o->core_dir ? o->core_dir : ".",
+		      strerror(errno));
+		goto quit;
+	}
+	c.mode = (uint32_t)o->on_leak;
+	c.dir_len = (uint32_t)strlen(dir);
+	c.summary_len = (uint32_t)len;
+	if (write_full(w->cmd_fd, &cmd, 1) || write_full(w->cmd_fd, &c, sizeof(c)) ||
+	    write_full(w->cmd_fd, dir, c.dir_len) || write_full(w->cmd_fd, summary, len))
+		goto quit;
+	if (read_until(w->msg_fd, &h, sizeof(h), 0) == 0 && h.len < (1u << 16) &&
+	    (body = calloc(1, h.len + 1)) && read_until(w->msg_fd, body, h.len, 0) == 0) {
+		if (h.type == MSG_CORE)
+			fprintf(stderr, "leakgate: %s: core written to %s\n", display, body);
+		else if (h.type == MSG_ERROR && h.len > sizeof(struct msg_error))
+			error("%s: %s", display, body + sizeof(struct msg_error));
+	}
+quit:
+	free(body);
+	free(summary);
+	{
+		int status = reap(w, 0);
+
+		if (WIFSIGNALED(status))
+			error("%s: the worker ended at the failing point by signal %d (%s)",
+			      display, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
 }
 
 static void mark_warmup(lg_sample *s, const struct run_opts *o)
@@ -431,10 +482,6 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 		}
 		restart_window(&out->series);
 	}
-	if (!gone) {
-		write_full(w.cmd_fd, &quit, 1);
-		reap(&w, 0);
-	}
 	/* Growth that stopped after a bounded container was seen filling: the container
 	 * explains it, and the report says so. */
 	if (saw_bounded.text && (out->verdict.outcome != LG_LEAK ||
@@ -447,6 +494,14 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	out->status = out->verdict.outcome == LG_LEAK &&
 		out->attribution.state != LG_ATTR_BOUNDED ? LG_STATUS_LEAK : LG_STATUS_PASS;
 	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;
+	if (gone)
+		goto done;
+	if (out->status == LG_STATUS_LEAK && o->on_leak != ON_LEAK_EXIT) {
+		failpoint(&w, display, o, out);
+		goto done;
+	}
+	write_full(w.cmd_fd, &quit, 1);
+	reap(&w, 0);
 done:
 	lg_attribution_release(&saw_bounded);
 	if (w.log[0])

@@ -27,23 +27,6 @@ static void send_error(int fd, int code, uint32_t iteration, const char *text)
 	send_msg(fd, MSG_ERROR, &e, sizeof(e), text, strlen(text) + 1);
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Runs attribution as the supervisor asked and sends the result, or the error. */
 static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
 {
@@ -105,6 +88,20 @@ static int serve(lg_worker *w, void *arg)
 		if (n == 1 && cmd == CMD_ATTRIBUTE) {
 			attribute(w, l->cmd_fd, l->msg_fd);
 			continue;
+		}
+		if (n == 1 && cmd == CMD_FAILPOINT) {
+			char *text = NULL;
+			uint32_t type = failpoint_worker(w, l->cmd_fd, &text);
+			struct msg_error e = { LG_EIO, iteration };
+
+			if (!text)
+				text = strdup("out of memory");
+			if (type == MSG_ERROR && text)
+				send_msg(l->msg_fd, type, &e, sizeof(e), text, strlen(text) + 1);
+			else if (type && text)
+				send_msg(l->msg_fd, type, text, strlen(text) + 1, NULL, 0);
+			free(text);
+			return 0;
 		}
 		if (n != 1 || cmd != CMD_STEP)
 			return 0;

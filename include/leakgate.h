@@ -289,6 +289,33 @@ typedef struct lg_vglog {
  * LG_ENOMEM (*out then holds nothing to release). */
 LG_EXTERN int lg_vglog_read(FILE *log, uint32_t first, lg_vglog *out);
 LG_EXTERN void lg_vglog_release(lg_vglog *v);
+/* The failing point (src/gdbjit.c): a blob for GDB's JIT interface, read by the
+ * leakgate-gdb.so reader (layout in leakgate_jit.h). */
+typedef struct lg_suspect {
+	const void *object;  /* a PyObject * in this process */
+	const char *label;   /* what it is, e.g. "workload globals" (copied, 63 bytes kept) */
+} lg_suspect;
+
+struct lg_jit_layout;
+
+/* The workload being called: a function (or callable), or the code of -c CODE. */
+LG_EXTERN const void *lg_worker_target(const lg_worker *w);
+/* The objects worth showing at the failing point: the workload, its globals and, once
+ * lg_worker_attribute ran, the leaked objects it sampled. Fills at most cap entries and
+ * returns how many. */
+LG_EXTERN size_t lg_worker_suspects(const lg_worker *w, lg_suspect *out, size_t cap);
+/* Registers a blob with the summary text and the suspects through GDB's JIT interface
+ * (it replaces the previous one). Then, if stop is not NULL, calls the workload once more
+ * and calls stop(arg) from inside its first line (or after the call, if none of its own
+ * lines ran), so a debugger stopped there sees its Python frames. Errors as
+ * lg_worker_call. */
+LG_EXTERN int lg_worker_failpoint(lg_worker *w, const char *summary, const lg_suspect *s,
+				  size_t n, void (*stop)(void *), void *arg, char **msg);
+/* The object layout of the CPython in this process (initialised), as in the blob. */
+LG_EXTERN int lg_jit_layout_fill(struct lg_jit_layout *l);
+/* Builds a blob (for tests and tools); *out is freed with lg_free. */
+LG_EXTERN int lg_jit_blob_new(const char *summary, const lg_suspect *s, size_t n,
+			      void **out, size_t *out_size);
 
 /* Frees memory the library handed out (messages). Accepts NULL. */
 LG_EXTERN void lg_free(void *p);

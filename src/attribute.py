@@ -12,6 +12,10 @@ MAX_SITES = 5        # allocation sites listed
 MAX_CHAINS = 3       # referrer chains searched
 SEARCH_LIMIT = 1000000
 
+# The sampled leaked objects of the last attribution, with a label each, for the GDB
+# failing point (lg_worker_suspects): (label, object).
+SUSPECTS = []
+
 
 def _type_name(t):
     mod = getattr(t, '__module__', None)
@@ -282,8 +286,11 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
                     picked.add(type(obj))
                     picks.append(obj)
             bounded_all = True
+            del SUSPECTS[:]
             for obj in picks:
                 report['chains'].append(_chain(lg, g, obj, roots))
+                SUSPECTS.append(('leaked %s, held by %s' % (
+                    _type_name(type(obj)), report['chains'][-1]['root']), obj))
                 b = _bounded(report['chains'][-1].pop('_path'))
                 if b is None:
                     bounded_all = False

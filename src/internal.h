@@ -44,6 +44,12 @@ int64_t lg__rss_bytes(void);
 int64_t lg__count_fds(void);
 int64_t lg__count_threads(void);
 
+/* The objects the last attribution sampled, labelled (borrowed: they live as long as the
+ * worker); at most cap. For the GDB failing point. */
+struct lg_worker;
+struct lg_suspect;
+size_t lg__attribution_suspects(const struct lg_worker *w, struct lg_suspect *out, size_t cap);
+
 /* The C half of attribution (src/attribute.c) as a module object, new reference; for
  * src/attribute.py only. The GIL must be held. */
 struct _object;

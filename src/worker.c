@@ -193,6 +193,11 @@ uint32_t lg_worker_available(const lg_worker *w)
 	return w->available;
 }
 
+const void *lg_worker_target(const lg_worker *w)
+{
+	return w->func ? (const void *)w->func : (const void *)w->code;
+}
+
 const char *lg_worker_python(const lg_worker *w)
 {
 	return w->python;
@@ -488,6 +493,28 @@ done:
 	Py_XDECREF(call);
 	Py_XDECREF(capsule);
 	return err;
+}
+
+size_t lg__attribution_suspects(const lg_worker *w, lg_suspect *out, size_t cap)
+{
+	PyObject *list = w->attr ? PyDict_GetItemString(w->attr, "SUSPECTS") : NULL;
+	Py_ssize_t i;
+	size_t n = 0;
+
+	for (i = 0; list && PyList_Check(list) && i < PyList_GET_SIZE(list) && n < cap; i++) {
+		PyObject *pair = PyList_GET_ITEM(list, i);
+		const char *label;
+
+		if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2)
+			continue;
+		label = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0));
+		if (!label) {
+			PyErr_Clear();
+			continue;
+		}
+		out[n++] = (lg_suspect){ PyTuple_GET_ITEM(pair, 1), label };
+	}
+	return n;
 }
 
 void lg_attribution_release(lg_attribution *a)

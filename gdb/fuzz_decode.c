@@ -1,0 +1,94 @@
+/* fuzz_decode.c: runs every decoder entry point over an arbitrary memory image, as a
+ * libFuzzer target (make fuzz, built with -DLG_LIBFUZZER) and from the unit tests' own
+ * deterministic driver. The image is mapped at a fixed base; the layout is a real one
+ * whose type addresses and GC lists are moved into the image, so that garbage reaches
+ * every decoder (str, int, containers, frames, GC lists) rather than stopping at the
+ * first unknown type. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "fuzz_decode.h"
+
+#define BASE 0x10000000ULL
+
+struct image {
+	const uint8_t *data;
+	size_t size;
+};
+
+static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct image *im = ctx;
+
+	if (addr < BASE || addr - BASE > im->size || len > im->size - (addr - BASE))
+		return -1;
+	memcpy(buf, im->data + (addr - BASE), len);
+	return 0;
+}
+
+static uint64_t at(const struct image *im, const uint8_t *ctl, int i)
+{
+	uint32_t off = (uint32_t)ctl[i] | (uint32_t)ctl[i + 1] << 8;
+
+	return BASE + (im->size ? off % im->size : 0);
+}
+
+size_t lg_fuzz_one(const lg_jit_layout *real, const uint8_t *data, size_t size)
+{
+	struct image im;
+	lg_jit_layout l = *real;
+	uint64_t *types[] = { &l.type_type, &l.type_str, &l.type_int, &l.type_bool,
+			      &l.type_float, &l.type_bytes, &l.type_tuple, &l.type_list,
+			      &l.type_dict, &l.type_set, &l.type_frozenset, &l.type_module,
+			      &l.type_function, &l.type_code, &l.type_none };
+	lg_text t = { 0 };
+	lg_dec *d;
+	size_t i, total;
+
+	if (size < 48)
+		return 0;
+	im.data = data + 48;
+	im.size = size - 48;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		*types[i] = at(&im, data, (int)(2 * i));
+	l.gc_lists[0] = at(&im, data, 30);
+	l.gc_lists[1] = data[32] & 1 ? at(&im, data, 33) : 0;
+	l.set_dummy = at(&im, data, 35);
+	if (lg_dec_new(&l, image_read, &im, &d))
+		return 0;
+	lg_dec_repr(d, at(&im, data, 37), &t);
+	lg_dec_graph(d, at(&im, data, 39), data[41] % 8, &t);
+	lg_dec_types(d, &t);
+	lg_dec_referrers(d, at(&im, data, 42), &t);
+	lg_dec_bt(d, at(&im, data, 44), &t);
+	total = t.len;
+	lg_text_release(&t);
+	lg_dec_free(d);
+	return total;
+}
+
+#ifdef LG_LIBFUZZER
+#include "leakgate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static lg_jit_layout layout;
+
+/* The layout of a real interpreter, taken once. */
+void Py_InitializeEx(int);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	Py_InitializeEx(0);
+	return lg_jit_layout_fill(&layout) ? -1 : 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	lg_fuzz_one(&layout, data, size);
+	return 0;
+}
+#endif

@@ -1,0 +1,408 @@
+/* test_gdb.c: the GDB helper end to end, with the full gdb and with Debian's gdb-minimal
+ * (no Python; unpacked into the build tree by ci/get-gdb-minimal.sh): a leaking corpus
+ * case stopped live under `leakgate gdb -- leakgate run --on-leak=trap`, and its core
+ * from --on-leak=core opened with `leakgate gdb --core`. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define CASE "tests/corpus/leak_list.py:work"
+
+struct gdb_kind {
+	char name[16];
+};
+
+ParameterizedTestParameters(gdb, core)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+/* The GDB binary for a kind; skips the test when gdb-minimal could not be unpacked. */
+/* "leak_list.py:N\n" for the workload's first line, where the failing point stops (read
+ * from the file, so that editing its header moves nothing here). */
+static const char *first_line(void)
+{
+	static char where[64];
+	FILE *f = fopen("tests/corpus/leak_list.py", "r");
+	char line[256];
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, "method, path, proto = "))
+			break;
+	}
+	fclose(f);
+	snprintf(where, sizeof(where), "tests/corpus/leak_list.py:%d\n", n);
+	return where;
+}
+
+static const char *gdb_path(const struct gdb_kind *k)
+{
+	static char path[4096];
+	const char *m = getenv("LEAKGATE_GDB_MINIMAL");
+
+	if (!strcmp(k->name, "gdb"))
+		return "gdb";
+	if (!m || !realpath(m, path) || access(path, X_OK) < 0)
+		cr_skip_test("gdb-minimal is not unpacked (ci/get-gdb-minimal.sh could not "
+			     "download it): skipping");
+	return path;
+}
+
+/* The value after `key` on the line holding it, e.g. the address after "globals: ". */
+static char *after(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	static char word[64];
+
+	if (!p)
+		return NULL;
+	sscanf(p + strlen(key), "%63s", word);
+	return word;
+}
+
+/* Runs the corpus case with --on-leak=core and returns the core's path (static). */
+static const char *make_core(const char *env)
+{
+	static char core[4096];
+	char *out, *err, *cmd, *p;
+	int rc;
+
+	if (asprintf(&cmd, "%s mkdir -p \"$T/cores.$$\" && cd \"$T/cores.$$\" && "
+		     "\"$LEAKGATE\" run -q --on-leak=core \"$OLDPWD/" CASE "\"", env) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_assert_eq(rc, 1, "exit %d, stderr: %s", rc, err);
+	p = after(err, "core written to ");
+	cr_assert_not_null(p, "%s", err);
+	snprintf(core, sizeof(core), "%s", p);
+	cr_assert_eq(access(core, R_OK), 0, "no core at %s", core);
+	free(out);
+	free(err);
+	return core;
+}
+
+static char *gdb_core(const char *gdb, const char *core, const char *cmds)
+{
+	char *cmd, *out, *err;
+	int rc;
+
+	if (asprintf(&cmd, "GDB='%s' \"$LEAKGATE\" gdb -q -batch %s --core '%s' \"$LEAKGATE\"",
+		     gdb, cmds, core) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "%s: exit %d: %s", cmd, rc, err);
+	free(cmd);
+	free(err);
+	return out;
+}
+
+ParameterizedTest(struct gdb_kind *k, gdb, core, .timeout = 120)
+{
+	const char *gdb = gdb_path(k), *core = make_core("");
+	char *out, *globals, *list, *item, cmds[256];
+	char *line;
+
+	out = gdb_core(gdb, core, "-ex lg-report -ex lg-bt -ex lg-types");
+	cr_expect(strstr(out, "LEAK ") && strstr(out, "leak_list.py:work"), "%s", out);
+	cr_expect(strstr(out, "failed: py_blocks") != NULL, "%s", out);
+	cr_expect(strstr(out, "workload: 0x") && strstr(out, "<function work at 0x"), "%s",
+		  out);
+	/* Attribution's sampled leak is a suspect, and GDB finds its holders from memory. */
+	cr_expect(strstr(out, "leaked dict, held by module 'leak_list': 0x") &&
+		  strstr(out, "{'method': 'GET'") && strstr(out, " at ['_audit_log']\n"), "%s", out);
+	cr_expect(strstr(out, "who holds them:\n") && strstr(out, " at ['work']\n") &&
+		  strstr(out, " module refs=1 'leak_list' at .__dict__\n"), "%s", out);
+	cr_expect(strstr(out, "#0 work at ") && strstr(out, first_line()),
+		  "%s", out);
+	/* The leaked records are dicts: the census counts at least one per iteration. */
+	line = strstr(out, "  dict\n");
+	cr_assert_not_null(line, "%s", out);
+	while (line > out && line[-1] != '\n')
+		line--;
+	cr_expect(strtoul(line, NULL, 10) >= 70, "%s", line);
+	globals = strdup(after(out, "workload globals: "));
+	free(out);
+
+	snprintf(cmds, sizeof(cmds), "-ex 'lg-graph %s 3'", globals);
+	out = gdb_core(gdb, core, cmds);
+	cr_expect(strstr(out, "['__name__'] 0x") && strstr(out, "'leak_list'"), "%s", out);
+	list = strdup(after(out, "['_audit_log'] "));
+	cr_assert(strstr(out, "['_audit_log'] 0x") && strstr(out, " list refs=1 len="), "%s",
+		  out);
+	cr_expect(strstr(out, "['method'] 0x") && strstr(out, " str refs=1 'GET'"), "%s", out);
+	cr_expect(strstr(out, "['route'] 0x") && strstr(out, "'/api/items'"), "%s", out);
+	free(out);
+
+	snprintf(cmds, sizeof(cmds), "-ex 'lg-graph %s 1'", list);
+	out = gdb_core(gdb, core, cmds);
+	item = strdup(after(out, "[3] "));
+	cr_assert(strstr(out, "[3] 0x") != NULL, "%s", out);
+	free(out);
+
+	snprintf(cmds, sizeof(cmds), "-ex 'lg-referrers %s'", item);
+	out = gdb_core(gdb, core, cmds);
+	cr_expect(strstr(out, "held by 0x") && strstr(out, " list refs=1 at [3]"), "%s", out);
+	cr_expect(strstr(out, " dict refs=") && strstr(out, " at ['_audit_log']"), "%s", out);
+	cr_expect(strstr(out, " module refs=") && strstr(out, "'leak_list' at .__dict__"),
+		  "%s", out);
+	free(out);
+	free(globals);
+	free(list);
+	free(item);
+	unlink(core);
+}
+
+ParameterizedTestParameters(gdb, live_trap)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+ParameterizedTest(struct gdb_kind *k, gdb, live_trap, .timeout = 120)
+{
+	const char *gdb = gdb_path(k);
+	char *cmd, *out, *err;
+	int rc;
+
+	if (asprintf(&cmd, "GDB='%s' \"$LEAKGATE\" gdb -q -batch -ex lg-report -ex lg-bt "
+		     "-ex lg-types -- \"$LEAKGATE\" run -q --on-leak=trap " CASE, gdb) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
+	cr_expect(strstr(out, "received signal SIGTRAP") != NULL, "%s", out);
+	cr_expect(strstr(out, "leakgate failing point: worker pid ") &&
+		  strstr(out, "failed: py_blocks"), "%s", out);
+	cr_expect(strstr(out, "#0 work at ") && strstr(out, first_line()),
+		  "%s", out);
+	cr_expect(strstr(out, "GC-tracked objects, ") && strstr(out, "  dict\n"), "%s", out);
+	free(out);
+	free(err);
+}
+
+/* `set logging` captures what the commands print: it goes through GDB's output. */
+Test(gdb, output_goes_through_gdb, .timeout = 120)
+{
+	const char *core = make_core("");
+	char *cmd, *out, *err, *log;
+	int rc;
+
+	if (asprintf(&cmd, "\"$LEAKGATE\" gdb -q -batch -ex 'set logging file '\"$T\"/lg.log "
+		     "-ex 'set logging redirect on' -ex 'set logging enabled on' -ex lg-bt "
+		     "-ex 'set logging enabled off' --core '%s' \"$LEAKGATE\"; cat \"$T\"/lg.log "
+		     ">&2", core) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &log);
+	free(cmd);
+	cr_expect_eq(rc, 0);
+	cr_expect(strstr(log, "#0 work at ") != NULL, "log: %s", log);
+	cr_expect(strstr(out, "#0 work at ") == NULL, "leaked to stdout: %s", out);
+	free(out);
+	free(log);
+	(void)err;
+	unlink(core);
+}
+
+/* A core through gcore, as when core_pattern sends the kernel's cores elsewhere. */
+Test(gdb, core_through_gcore, .timeout = 120)
+{
+	const char *core = make_core("LEAKGATE_CORE_WITH_GCORE=1");
+	char *cmd, *out, *err;
+
+	if (asprintf(&cmd, "\"$LEAKGATE\" gdb -q -batch -ex lg-bt --core '%s' \"$LEAKGATE\"",
+		     core) < 0)
+		abort();
+	cr_expect_eq(lgt_sh(cmd, &out, &err), 0);
+	cr_expect(strstr(out, "#0 work at ") != NULL, "%s", out);
+	free(cmd);
+	free(out);
+	free(err);
+	unlink(core);
+}
+
+Test(gdb, plugin_links_no_libpython)
+{
+	char *out, *err;
+
+	cr_expect_eq(lgt_sh("so=\"$(dirname \"$LEAKGATE\")/leakgate-gdb.so\"; "
+			    "ldd \"$so\" | grep -ci python; nm -D --undefined-only \"$so\" | "
+			    "grep -c ' _\\?Py'; true",
+			    &out, &err), 0);
+	cr_expect_str_eq(out, "0\n0\n", "%s", out);
+	free(out);
+	free(err);
+}
+
+Test(gdb, exported_symbols_are_the_reader_interface)
+{
+	char *out, *err;
+
+	lgt_sh("nm -D --defined-only \"$(dirname \"$LEAKGATE\")/leakgate-gdb.so\" | "
+	       "awk '$2 == \"T\" {print $3}' | sort", &out, &err);
+	cr_expect_str_eq(out, "gdb_init_reader\nplugin_is_GPL_compatible\n");
+	free(out);
+	free(err);
+}
+
+Test(gdb, trap_without_a_debugger_says_so, .timeout = 120)
+{
+	char *out, *err;
+	int rc = lgt_sh("\"$LEAKGATE\" run -q --on-leak=trap " CASE, &out, &err);
+
+	cr_expect_eq(rc, 1, "%s", err);
+	cr_expect(strstr(err, "no debugger is attached to the worker") != NULL, "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(gdb, usage_errors)
+{
+	char *out, *err;
+
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" run --on-leak=later x.py:f", &out, &err), 4);
+	cr_expect(strstr(err, "--on-leak expects exit, trap or core, not 'later'") != NULL,
+		  "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" run --on-leak=core --core-dir /nonexistent x.py:f",
+			    &out, &err), 4);
+	cr_expect(strstr(err, "--core-dir '/nonexistent': No such file or directory") != NULL,
+		  "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" run --core-dir . x.py:f", &out, &err), 4);
+	cr_expect(strstr(err, "--core-dir goes with --on-leak=core") != NULL, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" gdb --core /nonexistent/core \"$LEAKGATE\"", &out,
+			    &err), 4);
+	cr_expect(strstr(err, "cannot read core '/nonexistent/core'") != NULL, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" gdb -p 1 -- true", &out, &err), 4);
+	free(out);
+	free(err);
+	cr_expect_eq(lgt_sh("\"$LEAKGATE\" gdb --core \"$LEAKGATE\"", &out, &err), 4);
+	cr_expect(strstr(err, "needs the PROGRAM") != NULL, "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(gdb, help_of_every_command)
+{
+	static const char *const cmds[] = { "lg-report", "lg-graph", "lg-bt", "lg-types",
+					    "lg-referrers" };
+	char *out, *err;
+	size_t i;
+
+	cr_assert_eq(lgt_sh("\"$LEAKGATE\" gdb -q -batch -ex 'help lg-report' "
+			    "-ex 'help lg-graph' -ex 'help lg-bt' -ex 'help lg-types' "
+			    "-ex 'help lg-referrers'", &out, &err), 0, "%s", err);
+	for (i = 0; i < 5; i++)
+		cr_expect(strstr(out, "Usage: ") && strstr(out, cmds[i]), "%s", out);
+	cr_expect(strstr(out, "Usage: lg-graph EXPR [DEPTH]") != NULL, "%s", out);
+	cr_expect(strstr(out, "Usage: lg-referrers EXPR") != NULL, "%s", out);
+	free(out);
+	free(err);
+}
+
+/* A script for a plain python3.13 that writes id(keep) to argv[1], then sleeps. */
+static const char *plain313(void)
+{
+	return lgt_write("plain313.py",
+		"import os, sys, time\n"
+		"class Rec:\n"
+		"    def __init__(self, i):\n"
+		"        self.i = i\n"
+		"        self.name = 'rec%d' % i\n"
+		"keep = [Rec(i) for i in range(3)] + [{'k': (1.5, b'x')}]\n"
+		"def leaf():\n"
+		"    with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+		"        f.write('%#x' % id(keep))\n"
+		"    os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+		"    time.sleep(60)\n"
+		"def outer():\n"
+		"    leaf()\n"
+		"outer()\n");
+}
+
+static const char *python313(void)
+{
+	const char *py = getenv("LEAKGATE_PYTHON313");
+
+	if (!py || !*py)
+		cr_skip_test("no python3.13 found (make PYTHON313=...): skipping");
+	return py;
+}
+
+/* A plain python3.13, stopped in a sleep and dumped with gcore: no blob, so the layout
+ * comes from _PyRuntime.debug_offsets. */
+Test(gdb, python313_core_without_a_blob, .timeout = 120)
+{
+	const char *py = python313(), *script = plain313();
+	char *cmd, *out, *err, *addr;
+	int rc;
+
+	if (asprintf(&cmd, "'%s' '%s' \"$T/id313\" & pid=$!; "
+		     "for i in $(seq 100); do [ -f \"$T/id313\" ] && break; sleep 0.1; done; "
+		     "gcore -o \"$T/core313\" $pid >/dev/null 2>&1; kill $pid; "
+		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-types "
+		     "-ex \"lg-graph $(cat \"$T/id313\") 3\" -ex lg-report "
+		     "--core \"$T/core313.$pid\" '%s'; rm -f \"$T/core313.$pid\"", py, script,
+		     py) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(out, "  #0 sleep at ") == NULL, "a C function as a frame: %s", out);
+	cr_expect(strstr(out, "  #0 leaf at ") && strstr(out, "plain313.py:11\n") &&
+		  strstr(out, "  #1 outer at ") && strstr(out, "plain313.py:13\n") &&
+		  strstr(out, "  #2 <module> at ") && strstr(out, "plain313.py:14\n"), "%s", out);
+	cr_expect(strstr(out, "GC-tracked objects, ") && strstr(out, "  Rec\n"), "%s", out);
+	addr = strstr(out, " list refs=");
+	cr_expect(addr && strstr(addr, "len=4\n"), "%s", out);
+	cr_expect(strstr(out, "[0] 0x") && strstr(out, " Rec refs="), "%s", out);
+	cr_expect(strstr(out, ".name 0x") && strstr(out, "'rec0'"), "%s", out);
+	cr_expect(strstr(out, "['k'] 0x") && strstr(out, " float refs=") &&
+		  strstr(out, " 1.5\n") && strstr(out, "b'x'"), "%s", out);
+	cr_expect(strstr(out, "no leakgate blob in this process") != NULL, "%s", out);
+	free(out);
+	free(err);
+}
+
+/* leakgate gdb -p attaches to a running process (a plain python3.13 here), and in MI
+ * mode the commands' output comes as GDB console records. */
+Test(gdb, attach_and_mi, .timeout = 120)
+{
+	const char *py = python313(), *script = plain313();
+	char *cmd, *out, *err;
+	int rc;
+
+	if (asprintf(&cmd, "'%s' '%s' \"$T/idp\" & pid=$!; "
+		     "for i in $(seq 100); do [ -f \"$T/idp\" ] && break; sleep 0.1; done; "
+		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -p $pid; "
+		     "\"$LEAKGATE\" gdb -q -batch -i=mi -ex lg-bt -p $pid; kill $pid",
+		     py, script) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(out, "\n  #0 leaf at ") && strstr(out, "plain313.py:11\n"), "%s", out);
+	cr_expect(strstr(out, "~\"  #0 leaf at ") && strstr(out, "plain313.py:11\\n\""),
+		  "%s", out);
+	free(out);
+	free(err);
+}
