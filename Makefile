@@ -52,9 +52,10 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
-	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c src/gdbjit.c
-HARNESS_SRC := harness/main.c harness/supervisor.c harness/worker_main.c harness/valgrind.c \
-	harness/pyselect.c harness/failpoint.c harness/gdb.c
+	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c src/gdbjit.c \
+	src/gate.c src/gate_worker.c src/gate_failpoint.c src/gate_valgrind.c
+HARNESS_SRC := harness/main.c harness/valgrind.c \
+	harness/pyselect.c harness/gdb.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -141,15 +142,23 @@ PYTEST_BUILD := build/py$(PYTEST_TAG)
 
 ext: $(TEST_EXT)
 
+# The C API example (examples/capi), built against this build tree's library; the
+# install test builds it again against an installed leakgate.pc.
+CAPI_EXAMPLE := $(BUILD)/examples/capi_test
+$(CAPI_EXAMPLE): examples/capi/test_extension.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(PY_LIBS) -lcriterion -o $@
+
 # Every test, unit and integration, in one Criterion runner (one summary line).
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER) $(CAPI_EXAMPLE)
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
 	$(Q)ci/get-gdb-minimal.sh $(BUILD)/gdb-minimal
 	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
 		LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests \
 		LEAKGATE_GDB_MINIMAL=$(BUILD)/gdb-minimal/usr/bin/gdb \
-		LEAKGATE_PYTHON313="$(PYTHON313)" \
+		LEAKGATE_PYTHON313="$(PYTHON313)" LEAKGATE_CAPI_EXAMPLE=$(CAPI_EXAMPLE) \
 		$(TEST_RUNNER) --jobs 2 $(TESTFLAGS)
 
 # Every CPython 3.8-3.13 on this machine and every debug build, each in its own build

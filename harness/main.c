@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -221,7 +222,7 @@ struct target_arg {
 	int skip;  /* --pytest: marked no_leak_check */
 };
 
-/* The targets of --pytest, one per collected test, from collect_tests()'s lines (which
+/* The targets of --pytest, one per collected test, from lg_gate_collect's lines (which
  * this edits in place: the node ids point into it). */
 static struct target_arg *collected_targets(char *list, const lg_target *t, size_t *n)
 {
@@ -252,13 +253,68 @@ static struct target_arg *collected_targets(char *list, const lg_target *t, size
 }
 
 /* A test marked no_leak_check: reported, never run. */
-static int skip(const struct target_arg *t, lg_result *r)
+static void skip(const struct target_arg *t, lg_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->target = t->display;
 	r->status = LG_STATUS_SKIP;
 	r->error = strdup("marked no_leak_check");
-	return EXIT_PASS;
+}
+
+/* Progress on a terminal: one line, rewritten at most ten times a second, erased before
+ * the target's report. */
+static double last_progress;
+static int progress_shown;
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void clear_progress(const struct run_opts *o)
+{
+	if (o->progress && progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
+
+/* The gate's on_sample: -vv lines, and the progress line. */
+static void on_sample(void *arg, const lg_result *r)
+{
+	const struct run_opts *o = arg;
+	const lg_sample *s = &r->series.samples[r->series.len - 1];
+	const lg_trend *t = &r->verdict.trend[LG_PY_BLOCKS];
+	double now = seconds_now();
+
+	if (o->verbose > 1)
+		fprintf(stderr, "leakgate: %s: iteration %u%s py_blocks %lld\n", r->target,
+			s->iteration, s->warmup ? " (warm-up)" : "",
+			(long long)s->value[LG_PY_BLOCKS]);
+	if (!o->progress || now - last_progress < 0.1)
+		return;
+	last_progress = now;
+	progress_shown = 1;
+	if (s->warmup)
+		fprintf(stderr, "\r\033[K%s: iteration %u (warm-up)", r->target, s->iteration);
+	else if (t->n)
+		fprintf(stderr, "\r\033[K%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
+			r->target, s->iteration, t->slope, t->lo, t->hi);
+	else
+		fprintf(stderr, "\r\033[K%s: iteration %u", r->target, s->iteration);
+}
+
+/* The gate's on_note: detail only with -v. */
+static void on_note(void *arg, const lg_result *r, int level, const char *text)
+{
+	const struct run_opts *o = arg;
+
+	if (level > o->verbose)
+		return;
+	clear_progress(o);
+	error("%s: %s", r->target, text);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -285,7 +341,8 @@ static int cmd_run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .iterations = 200, .warmup = 50, .timeout = 60, .attribute = 5 };
+	struct run_opts o = { 0 };
+	lg_gate *gate;
 	struct target_arg *targets = calloc((size_t)argc, sizeof(*targets));
 	const lg_result **results;
 	lg_result *res;
@@ -302,7 +359,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (!targets)
 		die(EXIT_INTERNAL, "out of memory");
-	lg_verdict_opts_init(&o.verdict);
+	lg_gate_opts_init(&o.gate);
 	opterr = 0;
 	optind = 1;
 	while (!pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
@@ -320,19 +377,19 @@ static int cmd_run(int argc, char **argv)
 			targets[ntargets++].display = "-c";
 			break;
 		case 'n':
-			o.iterations = parse_count("-n/--iterations", optarg, 1);
+			o.gate.iterations = parse_count("-n/--iterations", optarg, 1);
 			break;
 		case 'w':
-			o.warmup = parse_count("-w/--warmup", optarg, 0);
+			o.gate.warmup = parse_count("-w/--warmup", optarg, 0);
 			break;
 		case 'W':
-			o.verdict.min_window = parse_count("--window", optarg, 3);
+			o.gate.verdict.min_window = parse_count("--window", optarg, 3);
 			break;
 		case 'b':
-			parse_budget(optarg, &o.verdict);
+			parse_budget(optarg, &o.gate.verdict);
 			break;
 		case 't':
-			o.timeout = parse_number("--timeout", optarg);
+			o.gate.timeout = parse_number("--timeout", optarg);
 			break;
 		case 'r':
 			outputs[0].path = optarg;
@@ -347,29 +404,29 @@ static int cmd_run(int argc, char **argv)
 			outputs[3].path = optarg;
 			break;
 		case 'A':
-			o.attribute = (unsigned)parse_count("--attribute", optarg, 0);
-			if (o.attribute > 1000)
+			o.gate.attribute = (unsigned)parse_count("--attribute", optarg, 0);
+			if (o.gate.attribute > 1000)
 				usage_error("--attribute expects a whole number from 0 to 1000, "
 					    "not '%s'", optarg);
 			break;
 		case 'M':
-			o.valgrind = "";
+			o.gate.valgrind = "";
 			break;
 		case 'Y':
 			python = optarg;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "exit"))
-				o.on_leak = ON_LEAK_EXIT;
+				o.gate.on_leak = LG_ON_LEAK_EXIT;
 			else if (!strcmp(optarg, "trap"))
-				o.on_leak = ON_LEAK_TRAP;
+				o.gate.on_leak = LG_ON_LEAK_TRAP;
 			else if (!strcmp(optarg, "core"))
-				o.on_leak = ON_LEAK_CORE;
+				o.gate.on_leak = LG_ON_LEAK_CORE;
 			else
 				usage_error("--on-leak expects exit, trap or core, not '%s'", optarg);
 			break;
 		case 'D':
-			o.core_dir = optarg;
+			o.gate.core_dir = optarg;
 			break;
 		case 'q':
 			o.quiet = 1;
@@ -396,42 +453,49 @@ static int cmd_run(int argc, char **argv)
 		usage_error("--pytest gates the tests pytest collects: give no other TARGET");
 	if (ntargets == 0 && !pytest)
 		usage_error("no TARGET given (see leakgate --help)");
-	if (o.iterations < o.verdict.min_window)
+	if (o.gate.iterations < o.gate.verdict.min_window)
 		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
-			    "iterations", o.iterations, o.verdict.min_window);
-	if (o.core_dir && o.on_leak != ON_LEAK_CORE)
+			    "iterations", o.gate.iterations, o.gate.verdict.min_window);
+	if (o.gate.core_dir && o.gate.on_leak != LG_ON_LEAK_CORE)
 		usage_error("--core-dir goes with --on-leak=core");
-	if (o.core_dir && access(o.core_dir, W_OK | X_OK) < 0)
-		usage_error("--core-dir '%s': %s", o.core_dir, strerror(errno));
+	if (o.gate.core_dir && access(o.gate.core_dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", o.gate.core_dir, strerror(errno));
 	if (o.quiet && o.verbose)
 		usage_error("-q and -v contradict each other");
 	if (python)
-		o.worker.executable = python_select(python, argc, argv);
+		o.gate.worker.executable = python_select(python, argc, argv);
 	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
 		if (outputs[i].path && !(outputs[i].file = fopen(outputs[i].path, "w")))
 			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,
 				    strerror(errno));
 	/* Exit 4 when valgrind is missing (the run cannot be done as asked, like an
 	 * unwritable --report); 3 when leakgate's own suppression file is (a broken build). */
-	if (o.valgrind && !(o.valgrind = valgrind_path()))
+	if (o.gate.valgrind && !(o.gate.valgrind = valgrind_path()))
 		usage_error("--valgrind: valgrind is not on PATH (Debian: apt-get install valgrind)");
-	if (o.valgrind && !(o.suppressions = valgrind_suppressions()))
+	if (o.gate.valgrind && !(o.gate.suppressions = valgrind_suppressions()))
 		die(EXIT_INTERNAL, "--valgrind: cannot find leakgate.supp next to the executable");
 
+	o.progress = !o.quiet && isatty(2) && !getenv("CI");
+	o.gate.on_sample = on_sample;
+	o.gate.on_note = on_note;
+	o.gate.arg = &o;
+	if (lg_gate_new(&o.gate, &gate) < 0)
+		die(EXIT_INTERNAL, "cannot create the gate");
 	if (pytest) {
 		lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + optind,
 				(size_t)(argc - optind) };
-		lg_result failed;
-		int code = collect_tests(&t, &o, &collected, &failed);
+		lg_result failed = { 0 };
 
-		if (code) {
+		if (lg_gate_collect(gate, t.args, t.nargs, &collected, &failed) < 0) {
 			const lg_result *one = &failed;
+			int code = lg_result_exit_code(&failed);
 
 			lg_report_text(stderr, &failed, 0);
 			for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
 				if (outputs[i].file)
 					write_output(&outputs[i], &one, 1);
-			free(failed.error);
+			lg_result_release(&failed);
+			lg_gate_free(gate);
 			return code;
 		}
 		free(targets);
@@ -444,11 +508,18 @@ static int cmd_run(int argc, char **argv)
 	if (pytest && ntargets == 0)
 		error("pytest collected no tests");
 	for (i = 0; i < ntargets; i++) {
-		int code = targets[i].skip ? skip(&targets[i], &res[i]) :
-			supervise(&targets[i].target, targets[i].display, &o, &res[i]);
+		int code;
 
+		if (targets[i].skip)
+			skip(&targets[i], &res[i]);
+		else if (lg_gate_run(gate, &targets[i].target, targets[i].display, &res[i]) < 0)
+			die(EXIT_INTERNAL, "%s: cannot gate this target", targets[i].display);
+		clear_progress(&o);
 		results[i] = &res[i];
 		lg_report_text(stderr, &res[i], o.quiet ? -1 : o.verbose);
+		if (res[i].core_path)
+			error("%s: core written to %s", res[i].target, res[i].core_path);
+		code = lg_result_exit_code(&res[i]);
 		if (code > worst)
 			worst = code;
 	}
@@ -460,12 +531,9 @@ static int cmd_run(int argc, char **argv)
 		    worst < EXIT_INTERNAL)
 			worst = EXIT_INTERNAL;
 	}
-	for (i = 0; i < ntargets; i++) {
-		lg_series_release(&res[i].series);
-		lg_attribution_release(&res[i].attribution);
-		free(res[i].error);
-		free(res[i].native_stacks);
-	}
+	for (i = 0; i < ntargets; i++)
+		lg_result_release(&res[i]);
+	lg_gate_free(gate);
 	free(res);
 	free(results);
 	free(targets);

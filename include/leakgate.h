@@ -243,7 +243,7 @@ typedef enum lg_status {
 
 typedef struct lg_result {
 	const char *target;     /* as given on the command line */
-	const char *python;     /* e.g. "CPython 3.11.7", or NULL if never reached */
+	char *python;           /* e.g. "CPython 3.11.7", or NULL if never reached */
 	lg_status status;
 	lg_series series;
 	lg_verdict verdict;     /* meaningful for PASS and LEAK */
@@ -254,7 +254,79 @@ typedef struct lg_result {
 	lg_attribution attribution; /* after a leak verdict, when attribution ran */
 	char *native_stacks;    /* --valgrind: the definite losses that grew while measured,
 				 * with their allocation stacks, as text; or NULL */
+	char *core_path;        /* LG_ON_LEAK_CORE: the core file the worker left, or NULL */
 } lg_result;
+
+/*
+ * The gate: runs targets the way `leakgate run` does, each in a worker process of its own
+ * (forked; with valgrind, exec'd under memcheck), and fills an lg_result per target. This
+ * is what the leakgate command uses; a C program (a Criterion test of a C extension, say)
+ * can gate its own workloads with it. The calling process must not be running Python
+ * itself (the worker embeds CPython after the fork).
+ */
+typedef struct lg_gate lg_gate;
+
+typedef enum lg_on_leak {
+	LG_ON_LEAK_EXIT,  /* the worker ends (default) */
+	LG_ON_LEAK_TRAP,  /* it registers the GDB blob and raises SIGTRAP for a debugger */
+	LG_ON_LEAK_CORE,  /* it registers the blob and leaves a core (lg_result.core_path) */
+} lg_on_leak;
+
+/* Gate options; lg_gate_opts_init fills the defaults `leakgate run` documents. */
+typedef struct lg_gate_opts {
+	size_t iterations;          /* most measured iterations (200) */
+	size_t warmup;              /* calls before measuring (50) */
+	double timeout;             /* seconds per call and snapshot; 0: none (60) */
+	unsigned attribute;         /* calls re-run with attribution after a leak; 0: none (5) */
+	lg_verdict_opts verdict;
+	lg_worker_opts worker;
+	const char *valgrind;       /* run each worker under this valgrind, or NULL */
+	const char *suppressions;   /* with valgrind: leakgate's leakgate.supp (required) */
+	const char *worker_exe;     /* with valgrind: the program that runs lg_gate_worker_main
+				     * (the leakgate binary); NULL: this program */
+	lg_on_leak on_leak;
+	const char *core_dir;       /* LG_ON_LEAK_CORE: where; NULL: the current directory */
+	/* Optional callbacks, with `arg`: after each sample (the last of r->series; r->verdict
+	 * is as of the last judged sample), and for something worth saying about a target
+	 * (level 0: always, e.g. why no core was written; 1: detail, e.g. "measuring on"). */
+	void (*on_sample)(void *arg, const lg_result *r);
+	void (*on_note)(void *arg, const lg_result *r, int level, const char *text);
+	void *arg;
+} lg_gate_opts;
+
+LG_EXTERN void lg_gate_opts_init(lg_gate_opts *o);
+/* A gate with these options (copied; the strings must outlive it). *out is freed with
+ * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). */
+LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
+/* Gates one target; `display` names it in reports (NULL: its spec) and must outlive *out.
+ * Returns 0 with the outcome in out->status (see lg_result_exit_code), or LG_EINVAL.
+ * Release *out with lg_result_release. */
+LG_EXTERN int lg_gate_run(lg_gate *g, const lg_target *t, const char *display,
+			  lg_result *out);
+/* Collects the tests pytest would run with these arguments, in a worker: 0 and *list
+ * ("NODEID\tMARKED\n" lines, free with lg_free), each to be run as an LG_TARGET_PYTEST
+ * target with the same arguments; or LG_ELOAD with *failure describing why (release it
+ * with lg_result_release). */
+LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
+			      lg_result *failure);
+LG_EXTERN void lg_gate_free(lg_gate *g);
+/* `leakgate run`'s exit code for a result: 0 pass or skip, 1 leak, 2 workload error,
+ * 3 internal error. */
+LG_EXTERN int lg_result_exit_code(const lg_result *r);
+/* Frees what a result owns. Accepts NULL. */
+LG_EXTERN void lg_result_release(lg_result *r);
+
+/* The first argument of the command line with which the gate execs a worker under
+ * valgrind: `PROGRAM --lg-worker CMD_FD MSG_FD EXECUTABLE KIND SPEC [PYTEST ARGS]`. A
+ * program given as worker_exe calls lg_gate_worker with what it parses from there. */
+#define LG_WORKER_MODE "--lg-worker"
+/* The worker: never returns. */
+LG_EXTERN void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd,
+			      int msg_fd) __attribute__((noreturn));
+/* The name of a target kind ("file", "module", "code", "pytest") and back (0 or
+ * LG_EINVAL). */
+LG_EXTERN const char *lg_target_kind_name(lg_target_kind k);
+LG_EXTERN int lg_target_kind_parse(const char *name, lg_target_kind *out);
 
 /* Writes the human report for one target: a summary line first, e.g.
  * "LEAK  f.py:work  py_blocks +1.00/iter [0.98, 1.02]  (60 iterations, 0.4 s)",

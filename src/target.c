@@ -65,3 +65,28 @@ int lg_target_parse(const char *arg, lg_target *out, const char **why)
 	*why = "expected FILE.py:FUNC or MODULE:FUNC before ':'";
 	return LG_EINVAL;
 }
+
+static const char *const kind_names[] = {
+	[LG_TARGET_FILE] = "file",
+	[LG_TARGET_MODULE] = "module",
+	[LG_TARGET_CODE] = "code",
+	[LG_TARGET_PYTEST] = "pytest",
+};
+
+const char *lg_target_kind_name(lg_target_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}
+
+int lg_target_kind_parse(const char *name, lg_target_kind *out)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++) {
+		if (!strcmp(name, kind_names[k])) {
+			*out = (lg_target_kind)k;
+			return 0;
+		}
+	}
+	return LG_EINVAL;
+}

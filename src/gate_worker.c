@@ -1,4 +1,4 @@
-/* worker_main.c: the forked worker's side of the protocol: start CPython, load the
+/* gate_worker.c: the forked worker's side of the gate's protocol: start CPython, load the
  * target, then for each STEP command call the workload once and send a snapshot. */
 #include <errno.h>
 #include <signal.h>
@@ -6,16 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "gate.h"
 
 static void send_msg(int fd, uint32_t type, const void *a, size_t alen,
 		     const void *b, size_t blen)
 {
 	struct msg_hdr h = { type, (uint32_t)(alen + blen) };
 
-	if (write_full(fd, &h, sizeof(h)) || write_full(fd, a, alen) ||
-	    write_full(fd, b, blen))
-		_exit(EXIT_INTERNAL);  /* the supervisor is gone */
+	if (lg__write_full(fd, &h, sizeof(h)) || lg__write_full(fd, a, alen) ||
+	    lg__write_full(fd, b, blen))
+		_exit(LG__EXIT_INTERNAL);  /* the supervisor is gone */
 }
 
 static void send_error(int fd, int code, uint32_t iteration, const char *text)
@@ -36,8 +36,8 @@ static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
 	char *msg = NULL, *body;
 	int err;
 
-	if (read_full(cmd_fd, &c, sizeof(c)) < 0)
-		_exit(EXIT_INTERNAL);
+	if (lg__read_full(cmd_fd, &c, sizeof(c)) < 0)
+		_exit(LG__EXIT_INTERNAL);
 	err = lg_worker_attribute(w, c.iterations, c.failed, &a, &msg);
 	if (err) {
 		send_error(msg_fd, err, 0, msg);
@@ -91,7 +91,7 @@ static int serve(lg_worker *w, void *arg)
 		}
 		if (n == 1 && cmd == CMD_FAILPOINT) {
 			char *text = NULL;
-			uint32_t type = failpoint_worker(w, l->cmd_fd, &text);
+			uint32_t type = lg__failpoint_worker(w, l->cmd_fd, &text);
 			struct msg_error e = { LG_EIO, iteration };
 
 			if (!text)
@@ -106,18 +106,18 @@ static int serve(lg_worker *w, void *arg)
 		if (n != 1 || cmd != CMD_STEP)
 			return 0;
 		if (iteration == 0)
-			start = now();
+			start = lg__now();
 		iteration++;
 		err = lg_worker_call(w, &msg);
 		if (err) {
 			send_error(l->msg_fd, err, iteration, msg);
 			lg_worker_free(w);
-			_exit(EXIT_WORKLOAD);
+			_exit(LG__EXIT_WORKLOAD);
 		}
 		lg_worker_snapshot(w, &s);
 		s.iteration = iteration;
 		s.warmup = 0;
-		s.elapsed = now() - start;
+		s.elapsed = lg__now() - start;
 		send_msg(l->msg_fd, MSG_SAMPLE, &s, sizeof(s), NULL, 0);
 	}
 }
@@ -135,10 +135,10 @@ static void collect(lg_worker *w, const lg_target *t, int msg_fd)
 	lg_free(list);
 	lg_free(msg);
 	lg_worker_free(w);
-	_exit(err ? EXIT_WORKLOAD : EXIT_PASS);
+	_exit(err ? LG__EXIT_WORKLOAD : LG__EXIT_PASS);
 }
 
-void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
+void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
 {
 	struct msg_hello hello = { 0 };
 	struct loop l = { cmd_fd, msg_fd };
@@ -150,7 +150,7 @@ void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int m
 	err = lg_worker_new(wo, &w);
 	if (err) {
 		send_error(msg_fd, err, 0, "could not initialise CPython");
-		_exit(EXIT_INTERNAL);
+		_exit(LG__EXIT_INTERNAL);
 	}
 	hello.available = lg_worker_available(w);
 	snprintf(hello.python, sizeof(hello.python), "%s", lg_worker_python(w));
@@ -162,8 +162,8 @@ void worker_main(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int m
 	if (err) {
 		send_error(msg_fd, err, 0, msg);
 		lg_worker_free(w);
-		_exit(EXIT_WORKLOAD);
+		_exit(LG__EXIT_WORKLOAD);
 	}
 	lg_worker_free(w);
-	_exit(EXIT_PASS);
+	_exit(LG__EXIT_PASS);
 }

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "gate.h"
 
 struct failpoint {
 	uint32_t mode;
@@ -28,7 +28,7 @@ static char *read_string(int fd, uint32_t len)
 {
 	char *s = len <= (1u << 20) ? malloc(len + 1) : NULL;
 
-	if (!s || read_full(fd, s, len)) {
+	if (!s || lg__read_full(fd, s, len)) {
 		free(s);
 		return NULL;
 	}
@@ -184,7 +184,7 @@ static void stop_here(void *arg)
 	struct failpoint *fp = arg;
 	char final[PATH_MAX];
 
-	if (fp->mode == ON_LEAK_TRAP) {
+	if (fp->mode == LG_ON_LEAK_TRAP) {
 		if (!traced()) {
 			set_reply(fp, MSG_ERROR, "--on-leak=trap: no debugger is attached to the "
 				  "worker (pid %d); run it under leakgate gdb -- ...", (int)getpid());
@@ -205,7 +205,7 @@ static void stop_here(void *arg)
 			  "cores elsewhere and gcore failed)", fp->dir);
 }
 
-uint32_t failpoint_worker(lg_worker *w, int cmd_fd, char **text)
+uint32_t lg__failpoint_worker(lg_worker *w, int cmd_fd, char **text)
 {
 	struct cmd_failpoint c;
 	struct failpoint fp = { 0 };
@@ -215,7 +215,7 @@ uint32_t failpoint_worker(lg_worker *w, int cmd_fd, char **text)
 	int err;
 
 	*text = NULL;
-	if (read_full(cmd_fd, &c, sizeof(c)) || !(fp.dir = read_string(cmd_fd, c.dir_len)) ||
+	if (lg__read_full(cmd_fd, &c, sizeof(c)) || !(fp.dir = read_string(cmd_fd, c.dir_len)) ||
 	    !(summary = read_string(cmd_fd, c.summary_len))) {
 		free(fp.dir);
 		return 0;  /* the supervisor is gone */

@@ -1,11 +1,13 @@
-/* supervisor.c: runs one target in a forked worker, with a deadline on every step, and
- * drives the adaptive loop: one STEP per iteration until the verdict is certain or the
- * iteration limit is reached. A crash, hang or exception is reported, never inherited. */
+/* gate.c: the gate (lg_gate_*): runs one target in a forked worker, with a deadline on
+ * every step, and drives the adaptive loop: one STEP per iteration until the verdict is
+ * certain or the iteration limit is reached, then attribution and the failing point. A
+ * crash, hang or exception of the workload is reported, never inherited. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "gate.h"
 
 struct worker {
 	pid_t pid;
@@ -23,7 +25,7 @@ struct worker {
 	char log[PATH_MAX];  /* --valgrind: memcheck's log */
 };
 
-double now(void)
+double lg__now(void)
 {
 	struct timespec ts;
 
@@ -31,7 +33,7 @@ double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int write_full(int fd, const void *buf, size_t len)
+int lg__write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -60,7 +62,7 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 		ssize_t n;
 
 		if (deadline > 0) {
-			double left = deadline - now();
+			double left = deadline - lg__now();
 
 			if (left <= 0)
 				return 1;
@@ -84,17 +86,17 @@ static int read_until(int fd, void *buf, size_t len, double deadline)
 	return 0;
 }
 
-int read_full(int fd, void *buf, size_t len)
+int lg__read_full(int fd, void *buf, size_t len)
 {
 	return read_until(fd, buf, len, 0) ? -1 : 0;
 }
 
-static int spawn(const lg_target *t, const struct run_opts *o, struct worker *w)
+static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 {
 	int cmd[2], msg[2];
 
 	w->log[0] = '\0';
-	if (o->valgrind && valgrind_log_create(w->log, sizeof(w->log)) < 0)
+	if (o->valgrind && lg__vg_log_create(w->log, sizeof(w->log)) < 0)
 		return -1;
 	if (pipe2(cmd, O_CLOEXEC) < 0)
 		goto fail_log;
@@ -113,12 +115,17 @@ static int spawn(const lg_target *t, const struct run_opts *o, struct worker *w)
 		goto fail_log;
 	}
 	if (w->pid == 0) {
+		sigset_t set;
+
+		/* The worker gets SIGPIPE back (lg_gate_run blocks it for the supervisor). */
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		close(cmd[1]);
 		close(msg[0]);
 		if (o->valgrind)
-			valgrind_exec(o->valgrind, o->suppressions, w->log, t, &o->worker, cmd[0],
-				      msg[1]);
-		worker_main(t, &o->worker, cmd[0], msg[1]);
+			lg__vg_exec(o, w->log, t, cmd[0], msg[1]);
+		lg_gate_worker(t, &o->worker, cmd[0], msg[1]);
 	}
 	close(cmd[0]);
 	close(msg[1]);
@@ -184,9 +191,9 @@ static char *describe_death(int status, int timed_out, double timeout)
  * MSG_ERROR the error is stored in *out and the exit code returned (-1 for a skipped
  * test); 0 on success. */
 static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, char **body_out,
-		       size_t *body_len, const struct run_opts *o, lg_result *out)
+		       size_t *body_len, const lg_gate_opts *o, lg_result *out)
 {
-	double deadline = o->timeout > 0 ? now() + o->timeout : 0;
+	double deadline = o->timeout > 0 ? lg__now() + o->timeout : 0;
 	struct msg_hdr h;
 	int r = read_until(w->msg_fd, &h, sizeof(h), deadline);
 	char *body = NULL;
@@ -203,7 +210,7 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 			out->status = LG_STATUS_INTERNAL;
 			out->error = xasprintf("could not read the worker's error report");
 			reap(w, 1);
-			return EXIT_INTERNAL;
+			return LG__EXIT_INTERNAL;
 		}
 		body[h.len] = '\0';
 		memcpy(&e, body, sizeof(e));
@@ -217,10 +224,10 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 		}
 		if (e.code == LG_EPYTHON || e.code == LG_ENOMEM) {
 			out->status = LG_STATUS_INTERNAL;
-			return EXIT_INTERNAL;
+			return LG__EXIT_INTERNAL;
 		}
 		out->status = LG_STATUS_ERROR;
-		return EXIT_WORKLOAD;
+		return LG__EXIT_WORKLOAD;
 	}
 	if (r == 0 && (h.type != want || (h.len > cap && !body_out) || h.len < (body_out ? cap : 0)))
 		r = -1;
@@ -240,13 +247,13 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 
 		out->status = LG_STATUS_ERROR;
 		out->error = describe_death(status, r == 1, o->timeout);
-		return EXIT_WORKLOAD;
+		return LG__EXIT_WORKLOAD;
 	}
 	return 0;
 }
 
 static int receive(struct worker *w, uint32_t want, void *buf, size_t cap,
-		   const struct run_opts *o, lg_result *out)
+		   const lg_gate_opts *o, lg_result *out)
 {
 	return receive_any(w, want, buf, cap, NULL, NULL, o, out);
 }
@@ -257,14 +264,30 @@ static int fail_internal(struct worker *w, lg_result *out, const char *why)
 	reap(w, 1);
 	out->status = LG_STATUS_INTERNAL;
 	out->error = xasprintf("%s", why);
-	return EXIT_INTERNAL;
+	return LG__EXIT_INTERNAL;
 }
 
-/* Sends CMD_FAILPOINT with the leak report, prints where the core went (or why none
- * did) and reaps the worker. A worker stopped in a debugger is waited for without a
+/* Tells the caller something about a target (o->on_note), printf-style. */
+static void note(const lg_gate_opts *o, const lg_result *r, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void note(const lg_gate_opts *o, const lg_result *r, int level, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+
+	if (!o->on_note)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) >= 0)
+		o->on_note(o->arg, r, level, text);
+	va_end(ap);
+	free(text);
+}
+
+/* Sends CMD_FAILPOINT with the leak report, records where the core went (or says why
+ * none did) and reaps the worker. A worker stopped in a debugger is waited for without a
  * deadline. */
-static void failpoint(struct worker *w, const char *display, const struct run_opts *o,
-		      lg_result *out)
+static void failpoint(struct worker *w, const lg_gate_opts *o, lg_result *out)
 {
 	char *summary = NULL, dir[PATH_MAX], cmd = CMD_FAILPOINT, *body = NULL;
 	size_t len = 0;
@@ -277,22 +300,24 @@ static void failpoint(struct worker *w, const char *display, const struct run_op
 		fclose(f);
 	}
 	if (!summary || !realpath(o->core_dir ? o->core_dir : ".", dir)) {
-		error("%s: --core-dir '%s': %s", display, o->core_dir ? o->core_dir : ".",
-		      strerror(errno));
+		note(o, out, 0, "--core-dir '%s': %s", o->core_dir ? o->core_dir : ".",
+		     strerror(errno));
 		goto quit;
 	}
 	c.mode = (uint32_t)o->on_leak;
 	c.dir_len = (uint32_t)strlen(dir);
 	c.summary_len = (uint32_t)len;
-	if (write_full(w->cmd_fd, &cmd, 1) || write_full(w->cmd_fd, &c, sizeof(c)) ||
-	    write_full(w->cmd_fd, dir, c.dir_len) || write_full(w->cmd_fd, summary, len))
+	if (lg__write_full(w->cmd_fd, &cmd, 1) || lg__write_full(w->cmd_fd, &c, sizeof(c)) ||
+	    lg__write_full(w->cmd_fd, dir, c.dir_len) || lg__write_full(w->cmd_fd, summary, len))
 		goto quit;
 	if (read_until(w->msg_fd, &h, sizeof(h), 0) == 0 && h.len < (1u << 16) &&
 	    (body = calloc(1, h.len + 1)) && read_until(w->msg_fd, body, h.len, 0) == 0) {
-		if (h.type == MSG_CORE)
-			fprintf(stderr, "leakgate: %s: core written to %s\n", display, body);
-		else if (h.type == MSG_ERROR && h.len > sizeof(struct msg_error))
-			error("%s: %s", display, body + sizeof(struct msg_error));
+		if (h.type == MSG_CORE) {
+			out->core_path = body;
+			body = NULL;
+		} else if (h.type == MSG_ERROR && h.len > sizeof(struct msg_error)) {
+			note(o, out, 0, "%s", body + sizeof(struct msg_error));
+		}
 	}
 quit:
 	free(body);
@@ -301,12 +326,12 @@ quit:
 		int status = reap(w, 0);
 
 		if (WIFSIGNALED(status))
-			error("%s: the worker ended at the failing point by signal %d (%s)",
-			      display, WTERMSIG(status), strsignal(WTERMSIG(status)));
+			note(o, out, 0, "the worker ended at the failing point by signal %d (%s)",
+			     WTERMSIG(status), strsignal(WTERMSIG(status)));
 	}
 }
 
-static void mark_warmup(lg_sample *s, const struct run_opts *o)
+static void mark_warmup(lg_sample *s, const lg_gate_opts *o)
 {
 	s->warmup = s->iteration <= o->warmup;
 }
@@ -316,13 +341,12 @@ static void mark_warmup(lg_sample *s, const struct run_opts *o)
  * worker's call and the supervisor's statistics overlap. A decided run therefore makes
  * one call more than it judges; its sample is read and dropped. Returns 0 or an exit
  * code, with *out filled in. */
-static int measure(struct worker *w, const char *display, size_t total,
-		   const struct run_opts *o, lg_result *out)
+static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_result *out)
 {
 	char step = CMD_STEP;
-	int code;
+	int code, judged;
 
-	if (write_full(w->cmd_fd, &step, 1) < 0)
+	if (lg__write_full(w->cmd_fd, &step, 1) < 0)
 		goto lost;
 	while (out->series.len < total) {
 		lg_sample s;
@@ -334,17 +358,14 @@ static int measure(struct worker *w, const char *display, size_t total,
 		mark_warmup(&s, o);
 		if (lg_series_append(&out->series, &s) < 0)
 			return fail_internal(w, out, "out of memory");
-		if (out->series.len < total && write_full(w->cmd_fd, &step, 1) < 0)
+		if (out->series.len < total && lg__write_full(w->cmd_fd, &step, 1) < 0)
 			goto lost;
-		if (o->verbose > 1)
-			fprintf(stderr, "leakgate: %s: iteration %u%s py_blocks %lld\n", display,
-				s.iteration, s.warmup ? " (warm-up)" : "",
-				(long long)s.value[LG_PY_BLOCKS]);
-		if (s.warmup || lg_series_warmup(&out->series) == out->series.len)
-			continue;
-		if (lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0)
+		judged = !s.warmup && lg_series_warmup(&out->series) < out->series.len;
+		if (judged && lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0)
 			return fail_internal(w, out, "the verdict failed: out of memory");
-		if (out->verdict.outcome != LG_UNDECIDED) {
+		if (o->on_sample)
+			o->on_sample(o->arg, out);
+		if (judged && out->verdict.outcome != LG_UNDECIDED) {
 			if (out->series.len < total) {
 				lg_sample extra;
 
@@ -373,10 +394,10 @@ lost:
 /* Asks the worker to attribute the leak and stores what it says in out->attribution.
  * A failure here costs the attribution, never the verdict: returns 0 when the worker
  * still runs, 1 when it is gone. */
-static int attribute(struct worker *w, const struct run_opts *o, lg_result *out)
+static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 {
 	struct cmd_attribute c = { o->attribute, out->verdict.failed };
-	struct run_opts slow = *o;
+	lg_gate_opts slow = *o;
 	struct msg_attribution m;
 	lg_result err = { 0 };
 	char cmd = CMD_ATTRIBUTE, *body = NULL;
@@ -387,7 +408,7 @@ static int attribute(struct worker *w, const struct run_opts *o, lg_result *out)
 	/* Attributed calls run under tracemalloc, which slows them 10-30 times. */
 	if (slow.timeout > 0)
 		slow.timeout = slow.timeout * 30 * (o->attribute + 1) + 60;
-	if (write_full(w->cmd_fd, &cmd, 1) < 0 || write_full(w->cmd_fd, &c, sizeof(c)) < 0) {
+	if (lg__write_full(w->cmd_fd, &cmd, 1) < 0 || lg__write_full(w->cmd_fd, &c, sizeof(c)) < 0) {
 		reap(w, 1);
 		out->attribution.text = xasprintf("  attribution failed: the worker is gone\n");
 		return 1;
@@ -422,13 +443,12 @@ static void restart_window(lg_series *s)
 		s->samples[i].warmup = 1;
 }
 
-int supervise(const lg_target *t, const char *display, const struct run_opts *o,
-	      lg_result *out)
+static int supervise(const lg_target *t, const char *display, const lg_gate_opts *o,
+		     lg_result *out)
 {
-	static char python[64];
 	struct msg_hello hello;
 	struct worker w;
-	double start = now();
+	double start = lg__now();
 	size_t total = o->warmup + o->iterations;
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
@@ -441,21 +461,20 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	if (spawn(t, o, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
-		return EXIT_INTERNAL;
+		return LG__EXIT_INTERNAL;
 	}
 	code = receive(&w, MSG_HELLO, &hello, sizeof(hello), o, out);
 	if (code)
 		goto done;
 	hello.python[sizeof(hello.python) - 1] = '\0';
-	memcpy(python, hello.python, sizeof(python));
-	out->python = python;
+	out->python = strdup(hello.python);
 	out->series.available = hello.available;
 	code = receive(&w, MSG_READY, NULL, 0, o, out);
 	if (code)
 		goto done;
 
 	for (;;) {
-		code = measure(&w, display, total, o, out);
+		code = measure(&w, total, o, out);
 		if (code)
 			goto done;
 		if (out->series.len >= total)
@@ -471,10 +490,8 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 		if (out->attribution.state == LG_ATTR_STOPPED &&
 		    (!saw_bounded.text || total - out->series.len < o->verdict.min_window))
 			break;
-		if (o->verbose > 0)
-			fprintf(stderr, "leakgate: %s: %s; measuring on\n", display,
-				out->attribution.state == LG_ATTR_BOUNDED ?
-				"growth held by a bounded container" : "no growth in the attributed calls");
+		note(o, out, 1, "%s; measuring on", out->attribution.state == LG_ATTR_BOUNDED ?
+		     "growth held by a bounded container" : "no growth in the attributed calls");
 		if (out->attribution.state == LG_ATTR_BOUNDED) {
 			lg_attribution_release(&saw_bounded);
 			saw_bounded = out->attribution;
@@ -493,26 +510,27 @@ int supervise(const lg_target *t, const char *display, const struct run_opts *o,
 	/* At the limit, growth a bounded container explains is not a leak. */
 	out->status = out->verdict.outcome == LG_LEAK &&
 		out->attribution.state != LG_ATTR_BOUNDED ? LG_STATUS_LEAK : LG_STATUS_PASS;
-	code = out->status == LG_STATUS_LEAK ? EXIT_LEAK : EXIT_PASS;
+	code = out->status == LG_STATUS_LEAK ? LG__EXIT_LEAK : LG__EXIT_PASS;
 	if (gone)
 		goto done;
-	if (out->status == LG_STATUS_LEAK && o->on_leak != ON_LEAK_EXIT) {
-		failpoint(&w, display, o, out);
+	if (out->status == LG_STATUS_LEAK && o->on_leak != LG_ON_LEAK_EXIT) {
+		failpoint(&w, o, out);
 		goto done;
 	}
-	write_full(w.cmd_fd, &quit, 1);
+	lg__write_full(w.cmd_fd, &quit, 1);
 	reap(&w, 0);
 done:
 	lg_attribution_release(&saw_bounded);
 	if (w.log[0])
-		code = valgrind_finish(w.log, o, out, code);
-	out->seconds = now() - start;
-	return code < 0 ? EXIT_PASS : code;
+		code = lg__vg_finish(w.log, o, out, code);
+	out->seconds = lg__now() - start;
+	return code < 0 ? LG__EXIT_PASS : code;
 }
 
-int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_result *out)
+static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
+			 lg_result *out)
 {
-	struct run_opts slow = *o;
+	lg_gate_opts slow = *o;
 	struct msg_hello hello;
 	struct worker w;
 	size_t len = 0;
@@ -528,14 +546,129 @@ int collect_tests(const lg_target *t, const struct run_opts *o, char **list, lg_
 	if (spawn(t, &slow, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
-		return EXIT_INTERNAL;
+		return LG__EXIT_INTERNAL;
 	}
 	code = receive(&w, MSG_HELLO, &hello, sizeof(hello), &slow, out);
 	if (!code)
 		code = receive_any(&w, MSG_COLLECTED, NULL, 0, list, &len, &slow, out);
 	if (code)
-		return code < 0 ? EXIT_WORKLOAD : code;
+		return code < 0 ? LG__EXIT_WORKLOAD : code;
 	(*list)[len] = '\0';
 	reap(&w, 0);
 	return 0;
+}
+
+struct lg_gate {
+	lg_gate_opts o;
+};
+
+void lg_gate_opts_init(lg_gate_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->iterations = 200;
+	o->warmup = 50;
+	o->timeout = 60;
+	o->attribute = 5;
+	lg_verdict_opts_init(&o->verdict);
+}
+
+int lg_gate_new(const lg_gate_opts *o, lg_gate **out)
+{
+	*out = NULL;
+	if (!o || o->iterations < o->verdict.min_window || o->verdict.min_window < 3 ||
+	    o->timeout < 0 || (o->valgrind && !o->suppressions) ||
+	    (unsigned)o->on_leak > LG_ON_LEAK_CORE)
+		return LG_EINVAL;
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return LG_ENOMEM;
+	(*out)->o = *o;
+	return 0;
+}
+
+void lg_gate_free(lg_gate *g)
+{
+	free(g);
+}
+
+/*
+ * The gate writes commands to a worker that may have died: SIGPIPE is blocked in the
+ * calling thread while it runs (EPIPE is handled), and a pending one is consumed before
+ * the caller's mask comes back, so the host's own disposition is never changed.
+ */
+static void pipe_guard(sigset_t *saved)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+static void pipe_unguard(const sigset_t *saved)
+{
+	sigset_t set;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!sigismember(saved, SIGPIPE))
+		while (sigtimedwait(&set, NULL, &zero) > 0)
+			;
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+int lg_gate_run(lg_gate *g, const lg_target *t, const char *display, lg_result *out)
+{
+	sigset_t saved;
+
+	if (!g || !t || !out || (t->kind != LG_TARGET_PYTEST && !t->spec) ||
+	    (t->kind == LG_TARGET_PYTEST && !t->spec))
+		return LG_EINVAL;
+	pipe_guard(&saved);
+	supervise(t, display ? display : t->spec, &g->o, out);
+	pipe_unguard(&saved);
+	return 0;
+}
+
+int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
+		    lg_result *failure)
+{
+	lg_target t = { LG_TARGET_PYTEST, NULL, args, nargs };
+	sigset_t saved;
+	int code;
+
+	*list = NULL;
+	pipe_guard(&saved);
+	code = collect_tests(&t, &g->o, list, failure);
+	pipe_unguard(&saved);
+	return code ? LG_ELOAD : 0;
+}
+
+int lg_result_exit_code(const lg_result *r)
+{
+	switch (r->status) {
+	case LG_STATUS_PASS:
+	case LG_STATUS_SKIP:
+		return 0;
+	case LG_STATUS_LEAK:
+		return 1;
+	case LG_STATUS_ERROR:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+void lg_result_release(lg_result *r)
+{
+	if (!r)
+		return;
+	lg_series_release(&r->series);
+	lg_attribution_release(&r->attribution);
+	free(r->error);
+	free(r->native_stacks);
+	free(r->core_path);
+	free(r->python);
+	r->error = r->native_stacks = r->core_path = r->python = NULL;
 }

@@ -1,0 +1,90 @@
+/* gate.h: what the gate's files share (never installed): the pipe protocol between the
+ * supervisor (gate.c) and its forked worker (gate_worker.c), the failing point and the
+ * --valgrind worker. No Python here. */
+#ifndef LG_GATE_H
+#define LG_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "leakgate.h"
+
+/* How a worker process ends (its exit status), and the supervisor's own codes for a
+ * target's outcome, which match lg_result_exit_code. */
+enum {
+	LG__EXIT_PASS = 0,
+	LG__EXIT_LEAK = 1,
+	LG__EXIT_WORKLOAD = 2,
+	LG__EXIT_INTERNAL = 3,
+};
+
+/* Messages from worker to supervisor: a header, then `len` bytes. */
+enum msg_type {
+	MSG_HELLO = 1,  /* struct msg_hello */
+	MSG_READY,      /* empty: target loaded, setup() done */
+	MSG_SAMPLE,     /* lg_sample */
+	MSG_ERROR,      /* struct msg_error, then the message text */
+	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
+	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\n" lines */
+	MSG_CORE,       /* the core file's path, NUL-terminated (after CMD_FAILPOINT) */
+};
+
+struct msg_hdr {
+	uint32_t type, len;
+};
+
+struct msg_hello {
+	uint32_t available;
+	char python[64];
+};
+
+struct msg_error {
+	int32_t code;        /* LG_E* */
+	uint32_t iteration;  /* 0 while loading */
+};
+
+struct msg_attribution {
+	uint32_t state;  /* lg_attr_state */
+	uint32_t text_len, json_len, dot_len;
+};
+
+/* Commands from supervisor to worker, one byte each; CMD_ATTRIBUTE is followed by a
+ * struct cmd_attribute. */
+#define CMD_STEP 'S'
+#define CMD_QUIT 'Q'
+#define CMD_ATTRIBUTE 'A'
+
+struct cmd_attribute {
+	uint32_t iterations;
+	uint32_t failed;  /* the verdict's growing counters, bit (1 << c) */
+};
+/* Register the GDB blob and stop (trap) or leave a core; followed by struct
+ * cmd_failpoint, then dir_len bytes of the core directory and summary_len bytes of the
+ * report. The worker answers MSG_CORE or MSG_ERROR (core), or nothing (trap), and exits. */
+#define CMD_FAILPOINT 'F'
+
+struct cmd_failpoint {
+	uint32_t mode;         /* LG_ON_LEAK_TRAP or LG_ON_LEAK_CORE */
+	uint32_t dir_len, summary_len;
+};
+
+/* The worker's side of CMD_FAILPOINT (gate_failpoint.c): reads the rest of the command,
+ * registers the blob and stops or dumps core. Returns the message type to send back
+ * (MSG_CORE, MSG_ERROR or 0 for none) with its text in *text (free()). */
+uint32_t lg__failpoint_worker(lg_worker *w, int cmd_fd, char **text);
+
+/* --valgrind (gate_valgrind.c): a fresh temporary file for memcheck's log (0 or -1); in the
+ * forked child, exec the worker under memcheck (never returns); once the worker is gone,
+ * read the log into *out, remove it, and return the result's status code (0-3). */
+int lg__vg_log_create(char *path, size_t cap);
+void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int cmd_fd,
+		 int msg_fd) __attribute__((noreturn));
+int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int code);
+
+/* Seconds on the monotonic clock. */
+double lg__now(void);
+/* Writes and reads that finish or fail (EINTR and short counts handled): 0 or -1. */
+int lg__write_full(int fd, const void *buf, size_t len);
+int lg__read_full(int fd, void *buf, size_t len);
+
+#endif
