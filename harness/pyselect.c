@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "paths.h"
 
 #ifndef LG_PYTHON_TAG
 #define LG_PYTHON_TAG "unknown"
@@ -151,12 +152,14 @@ static int id_names(const char *path, const char *tag)
 /* The leakgate binary built for CPython `tag`, looked for around this one (in `dir`). In
  * the build tree the default build (build/) holds the versioned ones (build/py3.12.1/),
  * which are siblings to each other; the default build, seen from a versioned one, is
- * known by its python.id. This is the one place that knows the layout: an installed
- * layout adds its directories here. Returns a malloc'd path, or NULL. */
+ * known by its python.id. Installed, harness/paths.c says where. Returns a malloc'd
+ * path, or NULL. */
 static char *find_build(const char *dir, const char *tag)
 {
-	char *path = NULL, *id;
+	char *path = NULL, *id, installed[PATH_MAX];
 
+	if (installed_build(tag, installed, sizeof(installed)) == 0)
+		return try_path(&path, "%s%s", installed, "") ? path : NULL;
 	if (try_path(&path, "%s/py%s/leakgate", dir, tag) ||
 	    try_path(&path, "%s/../py%s/leakgate", dir, tag))
 		return path;
@@ -215,7 +218,8 @@ const char *python_select(const char *python, int argc, char **argv)
 		if (!realpath(info.executable, base))
 			snprintf(base, sizeof(base), "%s", info.executable);
 		die(EXIT_USAGE, "no leakgate build for CPython %s (--python %s); build one in "
-		    "leakgate's source tree with: make PYTHON=%s", info.tag, python, base);
+		    "leakgate's source tree with: make PYTHON=%s%s", info.tag, python, base,
+		    install_prefix() ? " install" : "");
 	}
 	args = calloc((size_t)argc + 2, sizeof(*args));
 	if (!args)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "paths.h"
 
 /* The hidden first argument that makes leakgate a worker (never in --help):
  * leakgate WORKER_MODE CMD_FD MSG_FD EXECUTABLE file|module|code|pytest SPEC [PYTEST ARGS]
@@ -53,26 +54,12 @@ const char *valgrind_path(void)
 	return NULL;
 }
 
-/* The suppression file for CPython's start-up: next to the binary in the build tree
- * (build/share/leakgate.supp, copied there by make), or PREFIX/share/leakgate/ when
- * installed. The one place that knows where it lives. */
+/* The suppression file for CPython's start-up (harness/paths.c knows where). */
 const char *valgrind_suppressions(void)
 {
-	static const char *const rel[] = { "share/leakgate.supp",
-					   "../share/leakgate/leakgate.supp" };
 	static char found[PATH_MAX];
-	const char *exe = self_exe(), *slash;
-	size_t i;
 
-	if (!exe || !(slash = strrchr(exe, '/')))
-		return NULL;
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		if (snprintf(found, sizeof(found), "%.*s/%s", (int)(slash - exe), exe, rel[i]) <
-			    (int)sizeof(found) &&
-		    access(found, R_OK) == 0)
-			return found;
-	}
-	return NULL;
+	return find_helper("leakgate.supp", found, sizeof(found)) ? NULL : found;
 }
 
 int valgrind_log_create(char *path, size_t cap)
