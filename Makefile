@@ -197,6 +197,7 @@ else
 # Another CPython's build, beside the default one, for leakgate run --python.
 install: all
 	install -d $(dir $(LIBEXEC_BIN))
+	rm -f $(LIBEXEC_BIN)  # the default build's link, when it is for the same CPython
 	install -m 755 $(BIN) $(LIBEXEC_BIN)
 
 uninstall:
