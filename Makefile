@@ -187,6 +187,7 @@ install: all
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/leakgate.1
 	ln -sfn ../../../bin/leakgate $(LIBEXEC_BIN)
 
+# Everything make install put there, the builds for other CPythons included.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/leakgate $(DESTDIR)$(PREFIX)/lib/libleakgate.a \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/leakgate.pc $(DESTDIR)$(PREFIX)/include/leakgate.h \

@@ -171,17 +171,6 @@ static char *find_build(const char *dir, const char *tag)
 	return path;
 }
 
-/* The directory of this executable. */
-static void self_dir(char *dir, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", dir, cap - 1);
-
-	if (n <= 0)
-		die(EXIT_INTERNAL, "cannot find the leakgate executable: %s", strerror(errno));
-	dir[n] = '\0';
-	*strrchr(dir, '/') = '\0';
-}
-
 /* The version part of a tag ("3.11.2d" -> 3, 11). */
 static int tag_version(const char *tag, int *major, int *minor)
 {
@@ -191,8 +180,8 @@ static int tag_version(const char *tag, int *major, int *minor)
 const char *python_select(const char *python, int argc, char **argv)
 {
 	static struct pyinfo info;
-	char why[512], dir[PATH_MAX], base[PATH_MAX], *build, **args;
-	const char *reexec = getenv(REEXEC_ENV);
+	char why[512], base[PATH_MAX], *build, **args;
+	const char *dir, *reexec = getenv(REEXEC_ENV);
 	int major, minor, i;
 
 	if (query_python(python, &info, why, sizeof(why)) < 0)
@@ -211,7 +200,8 @@ const char *python_select(const char *python, int argc, char **argv)
 		die(EXIT_INTERNAL, "the build re-executed for CPython %s is for CPython %s",
 		    info.tag, LG_PYTHON_TAG);
 
-	self_dir(dir, sizeof(dir));
+	if (!(dir = exe_dir()))
+		die(EXIT_INTERNAL, "cannot find the leakgate executable: %s", strerror(errno));
 	build = find_build(dir, info.tag);
 	if (!build) {
 		/* The base interpreter (a venv's links to it), to build against. */
