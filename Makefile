@@ -9,6 +9,9 @@
 ifeq ($(origin PYTHON),undefined)
 PYTHON := python3
 BUILD ?= build
+# make install of the default build installs everything; of another, only its binary
+# (INSTALL_DEFAULT=1 with PYTHON= installs that one as the default).
+INSTALL_DEFAULT ?= 1
 endif
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -55,7 +58,7 @@ LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c src/gdbjit.c \
 	src/gate.c src/gate_worker.c src/gate_failpoint.c src/gate_valgrind.c
 HARNESS_SRC := harness/main.c harness/valgrind.c \
-	harness/pyselect.c harness/gdb.c
+	harness/pyselect.c harness/gdb.c harness/paths.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -69,13 +72,15 @@ TEST_EXT := $(BUILD)/tests/_lgtest$(PY_EXT_SUFFIX)
 TEST_RUNNER := $(BUILD)/tests/runner
 # --valgrind's suppressions, found next to the binary (harness/valgrind.c).
 SUPP := $(BUILD)/share/leakgate.supp
+MAN := $(BUILD)/leakgate.1
+PC := $(BUILD)/leakgate.pc
 
 DECODE_OBJ := $(BUILD)/gdb/decode.o $(BUILD)/gdb/pyruntime.o
 PLUGIN := $(BUILD)/leakgate-gdb.so
 FUZZ_OBJ := $(BUILD)/gdb/fuzz_decode.o
 
-.PHONY: all deps check-python ext leakcheck test test-matrix bench install clean fuzz FORCE
-all: $(BIN) $(LIB) $(SUPP) $(PLUGIN) $(BUILD)/leakgate.gdb
+.PHONY: all deps check-python ext leakcheck test test-matrix bench install uninstall clean fuzz FORCE
+all: $(BIN) $(LIB) $(SUPP) $(PLUGIN) $(BUILD)/leakgate.gdb $(MAN) $(PC)
 
 check-python:
 	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; \
@@ -174,13 +179,40 @@ bench: deps
 		LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
 	$(Q)bench/gdb.sh $(BIN) $(PYTHON)
 
+# The installed layout (harness/paths.c finds it from the executable, wherever it lies).
+LIBEXEC_BIN = $(DESTDIR)$(PREFIX)/libexec/leakgate/py$(PY_TAG)/leakgate
+ifeq ($(INSTALL_DEFAULT),1)
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/leakgate \
+		$(DESTDIR)$(PREFIX)/share/leakgate $(DESTDIR)$(PREFIX)/share/man/man1 $(dir $(LIBEXEC_BIN))
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/leakgate
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libleakgate.a
+	install -m 644 $(PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/leakgate.pc
 	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
-	install -d $(DESTDIR)$(PREFIX)/share/leakgate
-	install -m 644 share/leakgate.supp $(DESTDIR)$(PREFIX)/share/leakgate/leakgate.supp
+	install -m 644 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/leakgate/leakgate-gdb.so
+	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk \
+		$(DESTDIR)$(PREFIX)/share/leakgate/
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/leakgate.1
+	ln -sfn ../../../bin/leakgate $(LIBEXEC_BIN)
+
+# Everything make install put there, the builds for other CPythons included.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/leakgate $(DESTDIR)$(PREFIX)/lib/libleakgate.a \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/leakgate.pc $(DESTDIR)$(PREFIX)/include/leakgate.h \
+		$(DESTDIR)$(PREFIX)/share/man/man1/leakgate.1
+	rm -rf $(DESTDIR)$(PREFIX)/lib/leakgate $(DESTDIR)$(PREFIX)/share/leakgate \
+		$(DESTDIR)$(PREFIX)/libexec/leakgate
+else
+# Another CPython's build, beside the default one, for leakgate run --python.
+install: all
+	install -d $(dir $(LIBEXEC_BIN))
+	rm -f $(LIBEXEC_BIN)  # the default build's link, when it is for the same CPython
+	install -m 755 $(BIN) $(LIBEXEC_BIN)
+
+uninstall:
+	rm -rf $(dir $(LIBEXEC_BIN))
+endif
 
 clean:
 	rm -rf $(BUILD)
@@ -212,3 +244,17 @@ fuzz: $(FUZZER)
 		-max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20
 
 -include $(DEPS)
+
+# leakgate(1) from the real --help (doc/gen-man.py) and leakgate.pc, both for PREFIX:
+# prefix.id is rewritten only when PREFIX changes.
+LG_VERSION := $(shell sed -n 's/^\#define LG_VERSION "\(.*\)"/\1/p' include/leakgate.h)
+$(BUILD)/prefix.id: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(MAN): doc/gen-man.py doc/leakgate.1.in $(BIN) $(BUILD)/prefix.id
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(PYTHON) doc/gen-man.py $(BIN) doc/leakgate.1.in $(PREFIX) > $@.tmp && mv $@.tmp $@
+$(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LG_VERSION)|' \
+		-e 's|@PY_LIBS@|$(PY_LIBS)|' $< > $@.tmp && mv $@.tmp $@

@@ -69,6 +69,9 @@ need clang command -v clang  # make fuzz (libFuzzer)
 need make command -v make
 need gcc command -v gcc
 need graphviz command -v dot  # --graph renders FILE.svg with it; tested
+need man-db command -v man  # the install test renders leakgate(1) with man -l
+need groff-base command -v nroff
+need pkg-config command -v pkg-config  # the install test builds against leakgate.pc
 
 [ -n "$missing" ] || exit 0
 # shellcheck disable=SC2086 # word splitting of the package list is intended

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "paths.h"
 
 static const char gdb_usage[] =
 	"usage: leakgate gdb [GDB options] --core CORE PROGRAM\n"
@@ -23,25 +24,6 @@ static const char gdb_usage[] =
 	"With -- the program is run at once, following forked workers, and GDB stops where\n"
 	"a worker raises SIGTRAP (leakgate run --on-leak=trap). GDB options such as -q,\n"
 	"-batch, -ex CMD, -iex CMD, -x FILE, -nx, -i=mi are passed through.\n";
-
-/* The directory holding helper files for this binary: next to it (the build tree).
- * NEEDSWORK: installed paths (issue 7). */
-static int helper_path(const char *name, char *out, size_t cap)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if (snprintf(out, cap, "%s/%s", self, name) >= (int)cap)
-		return -1;
-	return access(out, R_OK);
-}
 
 /* Options of GDB's that take a value in the next argument. */
 static int takes_value(const char *opt)
@@ -75,12 +57,10 @@ int cmd_gdb(int argc, char **argv)
 		fputs(gdb_usage, stdout);
 		return EXIT_PASS;
 	}
-	if (helper_path("leakgate-gdb.so", plugin, sizeof(plugin)))
-		die(EXIT_INTERNAL, "cannot find leakgate-gdb.so next to the leakgate binary "
-		    "(run make)");
-	if (helper_path("leakgate.gdb", script, sizeof(script)))
-		die(EXIT_INTERNAL, "cannot find leakgate.gdb next to the leakgate binary "
-		    "(run make)");
+	if (find_helper("leakgate-gdb.so", plugin, sizeof(plugin)))
+		die(EXIT_INTERNAL, "cannot find leakgate-gdb.so (make, or make install)");
+	if (find_helper("leakgate.gdb", script, sizeof(script)))
+		die(EXIT_INTERNAL, "cannot find leakgate.gdb (make, or make install)");
 	args = calloc((size_t)argc + 28, sizeof(*args));
 	if (!args)
 		die(EXIT_INTERNAL, "out of memory");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "paths.h"
 
 #ifndef LG_PYTHON_TAG
 #define LG_PYTHON_TAG "unknown"
@@ -151,12 +152,14 @@ static int id_names(const char *path, const char *tag)
 /* The leakgate binary built for CPython `tag`, looked for around this one (in `dir`). In
  * the build tree the default build (build/) holds the versioned ones (build/py3.12.1/),
  * which are siblings to each other; the default build, seen from a versioned one, is
- * known by its python.id. This is the one place that knows the layout: an installed
- * layout adds its directories here. Returns a malloc'd path, or NULL. */
+ * known by its python.id. Installed, harness/paths.c says where. Returns a malloc'd
+ * path, or NULL. */
 static char *find_build(const char *dir, const char *tag)
 {
-	char *path = NULL, *id;
+	char *path = NULL, *id, installed[PATH_MAX];
 
+	if (installed_build(tag, installed, sizeof(installed)) == 0)
+		return try_path(&path, "%s%s", installed, "") ? path : NULL;
 	if (try_path(&path, "%s/py%s/leakgate", dir, tag) ||
 	    try_path(&path, "%s/../py%s/leakgate", dir, tag))
 		return path;
@@ -168,17 +171,6 @@ static char *find_build(const char *dir, const char *tag)
 	return path;
 }
 
-/* The directory of this executable. */
-static void self_dir(char *dir, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", dir, cap - 1);
-
-	if (n <= 0)
-		die(EXIT_INTERNAL, "cannot find the leakgate executable: %s", strerror(errno));
-	dir[n] = '\0';
-	*strrchr(dir, '/') = '\0';
-}
-
 /* The version part of a tag ("3.11.2d" -> 3, 11). */
 static int tag_version(const char *tag, int *major, int *minor)
 {
@@ -188,8 +180,8 @@ static int tag_version(const char *tag, int *major, int *minor)
 const char *python_select(const char *python, int argc, char **argv)
 {
 	static struct pyinfo info;
-	char why[512], dir[PATH_MAX], base[PATH_MAX], *build, **args;
-	const char *reexec = getenv(REEXEC_ENV);
+	char why[512], base[PATH_MAX], *build, **args;
+	const char *dir, *reexec = getenv(REEXEC_ENV);
 	int major, minor, i;
 
 	if (query_python(python, &info, why, sizeof(why)) < 0)
@@ -208,14 +200,16 @@ const char *python_select(const char *python, int argc, char **argv)
 		die(EXIT_INTERNAL, "the build re-executed for CPython %s is for CPython %s",
 		    info.tag, LG_PYTHON_TAG);
 
-	self_dir(dir, sizeof(dir));
+	if (!(dir = exe_dir()))
+		die(EXIT_INTERNAL, "cannot find the leakgate executable: %s", strerror(errno));
 	build = find_build(dir, info.tag);
 	if (!build) {
 		/* The base interpreter (a venv's links to it), to build against. */
 		if (!realpath(info.executable, base))
 			snprintf(base, sizeof(base), "%s", info.executable);
 		die(EXIT_USAGE, "no leakgate build for CPython %s (--python %s); build one in "
-		    "leakgate's source tree with: make PYTHON=%s", info.tag, python, base);
+		    "leakgate's source tree with: make PYTHON=%s%s", info.tag, python, base,
+		    install_prefix() ? " install" : "");
 	}
 	args = calloc((size_t)argc + 2, sizeof(*args));
 	if (!args)

@@ -11,18 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-/* The absolute path of this executable, or NULL. */
-static const char *self_exe(void)
-{
-	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-
-	if (n <= 0)
-		return NULL;
-	path[n] = '\0';
-	return path;
-}
+#include "paths.h"
 
 const char *valgrind_path(void)
 {
@@ -41,26 +30,12 @@ const char *valgrind_path(void)
 	return NULL;
 }
 
-/* The suppression file for CPython's start-up: next to the binary in the build tree
- * (build/share/leakgate.supp, copied there by make), or PREFIX/share/leakgate/ when
- * installed. The one place that knows where it lives. */
+/* The suppression file for CPython's start-up (harness/paths.c knows where). */
 const char *valgrind_suppressions(void)
 {
-	static const char *const rel[] = { "share/leakgate.supp",
-					   "../share/leakgate/leakgate.supp" };
 	static char found[PATH_MAX];
-	const char *exe = self_exe(), *slash;
-	size_t i;
 
-	if (!exe || !(slash = strrchr(exe, '/')))
-		return NULL;
-	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		if (snprintf(found, sizeof(found), "%.*s/%s", (int)(slash - exe), exe, rel[i]) <
-			    (int)sizeof(found) &&
-		    access(found, R_OK) == 0)
-			return found;
-	}
-	return NULL;
+	return find_helper("leakgate.supp", found, sizeof(found)) ? NULL : found;
 }
 
 /* Parses a file descriptor argument of the hidden worker mode. */
