@@ -153,7 +153,10 @@ ParameterizedTest(struct gdb_kind *k, gdb, core, .timeout = 120)
 
 	snprintf(cmds, sizeof(cmds), "-ex 'lg-referrers %s'", item);
 	out = gdb_core(gdb, core, cmds);
-	cr_expect(strstr(out, "held by 0x") && strstr(out, " list refs=1 at [3]"), "%s", out);
+	/* The list's refcount is not asserted: the worker at its failing point may hold a
+	 * second reference for a moment (seen once in a matrix run). */
+	cr_expect(strstr(out, "held by 0x") && strstr(out, " list refs="), "%s", out);
+	cr_expect(strstr(out, " at [3]\n"), "%s", out);
 	cr_expect(strstr(out, " dict refs=") && strstr(out, " at ['_audit_log']"), "%s", out);
 	cr_expect(strstr(out, " module refs=") && strstr(out, "'leak_list' at .__dict__"),
 		  "%s", out);
