@@ -189,6 +189,7 @@ ParameterizedTest(struct gdb_kind *k, gdb, live_trap, .timeout = 120)
 	cr_expect(strstr(out, "received signal SIGTRAP") != NULL, "%s", out);
 	cr_expect(strstr(out, "leakgate failing point: worker pid ") &&
 		  strstr(out, "failed: py_blocks"), "%s", out);
+	cr_expect(strstr(out, "leaked dict, held by module 'leak_list': 0x"), "%s", out);
 	cr_expect(strstr(out, "#0 work at ") && strstr(out, first_line()),
 		  "%s", out);
 	cr_expect(strstr(out, "GC-tracked objects, ") && strstr(out, "  dict\n"), "%s", out);

@@ -112,3 +112,23 @@ Test(pytest, bad_arguments_and_selection)
 	cr_assert_eq(code, 4, "exit %d\n%s", code, err);
 	free(err);
 }
+
+/* pytest from a virtual environment: --python names the venv's interpreter, and the
+ * suite's tests import what only that environment has. The venv sees Debian's
+ * python3-pytest through --system-site-packages (no network here to install it). */
+Test(pytest, from_a_virtual_environment, .timeout = 120)
+{
+	char *err;
+	int code = lgt_sh("\"$LEAKGATE_PYTEST_PYTHON\" -m venv --system-site-packages $T/venv && "
+			  "mkdir -p $T/venvonly && echo 'VALUE = 42' > $T/venvonly/venvonly.py && "
+			  "echo $T/venvonly > $($T/venv/bin/python -c "
+			  "'import site; print(site.getsitepackages()[0])')/venvonly.pth && "
+			  "printf 'import venvonly\\ndef test_value():\\n    assert venvonly.VALUE == 42\\n' "
+			  "> $T/test_venv.py && cd $T && "
+			  "$LEAKGATE run -w 10 --window 10 --python $T/venv/bin/python "
+			  "--pytest test_venv.py -p no:cacheprovider", NULL, &err);
+
+	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
+	cr_assert(strstr(err, "PASS  test_venv.py::test_value"), "%s", err);
+	free(err);
+}
