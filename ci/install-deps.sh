@@ -47,6 +47,7 @@ if [ -x /usr/bin/python3 ]; then
 	v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	need "python$v-dev" test -f "/usr/include/python$v/Python.h"
 	need python3-pytest /usr/bin/python3 -c 'import pytest'
+	need "python$v-venv" dpkg -s "python$v-venv"  # --pytest from a venv is tested
 else
 	missing="$missing python3 python3-dev python3-pytest"
 fi
