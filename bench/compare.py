@@ -33,7 +33,6 @@ import fnmatch
 import json
 import math
 import os
-import platform
 import re
 import shlex
 import shutil
