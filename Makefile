@@ -212,8 +212,8 @@ COMPARE_PYTHON ?= /usr/bin/python3
 COMPARE_TAG = $(shell $(COMPARE_PYTHON) -c 'import sys; print(sys.version.split()[0] + sys.abiflags)')
 COMPARE_DBG = $(shell $(COMPARE_PYTHON) -c 'import sys; print("/usr/bin/python%d.%dd" % sys.version_info[:2])')
 .PHONY: bench-compare
-bench-compare: deps
-	$(Q)ci/install-compare-deps.sh
+bench-compare:
+	$(Q)ci/install-deps.sh --compare $(PYTHON)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_PYTHON) BUILD=build/py$(COMPARE_TAG) all ext
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_DBG) BUILD=build/py$(COMPARE_TAG)d ext

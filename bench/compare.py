@@ -42,6 +42,8 @@ import sys
 import tempfile
 import time
 
+from bench import header  # bench/bench.py: a corpus case's "# key:" header
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOOP = os.path.join(HERE, "compare_loop.py")
 HEAPS = ((0, "small"), (200_000, "200k"), (1_000_000, "1M"))
@@ -74,15 +76,6 @@ def setup():
     if hasattr(_case, "setup"):
         _case.setup()
 '''
-
-
-def header(path, key):
-    prefix = "# %s:" % key
-    with open(path) as f:
-        for line in f:
-            if line.startswith(prefix):
-                return line[len(prefix):].strip()
-    return None
 
 
 def per_call(elapsed):
