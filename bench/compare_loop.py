@@ -75,14 +75,19 @@ class Clock:
         return list(self.times[:self.n])
 
 
-def bare(work, calls):
-    clock = Clock(calls)
-    for _ in range(calls):
+def calls(work, clock, n):
+    """work(); gc.collect() N times, timed."""
+    for _ in range(n):
         clock.begin()
         work()
         gc.collect()
         clock.tick()
-    return {"verdict": "pass", "iterations": calls, "elapsed": clock.elapsed, "detail": ""}
+
+
+def bare(work, n):
+    clock = Clock(n)
+    calls(work, clock, n)
+    return {"verdict": "pass", "iterations": n, "elapsed": clock.elapsed, "detail": ""}
 
 
 def run_tracemalloc(work):
@@ -96,17 +101,10 @@ def run_tracemalloc(work):
                tracemalloc.Filter(False, "<unknown>")]
     tracemalloc.start()
     clock = Clock(WARMUP + MEASURED)
-    for _ in range(WARMUP):
-        clock.begin()
-        work()
-        gc.collect()
-        clock.tick()
+    calls(work, clock, WARMUP)
     before = tracemalloc.take_snapshot().filter_traces(filters)
     clock.retick()
-    for _ in range(MEASURED):
-        work()
-        gc.collect()
-        clock.tick()
+    calls(work, clock, MEASURED)
     after = tracemalloc.take_snapshot().filter_traces(filters)
     stats = after.compare_to(before, "lineno")
     clock.retick()
@@ -123,11 +121,7 @@ def run_objgraph(work):
     import objgraph
 
     clock = Clock(WARMUP + MEASURED)
-    for _ in range(WARMUP):
-        clock.begin()
-        work()
-        gc.collect()
-        clock.tick()
+    calls(work, clock, WARMUP)
     objgraph.show_growth(file=io.StringIO())  # the baseline: peak counts so far
     clock.retick()
     reported = []
