@@ -10,7 +10,7 @@ objects, built in setup() by a generated wrapper module that then loads the case
                others; wall time includes its attribution re-run on a leak
   tracemalloc  bench/compare_loop.py tracemalloc (its docstring has the rule)
   objgraph     bench/compare_loop.py objgraph, Debian's python3-objgraph
-  -R release    CPython's dash_R (-R 5:4) on the release PY: blocks and fds
+  -R release   CPython's dash_R (-R 5:4) on the release PY: blocks and fds
   -R debug     the same on the debug build PYD: references, blocks and fds
   memcheck     valgrind --leak-check=full over the bare loop, PYTHONMALLOC=malloc,
                VG_CALLS calls: a leak when one "definitely lost" loss record holds at least
