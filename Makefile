@@ -258,3 +258,22 @@ $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LG_VERSION)|' \
 		-e 's|@PY_LIBS@|$(PY_LIBS)|' $< > $@.tmp && mv $@.tmp $@
+
+# leakgate against tracemalloc, objgraph, CPython's -R and memcheck over the corpus on three
+# heaps (bench/compare.py); writes docs/benchmarks.md. Not part of make test: ~30 minutes.
+# Every tool runs Debian's python3 (python3-objgraph is Debian's), leakgate through its build
+# for it (--python), CPython's -R with references on its debug build (python3.X-dbg).
+COMPARE_PYTHON ?= /usr/bin/python3
+COMPARE_TAG = $(shell $(COMPARE_PYTHON) -c 'import sys; print(sys.version.split()[0] + sys.abiflags)')
+COMPARE_DBG = $(shell $(COMPARE_PYTHON) -c 'import sys; print("/usr/bin/python%d.%dd" % sys.version_info[:2])')
+.PHONY: bench-compare
+bench-compare:
+	$(Q)ci/install-deps.sh --compare $(PYTHON)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_PYTHON) BUILD=build/py$(COMPARE_TAG) all ext
+	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_DBG) BUILD=build/py$(COMPARE_TAG)d ext
+	$(Q)mkdir -p docs
+	$(Q)$(COMPARE_PYTHON) bench/compare.py $(BIN) tests/corpus --python $(COMPARE_PYTHON) \
+		--ext-dir build/py$(COMPARE_TAG)/tests --python-dbg $(COMPARE_DBG) \
+		--ext-dir-dbg build/py$(COMPARE_TAG)d/tests --out docs/benchmarks.md \
+		--command "make bench-compare" $(if $(COMPARE_ARGS),$(COMPARE_ARGS))

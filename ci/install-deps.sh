@@ -4,12 +4,19 @@
 # quiet when everything is there; apt-get runs as root or through sudo.
 # --matrix: also Debian's own python3 as make test-matrix covers it: headers, the debug
 # build (python3.X-dbg, /usr/bin/python3.Xd) and venv support (python3.X-venv).
-# Usage: ci/install-deps.sh [PYTHON] | ci/install-deps.sh --matrix
+# --compare: also what make bench-compare compares leakgate with: Debian's python3-objgraph,
+# the debug build python3.X-dbg and Valgrind.
+# Usage: ci/install-deps.sh [PYTHON] | ci/install-deps.sh --matrix | ci/install-deps.sh --compare
 set -eu
 
 matrix=0
 if [ "${1:-}" = --matrix ]; then
 	matrix=1
+	shift
+fi
+compare=0
+if [ "${1:-}" = --compare ]; then
+	compare=1
 	shift
 fi
 python=${1:-${PYTHON:-python3}}
@@ -60,6 +67,11 @@ if [ "$matrix" = 1 ]; then
 	else
 		missing="$missing python3 python3-dev python3-dbg python3-venv"
 	fi
+fi
+if [ "$compare" = 1 ] && [ -x /usr/bin/python3 ]; then
+	v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	need "python$v-dbg" test -x "/usr/bin/python${v}d"
+	need python3-objgraph /usr/bin/python3 -c 'import objgraph'
 fi
 need libcriterion-dev test -f /usr/include/criterion/criterion.h
 need valgrind test -f /usr/include/valgrind/memcheck.h
