@@ -229,7 +229,8 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 		out->status = LG_STATUS_ERROR;
 		return LG__EXIT_WORKLOAD;
 	}
-	if (r == 0 && (h.type != want || (h.len > cap && !body_out) || h.len < (body_out ? cap : 0)))
+	/* The fixed part must fit buf; with a body, it must be there in full. */
+	if (r == 0 && (h.type != want || (body_out ? h.len < cap : h.len > cap)))
 		r = -1;
 	if (r == 0 && h.len)
 		r = read_until(w->msg_fd, buf, body_out ? cap : h.len, deadline);
