@@ -47,12 +47,12 @@ typedef enum lg_counter {
 	LG_FDS,           /* open file descriptors */
 	LG_THREADS,       /* threads of the process, settled */
 	LG_REFS,          /* sys.gettotalrefcount(), debug builds only */
-	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes, with those indirectly lost
-			   * through them (VALGRIND_COUNT_LEAKS's "leaked"; under Valgrind) */
-	LG_VG_INDIRECT,   /* memcheck indirectly-lost bytes (no client request reads them
-			   * apart: never available yet) */
+	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes (under Valgrind; with the
+			   * indirect ones when vg_indirect is not available) */
+	LG_VG_INDIRECT,   /* memcheck indirectly-lost bytes, read from its log's summary
+			   * (the gate's --valgrind workers only) */
 	LG_VG_POSSIBLE,   /* memcheck possibly-lost bytes */
-	LG_VG_DEFINITE_BLOCKS, /* memcheck definitely-lost blocks (with the indirect ones) */
+	LG_VG_DEFINITE_BLOCKS, /* memcheck definitely-lost blocks (as vg_definite) */
 	LG_VG_POSSIBLE_BLOCKS, /* memcheck possibly-lost blocks */
 	LG_NCOUNTERS
 } lg_counter;

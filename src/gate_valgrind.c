@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "internal.h"
 
 /* The absolute path of this executable, or NULL. */
 static const char *self_exe(void)
@@ -83,7 +84,9 @@ void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int
 		for (i = 0; i < t->nargs; i++)
 			argv[nfixed + i] = t->args[i];
 	}
-	if (argv && exe && fcntl(cmd_fd, F_SETFD, 0) == 0 && fcntl(msg_fd, F_SETFD, 0) == 0)
+	/* The worker reads the indirect losses from the log (src/vg.c). */
+	if (argv && exe && setenv(LG_VG_LOG_ENV, log, 1) == 0 &&
+	    fcntl(cmd_fd, F_SETFD, 0) == 0 && fcntl(msg_fd, F_SETFD, 0) == 0)
 		execv(valgrind, (char *const *)argv);
 	}
 	/* The supervisor reads this from the worker's death: a message, then the status. */

@@ -59,6 +59,10 @@ struct _object *lg__attribute_module(void);
  * so that lg_vglog_read knows which snapshot the records after it belong to. */
 #define LG_VG_MARK "leakgate: snapshot "
 int lg__vg_running(void);
+/* The environment variable that names memcheck's log file for the worker, and opening it
+ * for reading the indirect losses (0, or -1 when it cannot be read). */
+#define LG_VG_LOG_ENV "LEAKGATE_VG_LOG"
+int lg__vg_log_open(void);
 void lg__vg_baseline(void);
 void lg__vg_snapshot(uint32_t snapshot, int64_t *value);
 

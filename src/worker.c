@@ -166,6 +166,9 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		w->available &= ~(1u << LG_NATIVE_BYTES);
 		w->available |= (1u << LG_VG_DEFINITE) | (1u << LG_VG_DEFINITE_BLOCKS) |
 				(1u << LG_VG_POSSIBLE) | (1u << LG_VG_POSSIBLE_BLOCKS);
+		/* The indirect losses come from memcheck's log, when the gate named it. */
+		if (lg__vg_log_open() == 0)
+			w->available |= 1u << LG_VG_INDIRECT;
 	}
 	{
 		const char *v = Py_GetVersion();  /* "3.11.7 (main, ...) [GCC ...]" */

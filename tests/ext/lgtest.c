@@ -32,6 +32,29 @@ LGTEST_EXPORT __attribute__((noinline)) void lgtest_lose_block(size_t n)
 	__asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
+/* A lost 32-byte node that points to a 48-byte one: memcheck calls the first definitely
+ * and the second indirectly lost. */
+LGTEST_EXPORT __attribute__((noinline)) void lgtest_lose_chain(void);
+
+LGTEST_EXPORT __attribute__((noinline)) void lgtest_lose_chain(void)
+{
+	void **node = malloc(32);
+
+	if (node == NULL)
+		return;
+	memset(node, 0, 32);
+	node[0] = malloc(48);
+	__asm__ __volatile__("" : : "r"(node) : "memory");
+}
+
+static PyObject *lgtest_leak_chain(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	lgtest_lose_chain();
+	Py_RETURN_NONE;
+}
+
 /* Parses the optional size argument of leak_malloc and no_leak_malloc. */
 static int lgtest_parse_size(PyObject *args, size_t *out)
 {
@@ -147,6 +170,8 @@ static PyMethodDef lgtest_methods[] = {
 	 "leak_float()\n\nCreate a float and never release it (refcount leak)."},
 	{"leak_str", lgtest_leak_str, METH_NOARGS,
 	 "leak_str()\n\nCreate a unique str and never release it (refcount leak)."},
+	{"leak_chain", lgtest_leak_chain, METH_NOARGS,
+	 "leak_chain()\n\nLose a 32-byte block that points to a 48-byte one."},
 	{"leak_malloc", lgtest_leak_malloc, METH_VARARGS,
 	 "leak_malloc(n=64)\n\nmalloc(n) bytes and never free them."},
 	{"no_leak_malloc", lgtest_no_leak_malloc, METH_VARARGS,

@@ -92,6 +92,24 @@ Test(valgrind, malloc_leak_with_its_stack, .timeout = VG_TIMEOUT)
 	free(err);
 }
 
+/* A lost node that points to another: the first is definitely lost, the second only
+ * through it, indirectly; the two counters tell them apart (the indirect figure comes from
+ * memcheck's own summary in its log). */
+Test(valgrind, indirect_losses_apart, .timeout = VG_TIMEOUT)
+{
+	char *json, *err;
+	int code = run_valgrind("-q -w 5 -n 20 -c 'import _lgtest; _lgtest.leak_chain()'",
+				&json, &err);
+
+	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
+	cr_assert_float_eq(slope(json, 0, "vg_definite"), 32.0, 1e-9);
+	cr_assert_float_eq(slope(json, 0, "vg_definite_blocks"), 1.0, 1e-9);
+	cr_assert_float_eq(slope(json, 0, "vg_indirect"), 48.0, 1e-9);
+	cr_assert(strstr(json, "\"vg_definite\", \"vg_indirect\""), "%s", json);
+	free(json);
+	free(err);
+}
+
 /* Under Valgrind CPython runs on malloc, and the counting hooks still see Python-level
  * leaks: the C extension's lost float and a growing list. */
 Test(valgrind, python_counters_still_judge, .timeout = VG_TIMEOUT)
