@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Live blocks and bytes requested through the PyMem domains since the hooks went in. */
 struct lg__pymem_counts {
@@ -43,6 +44,9 @@ int64_t lg__native_bytes(void);
 int64_t lg__rss_bytes(void);
 int64_t lg__count_fds(void);
 int64_t lg__count_threads(void);
+
+/* Writes at most len bytes of s as XML text (report_junit.c; the SVG chart uses it too). */
+void lg__xml_text(FILE *f, const char *s, size_t len);
 
 /* The objects the last attribution sampled, labelled (borrowed: they live as long as the
  * worker); at most cap. For the GDB failing point. */

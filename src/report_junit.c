@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "leakgate.h"
 
-/* XML text: markup characters escaped, characters XML 1.0 forbids replaced. */
-static void xml_text(FILE *f, const char *s, size_t len)
+/* XML text (at most len bytes of s): markup characters escaped, characters XML 1.0
+ * forbids replaced. The SVG chart's text goes through it too. */
+void lg__xml_text(FILE *f, const char *s, size_t len)
 {
 	size_t i;
 
@@ -78,23 +80,24 @@ int lg_report_junit(FILE *f, const lg_result *const *results, size_t n)
 				  r->status == LG_STATUS_SKIP ? "skipped" : "error";
 
 		fputs("    <testcase classname=\"leakgate\" name=\"", f);
-		xml_text(f, r->target, strlen(r->target));
+		lg__xml_text(f, r->target, strlen(r->target));
 		fprintf(f, "\" time=\"%.3f\">\n", r->seconds);
 		if (r->status == LG_STATUS_SKIP) {
 			fputs("      <skipped message=\"", f);
-			xml_text(f, r->error ? r->error : "", r->error ? strcspn(r->error, "\n") : 0);
+			lg__xml_text(f, r->error ? r->error : "",
+				     r->error ? strcspn(r->error, "\n") : 0);
 			fputs("\"/>\n", f);
 		} else if (tag) {
 			fprintf(f, "      <%s type=\"%s\" message=\"", tag,
 				r->status == LG_STATUS_LEAK ? "leak" :
 				r->status == LG_STATUS_ERROR ? "workload error" : "internal error");
-			xml_text(f, text ? text : "", first);
+			lg__xml_text(f, text ? text : "", first);
 			fputs("\">", f);
-			xml_text(f, text ? text : "", SIZE_MAX);
+			lg__xml_text(f, text ? text : "", SIZE_MAX);
 			fprintf(f, "</%s>\n", tag);
 		} else {
 			fputs("      <system-out>", f);
-			xml_text(f, text ? text : "", SIZE_MAX);
+			lg__xml_text(f, text ? text : "", SIZE_MAX);
 			fputs("</system-out>\n", f);
 		}
 		fputs("    </testcase>\n", f);

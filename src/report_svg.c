@@ -2,10 +2,12 @@
  * iteration (warm-up shaded, the fitted trend drawn over the judged window, the verdict in
  * the title), and the Graphviz graph of attribution's referrer chains. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "leakgate.h"
 
 #define PANEL_W 320
@@ -16,21 +18,6 @@
 #define PAD_T 26
 #define PAD_B 26
 #define TITLE_H 34
-
-static void svg_text(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default:
-			if ((unsigned char)*s >= 0x20)
-				fputc(*s, f);
-		}
-	}
-}
 
 static int charted(const lg_result *r, int c)
 {
@@ -166,9 +153,9 @@ int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
 		fprintf(f, "<text class=\"title\" x=\"10\" y=\"%zu\" font-size=\"16\" "
 			"font-weight=\"bold\" fill=\"%s\">", height + 23,
 			r->status == LG_STATUS_PASS ? "#185" : "#b00");
-		svg_text(f, verdict_word(r->status));
+		lg__xml_text(f, verdict_word(r->status), SIZE_MAX);
 		fputs("  ", f);
-		svg_text(f, r->target);
+		lg__xml_text(f, r->target, SIZE_MAX);
 		if (r->status == LG_STATUS_LEAK) {
 			fputs("  (growing:", f);
 			for (c = 0; c < LG_NCOUNTERS; c++)
