@@ -348,10 +348,25 @@ static size_t first_edge(const struct graph *g, uintptr_t p)
 	return lo;
 }
 
+/* The referrers of `child` one at a time, the caller's own containers left out: start
+ * with *i = first_edge(g, child); NULL when there are no more. */
+static PyObject *next_referrer(const struct graph *g, uintptr_t child, size_t *i)
+{
+	for (; *i < g->nedges && g->edges[*i].child == child; ++*i) {
+		PyObject *p = g->edges[*i].parent;
+
+		if (!ptrset_has(&g->ignore, (uintptr_t)p)) {
+			++*i;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 /* graph_referrers(graph, obj) -> [parents]: every referrer the graph saw. */
 static PyObject *py_referrers(PyObject *self, PyObject *args)
 {
-	PyObject *capsule, *obj, *out;
+	PyObject *capsule, *obj, *out, *p;
 	struct graph *g;
 	size_t i;
 
@@ -362,13 +377,10 @@ static PyObject *py_referrers(PyObject *self, PyObject *args)
 	if (!g)
 		return NULL;
 	out = PyList_New(0);
-	for (i = first_edge(g, (uintptr_t)obj); out && i < g->nedges &&
-	     g->edges[i].child == (uintptr_t)obj; i++) {
-		if (ptrset_has(&g->ignore, (uintptr_t)g->edges[i].parent))
-			continue;
-		if (PyList_Append(out, g->edges[i].parent) < 0)
+	i = first_edge(g, (uintptr_t)obj);
+	while (out && (p = next_referrer(g, (uintptr_t)obj, &i)))
+		if (PyList_Append(out, p) < 0)
 			Py_CLEAR(out);
-	}
 	return out;
 }
 
@@ -391,7 +403,7 @@ struct hop {
  * beyond that the result is (False, [obj]). */
 static PyObject *py_chain(PyObject *self, PyObject *args)
 {
-	PyObject *capsule, *obj, *roots, *path = NULL, *key = NULL, *result = NULL;
+	PyObject *capsule, *obj, *roots, *path = NULL, *key = NULL, *result = NULL, *p;
 	struct ptrset seen = { 0 };
 	struct hop *q = NULL;
 	size_t head = 0, len = 0, cap = 0, found = (size_t)-1, orphan = (size_t)-1;
@@ -432,12 +444,8 @@ static PyObject *py_chain(PyObject *self, PyObject *args)
 				break;
 			}
 		}
-		for (i = first_edge(g, (uintptr_t)q[cur].obj); i < g->nedges &&
-		     g->edges[i].child == (uintptr_t)q[cur].obj; i++) {
-			PyObject *p = g->edges[i].parent;
-
-			if (ptrset_has(&g->ignore, (uintptr_t)p))
-				continue;
+		i = first_edge(g, (uintptr_t)q[cur].obj);
+		while ((p = next_referrer(g, (uintptr_t)q[cur].obj, &i))) {
 			nref++;
 			r = ptrset_add(&seen, (uintptr_t)p);
 			if (r < 0)
