@@ -7,15 +7,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Live blocks and bytes requested through the PyMem domains since the hooks went in. */
+/* Live blocks and their bytes through the PyMem domains since the hooks went in: a block's
+ * requested size, or for a small block pymalloc keeps in a pool, its size class. */
 struct lg__pymem_counts {
 	int64_t blocks;
 	int64_t bytes;
 };
 
 /* Wraps the three PyMem domains' allocators with counting hooks. Call between
- * Py_PreInitialize and Py_InitializeFromConfig (the window CPython documents). */
-void lg__hooks_install(void);
+ * Py_PreInitialize and Py_InitializeFromConfig (the window CPython documents).
+ * may_use_pools: 0 when the allocator is known not to be pymalloc (under Valgrind), which
+ * spares the probe of pymalloc's pools. lg__hooks_headerless() then says whether small
+ * blocks go without a header (pymalloc's pool layout checked out) or every block has one. */
+void lg__hooks_install(int may_use_pools);
+int lg__hooks_headerless(void);
 void lg__hooks_read(struct lg__pymem_counts *out);
 
 /* Attribution's record of object (OBJ domain) blocks: lg__record_start(i) remembers each
@@ -23,7 +28,7 @@ void lg__hooks_read(struct lg__pymem_counts *out);
  * forgets blocks as they are freed; lg__record_stop stops remembering new ones. */
 struct lg__survivor {
 	void *ptr;          /* the block as the domain's caller sees it */
-	size_t size;        /* bytes requested */
+	size_t size;        /* bytes it counts for (lg__pymem_counts) */
 	uint32_t iteration;
 };
 

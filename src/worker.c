@@ -122,7 +122,7 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	st = Py_PreInitialize(&pre);
 	if (PyStatus_Exception(st))
 		goto fail_pre;
-	lg__hooks_install();
+	lg__hooks_install(!w->valgrind && !(o && o->malloc_allocator));
 
 	PyConfig_InitPythonConfig(&config);
 	config.parse_argv = 0;
