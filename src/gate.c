@@ -337,17 +337,38 @@ static void mark_warmup(lg_sample *s, const lg_gate_opts *o)
 	s->warmup = s->iteration <= o->warmup;
 }
 
+/* A call shorter than this gets the next STEP queued behind it, so the worker goes
+ * straight on instead of waiting a pipe round trip (tens of microseconds) for it; a
+ * longer one does not, as a decided run pays for every queued call. */
+#define QUEUE_BELOW 0.020  /* seconds */
+
+/* Sends STEPs until `depth` calls are queued or `total` are asked for: two when the last
+ * call was short, else one. */
+static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_t *queued,
+		       size_t *sent)
+{
+	static const char step = CMD_STEP;
+	size_t depth = s->len >= 2 &&
+		s->samples[s->len - 1].elapsed - s->samples[s->len - 2].elapsed < QUEUE_BELOW ? 2 : 1;
+
+	for (; *queued < depth && *sent < total; ++*queued, ++*sent)
+		if (lg__write_full(w->cmd_fd, &step, 1) < 0)
+			return -1;
+	return 0;
+}
+
 /* Steps the worker until the verdict is decided or the series holds `total` samples.
  * The next STEP goes out before the verdict on the last sample is computed, so the
  * worker's call and the supervisor's statistics overlap. A decided run therefore makes
- * one call more than it judges; its sample is read and dropped. Returns 0 or an exit
- * code, with *out filled in. */
+ * one call more than it judges, or two when calls are short (queue_steps); their samples
+ * are read and dropped, and an error in them still counts. Returns 0 or an exit code,
+ * with *out filled in. */
 static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_result *out)
 {
-	char step = CMD_STEP;
+	size_t queued = 0, sent = out->series.len;
 	int code, judged;
 
-	if (lg__write_full(w->cmd_fd, &step, 1) < 0)
+	if (queue_steps(w, &out->series, total, &queued, &sent) < 0)
 		goto lost;
 	while (out->series.len < total) {
 		lg_sample s;
@@ -356,28 +377,27 @@ static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_res
 		code = receive(w, MSG_SAMPLE, &s, sizeof(s), o, out);
 		if (code)
 			return code;
+		queued--;
 		mark_warmup(&s, o);
 		if (lg_series_append(&out->series, &s) < 0)
 			return fail_internal(w, out, "out of memory");
-		if (out->series.len < total && lg__write_full(w->cmd_fd, &step, 1) < 0)
+		if (queue_steps(w, &out->series, total, &queued, &sent) < 0)
 			goto lost;
 		judged = !s.warmup && lg_series_warmup(&out->series) < out->series.len;
 		if (judged && lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0)
 			return fail_internal(w, out, "the verdict failed: out of memory");
 		if (o->on_sample)
 			o->on_sample(o->arg, out);
-		if (judged && out->verdict.outcome != LG_UNDECIDED) {
-			if (out->series.len < total) {
-				lg_sample extra;
-
-				/* The call already under way: an error in it still counts. */
-				out->error_iteration++;
-				code = receive(w, MSG_SAMPLE, &extra, sizeof(extra), o, out);
-				if (code)
-					return code;
-			}
+		if (judged && out->verdict.outcome != LG_UNDECIDED)
 			break;
-		}
+	}
+	for (; queued; queued--) {
+		lg_sample extra;
+
+		out->error_iteration++;
+		code = receive(w, MSG_SAMPLE, &extra, sizeof(extra), o, out);
+		if (code)
+			return code;
 	}
 	out->error_iteration = 0;
 	return 0;
