@@ -52,6 +52,8 @@ static PyMemAllocatorEx orig[3];
 static uintptr_t secret;
 static __thread int depth;
 static int headerless;  /* small OBJ and MEM blocks have no header (pymalloc's pools) */
+static int pools_probe; /* 1: headerless is still to be decided, at the first OBJ/MEM call */
+static void decide_headerless(void);
 
 /* CPython's struct pool_header (Objects/obmalloc.c up to 3.11, then
  * internal/pycore_obmalloc.h), unchanged from 3.8 to 3.13, on 64-bit platforms. */
@@ -255,6 +257,8 @@ static void *hook_malloc(void *ctx, size_t size)
 	size_t total;
 	void *p;
 
+	if (__builtin_expect(pools_probe, 0) && domain != PYMEM_DOMAIN_RAW)
+		decide_headerless();
 	if (headerless && domain != PYMEM_DOMAIN_RAW && is_small(size)) {
 		depth++;
 		p = orig[domain].malloc(orig[domain].ctx, size);
@@ -279,6 +283,8 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
 	if (elsize && nelem > SIZE_MAX / elsize)
 		return NULL;
 	size = nelem * elsize;
+	if (__builtin_expect(pools_probe, 0) && domain != PYMEM_DOMAIN_RAW)
+		decide_headerless();
 	if (headerless && domain != PYMEM_DOMAIN_RAW && is_small(size)) {
 		depth++;
 		p = orig[domain].calloc(orig[domain].ctx, nelem, elsize);
@@ -451,6 +457,17 @@ static int pool_layout_holds(const PyMemAllocatorEx *a)
 	return ok;
 }
 
+/* Runs once, at the first OBJ or MEM request: from 3.12 pymalloc's state belongs to the
+ * interpreter, which does not exist yet when the hooks go in. No MEM or OBJ block exists
+ * before that request, so from then on every block the hooks see untagged is one they let
+ * pymalloc allocate. The OBJ and MEM domains are only called with the GIL held. */
+static void decide_headerless(void)
+{
+	pools_probe = 0;
+	headerless = pool_layout_holds(&orig[PYMEM_DOMAIN_MEM]) &&
+		     pool_layout_holds(&orig[PYMEM_DOMAIN_OBJ]);
+}
+
 void lg__hooks_install(int may_use_pools)
 {
 	struct timespec ts;
@@ -460,12 +477,7 @@ void lg__hooks_install(int may_use_pools)
 	secret = ((uintptr_t)ts.tv_nsec << 20) ^ (uintptr_t)ts.tv_sec ^
 		 ((uintptr_t)getpid() << 40) ^ (uintptr_t)&ts;
 	secret |= 1;
-	for (d = PYMEM_DOMAIN_RAW; d <= PYMEM_DOMAIN_OBJ; d++)
-		PyMem_GetAllocator((PyMemAllocatorDomain)d, &orig[d]);
-	/* CPython allows a new allocator here, so no MEM or OBJ block exists yet: from now
-	 * on, every one the hooks see untagged is one they let pymalloc allocate. */
-	headerless = may_use_pools && pool_layout_holds(&orig[PYMEM_DOMAIN_MEM]) &&
-		     pool_layout_holds(&orig[PYMEM_DOMAIN_OBJ]);
+	pools_probe = may_use_pools;
 	for (d = PYMEM_DOMAIN_RAW; d <= PYMEM_DOMAIN_OBJ; d++) {
 		PyMemAllocatorEx hook = {
 			.ctx = (void *)(intptr_t)d,
@@ -475,6 +487,7 @@ void lg__hooks_install(int may_use_pools)
 			.free = hook_free,
 		};
 
+		PyMem_GetAllocator((PyMemAllocatorDomain)d, &orig[d]);
 		PyMem_SetAllocator((PyMemAllocatorDomain)d, &hook);
 	}
 }

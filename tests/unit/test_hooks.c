@@ -187,3 +187,52 @@ Test(hooks, random_walk_balances)
 	expect(base, 0, 0, "after freeing all");
 	lg_worker_free(w);
 }
+
+static void *no_arena(void *ctx, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	return NULL;
+}
+
+/* With no arena to be had, pymalloc sends small requests to malloc through the RAW
+ * domain, whose hook gives them a header: such blocks count their requested size, and
+ * resize and free as any headered block. */
+Test(hooks, fallback_to_malloc_balances)
+{
+	enum { N = 250000 };  /* 8 MB of 32-byte blocks: more than a fresh heap's free pools */
+	static void *p[N];
+	PyObjectArenaAllocator old, none;
+	struct lg__pymem_counts base, now;
+	lg_worker *w = start();
+	size_t i;
+
+	PyObject_GetArenaAllocator(&old);
+	none = old;
+	none.alloc = no_arena;
+	PyObject_SetArenaAllocator(&none);
+	base = counts();
+	for (i = 0; i < N; i++) {
+		p[i] = PyObject_Malloc(32);
+		cr_assert_not_null(p[i]);
+		memset(p[i], 0x5a, 32);
+	}
+	expect(base, N, (int64_t)N * 32, "32-byte blocks");
+	for (i = 0; i < N; i++) {
+		p[i] = PyObject_Realloc(p[i], 40);
+		cr_assert_not_null(p[i]);
+		cr_assert_eq(((unsigned char *)p[i])[31], 0x5a, "block %zu lost its bytes", i);
+	}
+	now = counts();
+	cr_assert_eq(now.blocks - base.blocks, N);
+	cr_assert_geq(now.bytes - base.bytes, (int64_t)N * 40);
+	if (lg__hooks_headerless())
+		cr_assert_lt(now.bytes - base.bytes, (int64_t)N * 48,
+			     "no block fell back to malloc (%lld bytes)",
+			     (long long)(now.bytes - base.bytes));
+	for (i = 0; i < N; i++)
+		PyObject_Free(p[i]);
+	expect(base, 0, 0, "after freeing all");
+	PyObject_SetArenaAllocator(&old);
+	lg_worker_free(w);
+}
