@@ -4,9 +4,11 @@
 #define _GNU_SOURCE
 #include <Python.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,22 +26,22 @@
  * Nested calls (pymalloc sends requests over 512 bytes to PyMem_RawMalloc) are counted
  * only at the outermost domain, so a block is never counted twice.
  *
- * Headerless small blocks. A header moves every small object up one pymalloc size class
- * (a one-item list takes 80 bytes instead of 64, its item array 32 instead of 16), and a
- * full collection, which walks every object, slows with the lost density: 1.3 to 1.4
- * times a bare loop on a heap of 200k objects. So when pymalloc itself serves the OBJ and
- * MEM domains, requests of 1 to 512 bytes, the ones pymalloc keeps in its pools, get no
- * header: their size is the block's size class, read from the header of the pool that
- * holds the block (the pool is found by masking the address, as pymalloc does on free).
- * That layout is CPython's private one, so the hooks check it on real blocks before
- * relying on it (pool_layout_holds) and keep headers for every block when it does not
- * hold: debug hooks, PYTHONMALLOC=malloc, another pool size.
+ * Pool mode. A header moves every small object up one pymalloc size class (a one-item
+ * list takes 80 bytes instead of 64, its item array 32 instead of 16), and a full
+ * collection, which walks every object, slows with the lost density: 1.3 to 1.4 times a
+ * bare loop on a heap of 200k objects; and the bookkeeping on every allocation and free
+ * costs an allocation-heavy call 5-10%. So when pymalloc itself serves the OBJ and MEM
+ * domains, they get no hook at all. pymalloc keeps requests of 1 to 512 bytes in pools,
+ * each pool's header counting its allocated blocks and naming their size class; leakgate
+ * wraps pymalloc's arena allocator to know every arena, and a snapshot sums the headers
+ * of their pools (lg__hooks_read). Every other request (0 bytes, over 512, or when no
+ * arena can be had) pymalloc passes to PyMem_RawMalloc, whose hook counts it. The pool
+ * layout is CPython's private one, so it is checked on real blocks first
+ * (pool_layout_holds); when it does not hold (debug hooks, PYTHONMALLOC=malloc, another
+ * pool size), the OBJ and MEM domains get the headered hooks.
  *
- * Then every OBJ or MEM block without a valid tag is a pool block: requests of 0 or over
- * 512 bytes get a header as before, and when pymalloc falls back to malloc for a small
- * request (no memory for a new arena), the RAW domain's hook has stamped the block it
- * returned with a header of its own, which the tag check finds and the free path handles
- * as any headered block.
+ * Attribution needs every object block allocated while it records: in pool mode a
+ * record hook goes on the OBJ domain for that time (lg__record_open).
  */
 struct hdr {
 	size_t size;
@@ -51,9 +53,7 @@ struct hdr {
 static PyMemAllocatorEx orig[3];
 static uintptr_t secret;
 static __thread int depth;
-static int headerless;  /* small OBJ and MEM blocks have no header (pymalloc's pools) */
-static int pools_probe; /* 1: headerless is still to be decided, at the first OBJ/MEM call */
-static void decide_headerless(void);
+static int pool_mode;   /* OBJ and MEM are pymalloc's alone, counted from its pools */
 
 /* CPython's struct pool_header (Objects/obmalloc.c up to 3.11, then
  * internal/pycore_obmalloc.h), unchanged from 3.8 to 3.13, on 64-bit platforms. */
@@ -91,6 +91,88 @@ static inline const struct pool_view *pool_of(const void *block)
 static inline size_t pool_class(const void *block)
 {
 	return ((size_t)pool_of(block)->szidx + 1) * CLASS_STEP;
+}
+
+/* Every arena pymalloc holds, through its arena allocator, which is leakgate's: anonymous
+ * mmap, as CPython's own on Linux, so that a pool pymalloc has not used yet reads as zero.
+ * Arenas come and go with the GIL of some interpreter held, not always ours: a lock. The
+ * table lives in plain malloc memory. */
+struct arena {
+	uintptr_t base;
+	size_t size;
+};
+
+static struct arena *arenas;
+static size_t n_arenas, arenas_cap;
+static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *arena_alloc(void *ctx, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)ctx;
+	if (p == MAP_FAILED)
+		return NULL;
+	pthread_mutex_lock(&arenas_lock);
+	if (n_arenas == arenas_cap) {
+		size_t cap = arenas_cap ? arenas_cap * 2 : 64;
+		struct arena *a = realloc(arenas, cap * sizeof(*a));
+
+		if (!a) {
+			/* Not an arena left unseen: none, and pymalloc falls back to malloc. */
+			pthread_mutex_unlock(&arenas_lock);
+			munmap(p, size);
+			return NULL;
+		}
+		arenas = a;
+		arenas_cap = cap;
+	}
+	arenas[n_arenas].base = (uintptr_t)p;
+	arenas[n_arenas].size = size;
+	n_arenas++;
+	pthread_mutex_unlock(&arenas_lock);
+	return p;
+}
+
+static void arena_free(void *ctx, void *p, size_t size)
+{
+	size_t i;
+
+	(void)ctx;
+	pthread_mutex_lock(&arenas_lock);
+	for (i = 0; i < n_arenas; i++) {
+		if (arenas[i].base == (uintptr_t)p) {
+			arenas[i] = arenas[--n_arenas];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&arenas_lock);
+	munmap(p, size);
+}
+
+/* Adds up the allocated blocks of every pool and their bytes by size class. pymalloc
+ * carves whole pools from the arena's first pool boundary; a pool with no block
+ * allocated (emptied, or never used: still zero) counts 0 whatever its class says. */
+static void add_pools(struct lg__pymem_counts *c)
+{
+	size_t i;
+
+	pthread_mutex_lock(&arenas_lock);
+	for (i = 0; i < n_arenas; i++) {
+		uintptr_t end = arenas[i].base + arenas[i].size;
+		uintptr_t p = (arenas[i].base + POOL_SIZE - 1) & ~(POOL_SIZE - 1);
+
+		for (; p + POOL_SIZE <= end; p += POOL_SIZE) {
+			const struct pool_view *pool = (const struct pool_view *)p;
+			unsigned int count = pool->ref.count;
+
+			if (count) {
+				c->blocks += count;
+				c->bytes += (int64_t)count * (int64_t)((pool->szidx + 1) * CLASS_STEP);
+			}
+		}
+	}
+	pthread_mutex_unlock(&arenas_lock);
 }
 
 /* The RAW domain may be called without the GIL, from any thread: atomics there. The MEM
@@ -201,10 +283,12 @@ static inline int tagged(const void *user)
 	return ((const struct hdr *)user - 1)->tag == tag_of(user);
 }
 
-/* The bytes a live block counts for: its header's size, or its pool's size class. */
+/* The bytes a live OBJ block counts for: its header's size, or its pool's size class. */
 static size_t block_size(const void *user)
 {
-	return tagged(user) ? ((const struct hdr *)user - 1)->size : pool_class(user);
+	if (tagged(user))
+		return ((const struct hdr *)user - 1)->size;
+	return pool_mode ? pool_class(user) : 0;
 }
 
 static void *stamp(void *block, size_t size)
@@ -237,19 +321,6 @@ static int add_header(size_t size, size_t *total)
 	return 0;
 }
 
-/* A small OBJ or MEM block just allocated (or NULL): counted at its size class, or at its
- * requested size when pymalloc fell back to malloc and the RAW hook gave it a header. */
-static void *finish_small(int domain, int outer, void *p)
-{
-	if (!p)
-		return NULL;
-	if (outer)
-		account(domain, 1, (int64_t)block_size(p));
-	if (rec_iteration && domain == PYMEM_DOMAIN_OBJ)
-		rec_add(p);
-	return p;
-}
-
 static void *hook_malloc(void *ctx, size_t size)
 {
 	int domain = (int)(intptr_t)ctx;
@@ -257,14 +328,6 @@ static void *hook_malloc(void *ctx, size_t size)
 	size_t total;
 	void *p;
 
-	if (__builtin_expect(pools_probe, 0) && domain != PYMEM_DOMAIN_RAW)
-		decide_headerless();
-	if (headerless && domain != PYMEM_DOMAIN_RAW && is_small(size)) {
-		depth++;
-		p = orig[domain].malloc(orig[domain].ctx, size);
-		depth--;
-		return finish_small(domain, outer, p);
-	}
 	if (add_header(size, &total))
 		return NULL;
 	depth++;
@@ -283,14 +346,6 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
 	if (elsize && nelem > SIZE_MAX / elsize)
 		return NULL;
 	size = nelem * elsize;
-	if (__builtin_expect(pools_probe, 0) && domain != PYMEM_DOMAIN_RAW)
-		decide_headerless();
-	if (headerless && domain != PYMEM_DOMAIN_RAW && is_small(size)) {
-		depth++;
-		p = orig[domain].calloc(orig[domain].ctx, nelem, elsize);
-		depth--;
-		return finish_small(domain, outer, p);
-	}
 	if (add_header(size, &total))
 		return NULL;
 	depth++;
@@ -309,13 +364,7 @@ static void hook_free(void *ctx, void *user)
 		return;
 	h = (struct hdr *)user - 1;
 	depth++;
-	if (h->tag != tag_of(user) && headerless && domain != PYMEM_DOMAIN_RAW) {
-		if (outer)
-			account(domain, -1, -(int64_t)pool_class(user));
-		if (domain == PYMEM_DOMAIN_OBJ && rec_len)
-			rec_del(user);
-		orig[domain].free(orig[domain].ctx, user);
-	} else if (h->tag != tag_of(user)) {
+	if (h->tag != tag_of(user)) {
 		orig[domain].free(orig[domain].ctx, user);  /* from before the hooks */
 	} else {
 		if (outer)
@@ -328,38 +377,6 @@ static void hook_free(void *ctx, void *user)
 	depth--;
 }
 
-/* Resizes a headerless pool block. Within the small sizes pymalloc does it (in place when
- * the class allows); out of them the block moves to a headered one, as pymalloc would move
- * it to malloc. */
-static void *realloc_small(void *ctx, void *user, size_t size)
-{
-	int domain = (int)(intptr_t)ctx;
-	int outer = depth == 0;
-	size_t old = pool_class(user);
-	void *p;
-
-	if (is_small(size)) {
-		depth++;
-		p = orig[domain].realloc(orig[domain].ctx, user, size);
-		depth--;
-		if (!p)
-			return NULL;
-		if (outer)
-			account(domain, 0, (int64_t)block_size(p) - (int64_t)old);
-		if (domain == PYMEM_DOMAIN_OBJ && rec_len)
-			rec_del(user);
-		if (rec_iteration && domain == PYMEM_DOMAIN_OBJ)
-			rec_add(p);
-		return p;
-	}
-	p = hook_malloc(ctx, size);
-	if (!p)
-		return NULL;
-	memcpy(p, user, size < old ? size : old);
-	hook_free(ctx, user);
-	return p;
-}
-
 static void *hook_realloc(void *ctx, void *user, size_t size)
 {
 	int domain = (int)(intptr_t)ctx;
@@ -370,8 +387,6 @@ static void *hook_realloc(void *ctx, void *user, size_t size)
 
 	if (!user)
 		return hook_malloc(ctx, size);
-	if (headerless && domain != PYMEM_DOMAIN_RAW && !tagged(user))
-		return realloc_small(ctx, user, size);
 	if (add_header(size, &total))
 		return NULL;
 	h = (struct hdr *)user - 1;
@@ -457,19 +472,118 @@ static int pool_layout_holds(const PyMemAllocatorEx *a)
 	return ok;
 }
 
-/* Runs once, at the first OBJ or MEM request: from 3.12 pymalloc's state belongs to the
- * interpreter, which does not exist yet when the hooks go in. No MEM or OBJ block exists
- * before that request, so from then on every block the hooks see untagged is one they let
- * pymalloc allocate. The OBJ and MEM domains are only called with the GIL held. */
-static void decide_headerless(void)
+/* The record hook, on the OBJ domain in pool mode while attribution records: it only
+ * keeps the record, around the allocator it found (pymalloc, or a hook over it). */
+static PyMemAllocatorEx rec_under;
+static int rec_hooked;
+
+static void *rec_malloc(void *ctx, size_t size)
 {
-	pools_probe = 0;
-	headerless = pool_layout_holds(&orig[PYMEM_DOMAIN_MEM]) &&
-		     pool_layout_holds(&orig[PYMEM_DOMAIN_OBJ]);
+	void *p = rec_under.malloc(rec_under.ctx, size);
+
+	(void)ctx;
+	if (p && rec_iteration)
+		rec_add(p);
+	return p;
+}
+
+static void *rec_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	void *p = rec_under.calloc(rec_under.ctx, nelem, elsize);
+
+	(void)ctx;
+	if (p && rec_iteration)
+		rec_add(p);
+	return p;
+}
+
+static void *rec_realloc(void *ctx, void *user, size_t size)
+{
+	void *p = rec_under.realloc(rec_under.ctx, user, size);
+
+	(void)ctx;
+	if (!p)
+		return NULL;
+	if (user && rec_len)
+		rec_del(user);
+	if (rec_iteration)
+		rec_add(p);
+	return p;
+}
+
+static void rec_free(void *ctx, void *user)
+{
+	(void)ctx;
+	if (user && rec_len)
+		rec_del(user);
+	rec_under.free(rec_under.ctx, user);
+}
+
+static void set_headered(int domain)
+{
+	PyMemAllocatorEx hook = {
+		.ctx = (void *)(intptr_t)domain,
+		.malloc = hook_malloc,
+		.calloc = hook_calloc,
+		.realloc = hook_realloc,
+		.free = hook_free,
+	};
+
+	PyMem_SetAllocator((PyMemAllocatorDomain)domain, &hook);
+}
+
+/* The first OBJ or MEM request chooses: from 3.12 pymalloc's state belongs to the
+ * interpreter, which does not exist yet when the hooks go in, so its pools cannot be
+ * probed before. No MEM or OBJ block exists before that request (CPython allows a new
+ * allocator until then), so headered hooks can still go in. */
+static void choose_mode(void)
+{
+	pool_mode = pool_layout_holds(&orig[PYMEM_DOMAIN_MEM]) &&
+		    pool_layout_holds(&orig[PYMEM_DOMAIN_OBJ]);
+	if (pool_mode) {
+		PyMem_SetAllocator(PYMEM_DOMAIN_MEM, &orig[PYMEM_DOMAIN_MEM]);
+		PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &orig[PYMEM_DOMAIN_OBJ]);
+	} else {
+		set_headered(PYMEM_DOMAIN_MEM);
+		set_headered(PYMEM_DOMAIN_OBJ);
+	}
+}
+
+static void *first_malloc(void *ctx, size_t size)
+{
+	int domain = (int)(intptr_t)ctx;
+
+	choose_mode();
+	if (pool_mode)
+		return orig[domain].malloc(orig[domain].ctx, size);
+	return hook_malloc(ctx, size);
+}
+
+static void *first_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	int domain = (int)(intptr_t)ctx;
+
+	choose_mode();
+	if (pool_mode)
+		return orig[domain].calloc(orig[domain].ctx, nelem, elsize);
+	return hook_calloc(ctx, nelem, elsize);
+}
+
+/* realloc and free cannot come first (no block exists), but the slots must be filled. */
+static void *first_realloc(void *ctx, void *user, size_t size)
+{
+	return user ? NULL : first_malloc(ctx, size);
+}
+
+static void first_free(void *ctx, void *user)
+{
+	(void)ctx;
+	(void)user;
 }
 
 void lg__hooks_install(int may_use_pools)
 {
+	PyObjectArenaAllocator arena = { NULL, arena_alloc, arena_free };
 	struct timespec ts;
 	int d;
 
@@ -477,34 +591,75 @@ void lg__hooks_install(int may_use_pools)
 	secret = ((uintptr_t)ts.tv_nsec << 20) ^ (uintptr_t)ts.tv_sec ^
 		 ((uintptr_t)getpid() << 40) ^ (uintptr_t)&ts;
 	secret |= 1;
-	pools_probe = may_use_pools;
-	for (d = PYMEM_DOMAIN_RAW; d <= PYMEM_DOMAIN_OBJ; d++) {
-		PyMemAllocatorEx hook = {
+	for (d = PYMEM_DOMAIN_RAW; d <= PYMEM_DOMAIN_OBJ; d++)
+		PyMem_GetAllocator((PyMemAllocatorDomain)d, &orig[d]);
+	set_headered(PYMEM_DOMAIN_RAW);
+	if (!may_use_pools) {
+		set_headered(PYMEM_DOMAIN_MEM);
+		set_headered(PYMEM_DOMAIN_OBJ);
+		return;
+	}
+	PyObject_SetArenaAllocator(&arena);
+	for (d = PYMEM_DOMAIN_MEM; d <= PYMEM_DOMAIN_OBJ; d++) {
+		PyMemAllocatorEx first = {
 			.ctx = (void *)(intptr_t)d,
-			.malloc = hook_malloc,
-			.calloc = hook_calloc,
-			.realloc = hook_realloc,
-			.free = hook_free,
+			.malloc = first_malloc,
+			.calloc = first_calloc,
+			.realloc = first_realloc,
+			.free = first_free,
 		};
 
-		PyMem_GetAllocator((PyMemAllocatorDomain)d, &orig[d]);
-		PyMem_SetAllocator((PyMemAllocatorDomain)d, &hook);
+		PyMem_SetAllocator((PyMemAllocatorDomain)d, &first);
 	}
 }
 
-int lg__hooks_headerless(void)
+int lg__hooks_pool_mode(void)
 {
-	return headerless;
+	return pool_mode;
 }
 
 void lg__hooks_read(struct lg__pymem_counts *out)
 {
 	out->blocks = gil_blocks + __atomic_load_n(&raw_blocks, __ATOMIC_RELAXED);
 	out->bytes = gil_bytes + __atomic_load_n(&raw_bytes, __ATOMIC_RELAXED);
+	if (pool_mode)
+		add_pools(out);
+}
+
+void lg__record_open(void)
+{
+	PyMemAllocatorEx hook = {
+		.malloc = rec_malloc,
+		.calloc = rec_calloc,
+		.realloc = rec_realloc,
+		.free = rec_free,
+	};
+
+	if (!pool_mode || rec_hooked)
+		return;
+	PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &rec_under);
+	PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &hook);
+	rec_hooked = 1;
+}
+
+/* Takes the record hook off, unless something went on over it since (tracemalloc started
+ * by the workload, say): then it stays, a bare pass-through with the record empty. */
+static void record_close(void)
+{
+	PyMemAllocatorEx cur;
+
+	if (!rec_hooked)
+		return;
+	PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &cur);
+	if (cur.malloc == rec_malloc) {
+		PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &rec_under);
+		rec_hooked = 0;
+	}
 }
 
 void lg__record_start(uint32_t iteration)
 {
+	lg__record_open();
 	rec_iteration = iteration;
 }
 
@@ -547,4 +702,5 @@ void lg__record_clear(void)
 	rec_tab = NULL;
 	rec_cap = rec_len = 0;
 	rec_failed = 0;
+	record_close();
 }

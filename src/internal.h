@@ -17,10 +17,11 @@ struct lg__pymem_counts {
 /* Wraps the three PyMem domains' allocators with counting hooks. Call between
  * Py_PreInitialize and Py_InitializeFromConfig (the window CPython documents).
  * may_use_pools: 0 when the allocator is known not to be pymalloc (under Valgrind), which
- * spares the probe of pymalloc's pools. lg__hooks_headerless() then says whether small
- * blocks go without a header (pymalloc's pool layout checked out) or every block has one. */
+ * spares the probe of pymalloc's pools. Once Python is initialised, lg__hooks_pool_mode()
+ * says whether the OBJ and MEM domains are counted from pymalloc's pools (its layout
+ * checked out) or through headered hooks. */
 void lg__hooks_install(int may_use_pools);
-int lg__hooks_headerless(void);
+int lg__hooks_pool_mode(void);
 void lg__hooks_read(struct lg__pymem_counts *out);
 
 /* Attribution's record of object (OBJ domain) blocks: lg__record_start(i) remembers each
@@ -32,12 +33,16 @@ struct lg__survivor {
 	uint32_t iteration;
 };
 
+/* Puts the record's hook on the OBJ domain when it needs one (pool mode); before anything
+ * else wraps that domain (tracemalloc), so that they come off in the reverse order.
+ * lg__record_start opens it too; lg__record_clear takes it off. */
+void lg__record_open(void);
 void lg__record_start(uint32_t iteration);
 void lg__record_stop(void);
 /* Copies the recorded blocks still alive into *out (free() it). -1 if the record is
  * incomplete (out of memory while recording) or the copy failed. */
 int lg__record_take(struct lg__survivor **out, size_t *n);
-/* Forgets everything recorded. */
+/* Forgets everything recorded, and takes the record's hook off. */
 void lg__record_clear(void);
 
 /* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only

@@ -467,6 +467,8 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			Py_CLEAR(names);
 		Py_XDECREF(name);
 	}
+	/* Under tracemalloc, which attribute() starts: the hooks come off in reverse order. */
+	lg__record_open();
 	if (fn && call && names)
 		r = PyObject_CallFunction(fn, "OOOIO", PyDict_GetItemString(w->attr, "_lg"), call,
 					  w->clear, iterations, names);
@@ -491,6 +493,7 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 	}
 	err = 0;
 done:
+	lg__record_clear();
 	Py_XDECREF(r);
 	Py_XDECREF(names);
 	Py_XDECREF(call);

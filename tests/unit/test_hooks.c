@@ -1,7 +1,7 @@
-/* test_hooks.c: the counting hooks' blocks and bytes, exact through malloc, calloc,
+/* test_hooks.c: the allocator counters' blocks and bytes, exact through malloc, calloc,
  * realloc across pymalloc's small-request limit and free, in both the OBJ and MEM domains;
- * small blocks without a header exactly when pymalloc's pools are underneath, and the probe
- * that decides it safe on any allocator. */
+ * counted from pymalloc's pools exactly when they are underneath, and the probe that
+ * decides it safe on any allocator. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <criterion/criterion.h>
@@ -27,10 +27,10 @@ static struct lg__pymem_counts counts(void)
 }
 
 /* What a live block of `size` bytes counts for: its size class when pymalloc keeps it in
- * a pool without a header, else the size asked. */
+ * a pool (counted from the pool), else the size asked. */
 static int64_t weight(size_t size)
 {
-	if (lg__hooks_headerless() && size >= 1 && size <= 512)
+	if (lg__hooks_pool_mode() && size >= 1 && size <= 512)
 		return (int64_t)((size + 15) & ~(size_t)15);
 	return (int64_t)size;
 }
@@ -45,14 +45,14 @@ static void expect(struct lg__pymem_counts base, int64_t blocks, int64_t bytes, 
 		     (long long)(now.bytes - base.bytes), (long long)bytes);
 }
 
-Test(hooks, pools_without_header_on_a_release_build)
+Test(hooks, pool_mode_on_a_release_build)
 {
 	lg_worker *w = start();
 
 #if defined(Py_DEBUG) || defined(Py_GIL_DISABLED)
-	cr_assert_eq(lg__hooks_headerless(), 0, "debug hooks wrap pymalloc: headers expected");
+	cr_assert_eq(lg__hooks_pool_mode(), 0, "debug hooks wrap pymalloc: pool mode taken");
 #else
-	cr_assert_eq(lg__hooks_headerless(), 1, "pymalloc's pools were not recognised");
+	cr_assert_eq(lg__hooks_pool_mode(), 1, "pymalloc's pools were not recognised");
 #endif
 	lg_worker_free(w);
 }
@@ -67,7 +67,7 @@ static void other_allocator(const char *name)
 
 	cr_assert_eq(setenv("PYTHONMALLOC", name, 1), 0);
 	w = start();
-	cr_assert_eq(lg__hooks_headerless(), 0, "PYTHONMALLOC=%s taken for pymalloc's pools", name);
+	cr_assert_eq(lg__hooks_pool_mode(), 0, "PYTHONMALLOC=%s taken for pymalloc's pools", name);
 	base = counts();
 	p = PyObject_Malloc(17);
 	cr_assert_not_null(p);
@@ -122,12 +122,12 @@ Test(hooks, exact_through_the_small_limit)
 		a = dom[d].realloc(a, 2000);    /* out of the pools */
 		cr_assert_not_null(a);
 		expect(base, 3, weight(2000) + weight(30) + weight(0), "realloc(2000)");
-		a = dom[d].realloc(a, 100);     /* a headered block stays one */
+		a = dom[d].realloc(a, 100);     /* a block in malloc stays there */
 		cr_assert_not_null(a);
 		expect(base, 3, 100 + weight(30) + weight(0), "realloc(100)");
 		for (i = 0; i < 17; i++)
 			cr_assert_eq(a[i], 'x', "%s: byte %zu lost in the moves", dom[d].name, i);
-		b = dom[d].realloc(b, 0);       /* a pool block to size 0: headered */
+		b = dom[d].realloc(b, 0);       /* a pool block to size 0: to malloc */
 		cr_assert_not_null(b);
 		expect(base, 3, 100 + 0 + weight(0), "realloc(0)");
 		dom[d].free(a);
@@ -196,8 +196,7 @@ static void *no_arena(void *ctx, size_t size)
 }
 
 /* With no arena to be had, pymalloc sends small requests to malloc through the RAW
- * domain, whose hook gives them a header: such blocks count their requested size, and
- * resize and free as any headered block. */
+ * domain, whose hook counts them at their requested size, through resizes and frees. */
 Test(hooks, fallback_to_malloc_balances)
 {
 	enum { N = 250000 };  /* 8 MB of 32-byte blocks: more than a fresh heap's free pools */
@@ -226,7 +225,7 @@ Test(hooks, fallback_to_malloc_balances)
 	now = counts();
 	cr_assert_eq(now.blocks - base.blocks, N);
 	cr_assert_geq(now.bytes - base.bytes, (int64_t)N * 40);
-	if (lg__hooks_headerless())
+	if (lg__hooks_pool_mode())
 		cr_assert_lt(now.bytes - base.bytes, (int64_t)N * 48,
 			     "no block fell back to malloc (%lld bytes)",
 			     (long long)(now.bytes - base.bytes));

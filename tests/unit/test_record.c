@@ -98,3 +98,44 @@ Test(record, worker_attributes_a_leak)
 	cr_assert_null(a.text);
 	lg_worker_free(w);
 }
+
+/* tracemalloc goes on over the record's hook and comes off in any order: the record still
+ * sees what was allocated under it, and nothing is left wrapping itself (a second
+ * tracemalloc session would recurse for ever). */
+Test(record, under_tracemalloc_in_any_order)
+{
+	static const char *const sessions[] = {
+		"import tracemalloc\n"
+		"tracemalloc.start()\n",
+		"kept = [bytes(40) for _ in range(100)]\n"
+		"assert tracemalloc.get_traced_memory()[0] > 0\n",
+		"tracemalloc.stop()\n"
+		"tracemalloc.start()\n"
+		"more = [bytes(40) for _ in range(100)]\n"
+		"assert tracemalloc.get_traced_memory()[0] > 0\n"
+		"tracemalloc.stop()\n",
+	};
+	struct lg__survivor *v;
+	lg_worker *w = NULL;
+	size_t n;
+
+	cr_assert_eq(lg_worker_new(NULL, &w), 0);
+	lg__record_open();
+	cr_assert_eq(PyRun_SimpleString(sessions[0]), 0);
+	lg__record_start(1);
+	cr_assert_eq(PyRun_SimpleString(sessions[1]), 0);
+	lg__record_stop();
+	cr_assert_eq(lg__record_take(&v, &n), 0);
+	cr_assert_geq(n, 100, "%zu blocks recorded under tracemalloc", n);
+	free(v);
+	lg__record_clear();  /* tracemalloc is still on over the record's hook */
+	cr_assert_eq(PyRun_SimpleString(sessions[2]), 0);
+	lg__record_start(2);  /* and a record again afterwards */
+	cr_assert_eq(PyRun_SimpleString("again = [bytes(40) for _ in range(50)]\n"), 0);
+	lg__record_stop();
+	cr_assert_eq(lg__record_take(&v, &n), 0);
+	cr_assert_geq(n, 50, "%zu blocks recorded after tracemalloc", n);
+	free(v);
+	lg__record_clear();
+	lg_worker_free(w);
+}
