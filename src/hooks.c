@@ -69,19 +69,13 @@ struct pool_view {
 	unsigned int nextoffset, maxnextoffset;
 };
 
-#define SMALL_MAX 512     /* pymalloc's SMALL_REQUEST_THRESHOLD */
-#define CLASS_STEP 16     /* its ALIGNMENT on 64-bit */
+#define CLASS_STEP 16  /* pymalloc's ALIGNMENT on 64-bit: its size classes' step */
 #define POOL_OVERHEAD ((sizeof(struct pool_view) + CLASS_STEP - 1) & ~(size_t)(CLASS_STEP - 1))
 #if PY_VERSION_HEX >= 0x030A0000
 #define POOL_SIZE ((uintptr_t)16384)  /* 3.10+ on 64-bit, with the radix tree */
 #else
 #define POOL_SIZE ((uintptr_t)4096)   /* the page size */
 #endif
-
-static inline int is_small(size_t size)
-{
-	return size - 1 < SMALL_MAX;  /* 1..512; 0 wraps around */
-}
 
 static inline const struct pool_view *pool_of(const void *block)
 {
