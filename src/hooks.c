@@ -438,7 +438,7 @@ static int in_pool(const void *block, size_t size)
 	       (u - base - POOL_OVERHEAD) % cls == 0 && u - base + cls <= POOL_SIZE;
 }
 
-/* Whether `a` is pymalloc with the pool layout the headerless path relies on, checked on
+/* Whether `a` is pymalloc with the pool layout pool mode relies on, checked on
  * enough blocks of several classes to fill more than one pool of each. Nothing read here
  * can fault: the reads go through process_vm_readv. */
 static int pool_layout_holds(const PyMemAllocatorEx *a)
