@@ -33,7 +33,7 @@
  * costs an allocation-heavy call 5-10%. So when pymalloc itself serves the OBJ and MEM
  * domains, they get no hook at all. pymalloc keeps requests of 1 to 512 bytes in pools,
  * each pool's header counting its allocated blocks and naming their size class; leakgate
- * wraps pymalloc's arena allocator to know every arena, and a snapshot sums the headers
+ * supplies pymalloc's arena allocator to know every arena, and a snapshot sums the headers
  * of their pools (lg__hooks_read). Every other request (0 bytes, over 512, or when no
  * arena can be had) pymalloc passes to PyMem_RawMalloc, whose hook counts it. The pool
  * layout is CPython's private one, so it is checked on real blocks first
@@ -82,9 +82,15 @@ static inline const struct pool_view *pool_of(const void *block)
 	return (const struct pool_view *)((uintptr_t)block & ~(POOL_SIZE - 1));
 }
 
+/* The bytes of each block in a pool: its size class. */
+static inline size_t class_size(const struct pool_view *pool)
+{
+	return ((size_t)pool->szidx + 1) * CLASS_STEP;
+}
+
 static inline size_t pool_class(const void *block)
 {
-	return ((size_t)pool_of(block)->szidx + 1) * CLASS_STEP;
+	return class_size(pool_of(block));
 }
 
 /* Every arena pymalloc holds, through its arena allocator, which is leakgate's: anonymous
@@ -162,7 +168,7 @@ static void add_pools(struct lg__pymem_counts *c)
 
 			if (count) {
 				c->blocks += count;
-				c->bytes += (int64_t)count * (int64_t)((pool->szidx + 1) * CLASS_STEP);
+				c->bytes += (int64_t)count * (int64_t)class_size(pool);
 			}
 		}
 	}
