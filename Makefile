@@ -214,8 +214,10 @@ uninstall:
 	rm -rf $(dir $(LIBEXEC_BIN))
 endif
 
+# Every build directory: build/ holds the default build and every PYTHON= one; BUILD=
+# may name any other, which is removed too.
 clean:
-	rm -rf $(BUILD)
+	rm -rf build $(BUILD)
 
 # The GDB helper: a JIT reader plugin with no libpython (gdb/ sees only include/).
 GDB_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -fPIC -fvisibility=hidden
