@@ -247,15 +247,15 @@ fuzz: $(FUZZER)
 
 -include $(DEPS)
 
-# leakgate(1) from the real --help (doc/gen-man.py) and leakgate.pc, both for PREFIX:
+# leakgate(1) from the real --help (docs/gen-man.py) and leakgate.pc, both for PREFIX:
 # prefix.id is rewritten only when PREFIX changes.
 LG_VERSION := $(shell sed -n 's/^\#define LG_VERSION "\(.*\)"/\1/p' include/leakgate.h)
 $(BUILD)/prefix.id: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
-$(MAN): doc/gen-man.py doc/leakgate.1.in $(BIN) $(BUILD)/prefix.id
+$(MAN): docs/gen-man.py docs/leakgate.1.in $(BIN) $(BUILD)/prefix.id
 	@$(if $(Q),echo "  GEN     $@")
-	$(Q)$(PYTHON) doc/gen-man.py $(BIN) doc/leakgate.1.in $(PREFIX) > $@.tmp && mv $@.tmp $@
+	$(Q)$(PYTHON) docs/gen-man.py $(BIN) docs/leakgate.1.in $(PREFIX) > $@.tmp && mv $@.tmp $@
 $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LG_VERSION)|' \
