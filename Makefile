@@ -53,10 +53,15 @@ endif
 PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"' -DLG_PYTHON_TAG='"$(PY_TAG)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
+# The library: src/ runs in no process of its own (verdict, reports: pure code the caller
+# runs), src/supervisor/ in the caller's process, src/worker/ in the forked worker with
+# CPython embedded; src/protocol.[ch] is what the two processes say to each other.
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
-	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
-	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c src/gdbjit.c \
-	src/gate.c src/gate_worker.c src/gate_failpoint.c src/gate_valgrind.c
+	src/report_junit.c src/report_svg.c src/protocol.c \
+	src/supervisor/gate.c src/supervisor/valgrind.c src/supervisor/vglog.c \
+	src/worker/main.c src/worker/interp.c src/worker/hooks.c src/worker/sysstat.c \
+	src/worker/gccount.c src/worker/attribute.c src/worker/vg.c src/worker/gdbjit.c \
+	src/worker/failpoint.c
 HARNESS_SRC := harness/main.c harness/valgrind.c \
 	harness/pyselect.c harness/gdb.c harness/paths.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
@@ -100,15 +105,15 @@ $(BUILD)/python.id: FORCE | check-python
 $(BUILD)/%.o: %.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
 
-# src/attribute.py and src/pytest_driver.py are compiled into the worker as C strings.
-$(BUILD)/gen/%_py.h: src/%.py
+# src/worker/attribute.py and pytest_driver.py are compiled into the worker as C strings.
+$(BUILD)/gen/%_py.h: src/worker/%.py
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/src/worker.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h
-$(BUILD)/src/worker.o: ALL_CFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/worker/interp.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h
+$(BUILD)/src/worker/interp.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
