@@ -140,6 +140,33 @@ class _Runner(_Base):
         return True
 
 
+class _Server(_Runner):
+    """The fork server: collects every test once, then fork(items) forks a worker per
+    test the supervisor asks for. In that worker fork() returns the test's node id and the
+    test runs as run() would run it; in the server it returns None when no test is
+    left."""
+
+    def __init__(self, fork, serve):
+        _Runner.__init__(self, None, serve)
+        self.fork = fork
+        self.listed = False
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        pass  # every test stays: the worker forked for one keeps only it
+
+    def pytest_runtestloop(self, session):
+        if self.errors:
+            return True
+        self.listed = True
+        nodeid = self.fork([(i.nodeid, i.get_closest_marker(MARK) is not None)
+                            for i in session.items])
+        if nodeid is None:
+            return True
+        self.nodeid = nodeid
+        session.items[:] = [i for i in session.items if i.nodeid == nodeid][:1]
+        return _Runner.pytest_runtestloop(self, session)
+
+
 def _main(args, plugin):
     try:
         code = pytest.main(list(args), plugins=[plugin])
@@ -158,6 +185,21 @@ def collect(args):
         raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
                            % code)
     return plugin.items
+
+
+def serve_tests(args, fork, serve):
+    """The fork server (see _Server); raises as collect() does in the server, as run()
+    does in a test's worker."""
+    plugin = _Server(fork, serve)
+    code = _main(list(args) + ['-p', 'no:cacheprovider'], plugin)
+    if plugin.errors:
+        raise RuntimeError(('' if plugin.nodeid else 'pytest could not collect the tests:\n')
+                           + '\n'.join(plugin.errors))
+    if plugin.outcome is not None:
+        raise plugin.outcome
+    if not plugin.listed:
+        raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
+                           % code)
 
 
 def run(args, nodeid, serve):
