@@ -67,6 +67,9 @@ static const char usage_text[] =
 	"                         started with leakgate gdb -- leakgate run ...), or core\n"
 	"                         (a core file; its path is printed)\n"
 	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
+	"  -j, --jobs N           gate up to N targets at once, each in its own worker\n"
+	"                         (default: the CPUs leakgate may use; -j 1: one at a\n"
+	"                         time, in order); reports still come in order\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -79,7 +82,9 @@ static const char usage_text[] =
 	"are reported but never judged.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
-	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n";
+	"crash, timeout), 3 internal error, 4 usage error. With several targets: 1 when any\n"
+	"leaked, whatever else failed; otherwise the worst. A closing line counts every\n"
+	"outcome.\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -297,13 +302,14 @@ static void on_sample(void *arg, const lg_result *r)
 		return;
 	last_progress = now;
 	progress_shown = 1;
+	fprintf(stderr, "\r\033[K[%zu of %zu done] ", o->done, o->total);
 	if (s->warmup)
-		fprintf(stderr, "\r\033[K%s: iteration %u (warm-up)", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u (warm-up)", r->target, s->iteration);
 	else if (t->n)
-		fprintf(stderr, "\r\033[K%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
+		fprintf(stderr, "%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
 			r->target, s->iteration, t->slope, t->lo, t->hi);
 	else
-		fprintf(stderr, "\r\033[K%s: iteration %u", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u", r->target, s->iteration);
 }
 
 /* The gate's on_note: detail only with -v. */
@@ -315,6 +321,126 @@ static void on_note(void *arg, const lg_result *r, int level, const char *text)
 		return;
 	clear_progress(o);
 	error("%s: %s", r->target, text);
+}
+
+/* The targets of a run, their results, and which of them are reported yet: results are
+ * printed in the targets' order, whatever order they finish in. */
+struct run {
+	struct run_opts *o;
+	lg_result *res;
+	char *done;      /* done[i]: res[i] is filled in */
+	size_t n, printed;
+};
+
+static void print_result(const struct run_opts *o, const lg_result *r)
+{
+	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
+	if (r->core_path)
+		error("%s: core written to %s", r->target, r->core_path);
+}
+
+/* Marks res[i] done and prints every result from the first one not yet printed up to the
+ * next one still running. */
+static void finish(struct run *run, size_t i)
+{
+	run->done[i] = 1;
+	run->o->done++;
+	clear_progress(run->o);
+	for (; run->printed < run->n && run->done[run->printed]; run->printed++)
+		print_result(run->o, &run->res[run->printed]);
+}
+
+/* lg_gate_run_all's on_done: it gates the targets not skipped, and index[i] is where the
+ * i-th of them stands; its result moves there (the library is done with it). */
+struct run_map {
+	struct run *run;
+	const size_t *index;
+};
+
+static void on_done(void *arg, size_t i, const lg_result *r)
+{
+	struct run_map *m = arg;
+
+	m->run->res[m->index[i]] = *r;
+	finish(m->run, m->index[i]);
+}
+
+/*
+ * The exit code of a run. A leak is what the gate exists to find and is never hidden: a
+ * run with a leak exits 1 whatever else failed (a test that errors for an environmental
+ * reason must not turn a leak found elsewhere into "exit 2"; both still fail the build,
+ * and the closing line names the errors). Without a leak, the worst code wins: 3 over 2.
+ */
+static int run_exit_code(const lg_result *res, size_t n)
+{
+	int worst = EXIT_PASS;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int code = lg_result_exit_code(&res[i]);
+
+		if (code == EXIT_LEAK)
+			return EXIT_LEAK;
+		if (code > worst)
+			worst = code;
+	}
+	return worst;
+}
+
+/* The closing line: every outcome counted. */
+static void print_totals(const lg_result *res, size_t n, int pytest, double seconds)
+{
+	size_t count[LG_STATUS_SKIP + 1] = { 0 }, i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned)res[i].status <= LG_STATUS_SKIP)
+			count[res[i].status]++;
+	fflush(stdout);
+	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
+		n, pytest ? "test" : "target", n == 1 ? "" : "s", count[LG_STATUS_PASS],
+		count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
+		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
+	if (count[LG_STATUS_INTERNAL])
+		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
+			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
+	fprintf(stderr, " (%.1f s)\n", seconds);
+}
+
+/* Gates every target, o->jobs at once, printing each result in order as it is known. */
+static void gate_all(struct run_opts *o, lg_gate *gate, struct target_arg *targets, size_t n,
+		     lg_result *res)
+{
+	struct run run = { o, res, calloc(n ? n : 1, 1), n, 0 };
+	lg_target *t = calloc(n ? n : 1, sizeof(*t));
+	const char **display = calloc(n ? n : 1, sizeof(*display));
+	size_t *index = calloc(n ? n : 1, sizeof(*index)), k = 0, i;
+	struct run_map map = { &run, index };
+	lg_result *tmp;
+
+	if (!run.done || !t || !display || !index)
+		die(EXIT_INTERNAL, "out of memory");
+	o->done = 0;
+	o->total = n;
+	for (i = 0; i < n; i++) {
+		if (targets[i].skip) {
+			skip(&targets[i], &res[i]);
+			finish(&run, i);
+			continue;
+		}
+		t[k] = targets[i].target;
+		display[k] = targets[i].display;
+		index[k++] = i;
+	}
+	tmp = calloc(k ? k : 1, sizeof(*tmp));
+	if (!tmp)
+		die(EXIT_INTERNAL, "out of memory");
+	if (lg_gate_run_all(gate, t, display, k, o->jobs, on_done, &map, tmp) < 0)
+		die(EXIT_INTERNAL, "cannot gate the targets");
+	free(tmp);
+	free(run.done);
+	free(t);
+	free(display);
+	free(index);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -335,6 +461,7 @@ static int cmd_run(int argc, char **argv)
 		{ "python", required_argument, NULL, 'Y' },
 		{ "on-leak", required_argument, NULL, 'L' },
 		{ "core-dir", required_argument, NULL, 'D' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -356,13 +483,14 @@ static int cmd_run(int argc, char **argv)
 	const char *python = NULL;
 	int opt, worst = EXIT_PASS, pytest = 0;
 	char *collected = NULL;
+	double start = seconds_now();
 
 	if (!targets)
 		die(EXIT_INTERNAL, "out of memory");
 	lg_gate_opts_init(&o.gate);
 	opterr = 0;
 	optind = 1;
-	while (!pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+	while (!pytest && (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		const char *why;
 
 		switch (opt) {
@@ -427,6 +555,9 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'D':
 			o.gate.core_dir = optarg;
+			break;
+		case 'j':
+			o.jobs = (unsigned)parse_count("-j/--jobs", optarg, 1);
 			break;
 		case 'q':
 			o.quiet = 1;
@@ -507,28 +638,18 @@ static int cmd_run(int argc, char **argv)
 		die(EXIT_INTERNAL, "out of memory");
 	if (pytest && ntargets == 0)
 		error("pytest collected no tests");
-	for (i = 0; i < ntargets; i++) {
-		int code;
-
-		if (targets[i].skip)
-			skip(&targets[i], &res[i]);
-		else if (lg_gate_run(gate, &targets[i].target, targets[i].display, &res[i]) < 0)
-			die(EXIT_INTERNAL, "%s: cannot gate this target", targets[i].display);
-		clear_progress(&o);
+	gate_all(&o, gate, targets, ntargets, res);
+	for (i = 0; i < ntargets; i++)
 		results[i] = &res[i];
-		lg_report_text(stderr, &res[i], o.quiet ? -1 : o.verbose);
-		if (res[i].core_path)
-			error("%s: core written to %s", res[i].target, res[i].core_path);
-		code = lg_result_exit_code(&res[i]);
-		if (code > worst)
-			worst = code;
-	}
+	worst = run_exit_code(res, ntargets);
+	if (ntargets)
+		print_totals(res, ntargets, pytest, seconds_now() - start);
 	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
 		if (!outputs[i].file)
 			continue;
 		if ((write_output(&outputs[i], results, ntargets) < 0 ||
 		     (outputs[i].write == lg_report_dot && render_graph(outputs[i].path) < 0)) &&
-		    worst < EXIT_INTERNAL)
+		    worst != EXIT_LEAK && worst < EXIT_INTERNAL)
 			worst = EXIT_INTERNAL;
 	}
 	for (i = 0; i < ntargets; i++)

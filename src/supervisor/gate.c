@@ -798,6 +798,123 @@ int lg_gate_run(lg_gate *g, const lg_target *t, const char *display, lg_result *
 	return 0;
 }
 
+/*
+ * lg_gate_run_all: a pool of threads, each driving one worker at a time over its pipes,
+ * taking the next target as it finishes one. The gate's options are shared and read only;
+ * the caller's callbacks are called through the pool's lock, never at once.
+ */
+struct pool {
+	lg_gate *g;
+	const lg_target *t;
+	const char *const *display;
+	size_t n, next;
+	lg_result *out;
+	void (*on_done)(void *arg, size_t i, const lg_result *r);
+	void *arg;
+	lg_gate_opts o;  /* the gate's, with the callbacks below */
+	pthread_mutex_t lock;
+};
+
+static void pool_sample(void *arg, const lg_result *r)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->g->o.on_sample(p->g->o.arg, r);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pool_note(void *arg, const lg_result *r, int level, const char *text)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->g->o.on_note(p->g->o.arg, r, level, text);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *pool_run(void *arg)
+{
+	struct pool *p = arg;
+	sigset_t saved;
+
+	pipe_guard(&saved);
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			break;
+		supervise(p->g, &p->t[i], p->display && p->display[i] ? p->display[i] : p->t[i].spec,
+			  &p->o, &p->out[i]);
+		if (p->on_done) {
+			pthread_mutex_lock(&p->lock);
+			p->on_done(p->arg, i, &p->out[i]);
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	pipe_unguard(&saved);
+	return NULL;
+}
+
+unsigned lg_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const *display, size_t n,
+		    unsigned jobs, void (*on_done)(void *arg, size_t i, const lg_result *r),
+		    void *arg, lg_result *out)
+{
+	struct pool p = { 0 };
+	pthread_t *threads;
+	size_t i, started = 0;
+
+	if (!g || (n && (!t || !out)))
+		return LG_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!t[i].spec)
+			return LG_EINVAL;
+	if (!jobs)
+		jobs = lg_cpus();
+	if (jobs > n)
+		jobs = n ? (unsigned)n : 1;
+	p.g = g;
+	p.t = t;
+	p.display = display;
+	p.n = n;
+	p.out = out;
+	p.on_done = on_done;
+	p.arg = arg;
+	p.o = g->o;
+	p.o.on_sample = g->o.on_sample ? pool_sample : NULL;
+	p.o.on_note = g->o.on_note ? pool_note : NULL;
+	p.o.arg = &p;
+	if (pthread_mutex_init(&p.lock, NULL))
+		return LG_ENOMEM;
+	threads = calloc(jobs, sizeof(*threads));
+	/* The calling thread is one of the jobs; if no thread can start, it does them all. */
+	for (i = 1; threads && i < jobs; i++) {
+		if (pthread_create(&threads[started], NULL, pool_run, &p))
+			break;
+		started++;
+	}
+	pool_run(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_destroy(&p.lock);
+	return 0;
+}
+
 int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
 		    lg_result *failure)
 {
