@@ -2,7 +2,8 @@
 # worker. It runs pytest.main() with the user's arguments and a plugin of its own: collect() lists
 # the tests as pytest would run them; run() keeps one test and hands the worker a step()
 # that runs that test's whole protocol (function-scoped fixtures set up and torn down each
-# time, wider ones once) from inside pytest's own test loop.
+# time, wider ones once) from inside pytest's own test loop; serve_tests() collects once
+# and forks a worker per test, each of which goes on as run() would.
 import pytest
 from _pytest.runner import runtestprotocol
 
@@ -163,8 +164,27 @@ class _Server(_Runner):
         if nodeid is None:
             return True
         self.nodeid = nodeid
+        _own_capture_files(session.config)
         session.items[:] = [i for i in session.items if i.nodeid == nodeid][:1]
         return _Runner.pytest_runtestloop(self, session)
+
+
+def _own_capture_files(config):
+    """A forked worker shares the open files of the server, and so the files pytest's fd
+    capture writes to (and truncates after each phase) with every other worker running at
+    the same time: give it files of its own, at the same descriptors. Without fd capture
+    (-s, --capture=sys) there is nothing to do."""
+    import os
+    import tempfile
+    capman = config.pluginmanager.getplugin('capturemanager')
+    multi = getattr(capman, '_global_capturing', None)
+    for cap in (getattr(multi, 'out', None), getattr(multi, 'err', None)):
+        try:
+            fd = cap.tmpfile.fileno()
+        except (AttributeError, OSError, ValueError):
+            continue  # not an fd capture
+        with tempfile.TemporaryFile() as f:
+            os.dup2(f.fileno(), fd)
 
 
 def _main(args, plugin):
