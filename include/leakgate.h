@@ -259,10 +259,12 @@ typedef struct lg_result {
 
 /*
  * The gate: runs targets the way `leakgate run` does, each in a worker process of its own
- * (forked; with valgrind, exec'd under memcheck), and fills an lg_result per target. This
- * is what the leakgate command uses; a C program (a Criterion test of a C extension, say)
- * can gate its own workloads with it. The calling process must not be running Python
- * itself (the worker embeds CPython after the fork).
+ * (forked; with valgrind, exec'd under memcheck; a pytest test's, forked from the worker
+ * that collected the suite, see lg_gate_collect), and fills an lg_result per target, one
+ * at a time (lg_gate_run) or several at once (lg_gate_run_all). This is what the leakgate
+ * command uses; a C program (a Criterion test of a C extension, say) can gate its own
+ * workloads with it. The calling process must not be running Python itself (the worker
+ * embeds CPython after the fork), nor ignore SIGCHLD (the gate waits for its workers).
  */
 typedef struct lg_gate lg_gate;
 
