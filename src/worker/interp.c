@@ -740,6 +740,7 @@ void lg__worker_thaw(lg_worker *w)
 	Py_XDECREF(gc);
 	PyErr_Clear();
 	w->frozen = 0;
+	lg__gc_keep_frozen(0);
 }
 
 static PyObject *fork_test(PyObject *capsule, PyObject *items)
@@ -791,6 +792,7 @@ static PyObject *fork_test(PyObject *capsule, PyObject *items)
 		}
 		PyOS_AfterFork_Child();
 		c->w->frozen = 1;
+		lg__gc_keep_frozen(1);
 		c->srv->start(c->srv->arg);
 		id = PyUnicode_FromString(nodeid);
 		free(nodeid);
