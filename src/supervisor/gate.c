@@ -34,13 +34,19 @@ struct worker {
  * left here would keep that worker's pipe from reporting its death. */
 static void keep_only(int a, int b)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a), from = 3;
 
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0u, 0);
+	if (lo >= from) {
+		if (lo > from)
+			close_range(from, lo - 1, 0);
+		from = lo + 1;
+	}
+	if (hi >= from) {
+		if (hi > from)
+			close_range(from, hi - 1, 0);
+		from = hi + 1;
+	}
+	close_range(from, ~0u, 0);
 }
 
 /* Starts a worker for t. With `channel`, its command channel is a Unix socket rather
