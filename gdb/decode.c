@@ -1,6 +1,8 @@
 /* decode.c: CPython objects from raw memory. Everything read goes through a page cache
- * over the caller's read callback, with a budget of reads so that no memory image,
- * however corrupt, makes the decoder run long; every count and depth has a bound. */
+ * over the caller's read callback, with two budgets per call: callback calls (slow on a
+ * live target) and reads of any kind, cached ones included, so that no memory image,
+ * however corrupt, makes the decoder run long. Every walk is also bounded by the steps
+ * it takes (not by what it prints), and every count and depth has a bound. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdarg.h>
@@ -12,7 +14,8 @@
 
 #define PAGE 4096u
 #define NPAGES 256u
-#define READ_BUDGET 4000000u  /* callback calls per decoder */
+#define READ_BUDGET 4000000u  /* callback calls per public call */
+#define STEP_BUDGET 200000000u /* reads of any kind per public call (seconds at most) */
 #define MAX_DEPTH 24          /* repr nesting */
 #define MAX_ITEMS 1000000     /* container length believed */
 #define MAX_STR (1u << 20)    /* characters decoded */
@@ -21,7 +24,8 @@
 #define GRAPH_STR 120
 #define MAX_GC (4u << 20)     /* GC list nodes walked */
 #define MAX_EDGES (2u << 20)
-#define MAX_FRAMES 500
+#define MAX_FRAMES 500        /* frames printed per thread */
+#define MAX_FRAME_STEPS 20000 /* frames visited per thread, printed or not */
 #define MAX_THREADS 256
 
 struct page {
@@ -42,7 +46,7 @@ struct lg_dec {
 	lg_read_fn read;
 	void *ctx;
 	struct page *pages;
-	unsigned long calls;
+	unsigned long calls, steps;
 	uint64_t path[MAX_DEPTH + 1];  /* objects being printed, for "[...]" */
 	int depth;
 	struct aset seen;
@@ -200,6 +204,9 @@ static int rd(lg_dec *d, uint64_t addr, void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (d->steps >= STEP_BUDGET)
+		return -1;
+	d->steps++;
 	if (addr == 0 || addr + len < addr || len > (64u << 20))
 		return -1;
 	while (len > 0) {
@@ -329,7 +336,15 @@ static void begin(lg_dec *d)
 	for (i = 0; i < NPAGES; i++)
 		d->pages[i].state = 0;
 	d->calls = 0;
+	d->steps = 0;
 	d->depth = 0;
+}
+
+/* Says so when a call stopped because it ran out of budget. */
+static void end(lg_dec *d, lg_text *out)
+{
+	if (d->calls >= READ_BUDGET || d->steps >= STEP_BUDGET)
+		lg_text_printf(out, "[stopped: read budget spent; the memory may be corrupt]\n");
 }
 
 void lg_dec_free(lg_dec *d)
@@ -1353,6 +1368,7 @@ void lg_dec_graph(lg_dec *d, uint64_t addr, int depth, lg_text *out)
 	graph_node(d, "", addr, 0, depth);
 	d->graph_out = NULL;
 	aset_clear(&d->seen);
+	end(d, out);
 }
 
 /* ---- threads ---- */
@@ -1497,11 +1513,80 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 	return 1;
 }
 
+/* A cycle check for a linked walk (Brent's): call with each node in turn; nonzero once
+ * the walk is back on a node it visited. Zero it before the walk. */
+struct loop_check {
+	uint64_t mark;
+	size_t power, steps;
+};
+
+static int loops(struct loop_check *c, uint64_t node)
+{
+	if (c->power && node == c->mark)
+		return 1;
+	if (++c->steps >= c->power) {
+		c->mark = node;
+		c->power = c->power ? c->power * 2 : 1;
+		c->steps = 0;
+	}
+	return 0;
+}
+
+/* The frame a thread state runs, or 0. */
+static uint64_t thread_frame(lg_dec *d, uint64_t ts)
+{
+	const lg_jit_layout *l = &d->l;
+	uint64_t frame = 0, cf;
+
+	if (l->tstate_cframe >= 0) {
+		if (rd_u64(d, ts, l->tstate_cframe, &cf) || !cf ||
+		    rd_u64(d, cf, l->cframe_frame, &frame))
+			return 0;
+	} else if (rd_u64(d, ts, l->tstate_frame, &frame)) {
+		return 0;
+	}
+	return frame;
+}
+
+/* Prints a thread's frames. The walk is bounded by the frames it visits: shim and
+ * C-stack frames print nothing, and a corrupt chain may loop. */
+static void thread_frames(lg_dec *d, uint64_t frame, lg_text *out)
+{
+	const lg_jit_layout *l = &d->l;
+	struct loop_check c = { 0 };
+	int nframes = 0, steps = 0;
+
+	for (; frame && nframes < MAX_FRAMES; steps++) {
+		uint8_t owner = 0;
+
+		if (steps >= MAX_FRAME_STEPS) {
+			lg_text_printf(out, "  [more than %d frames: stopped]\n", MAX_FRAME_STEPS);
+			break;
+		}
+		if (loops(&c, frame)) {
+			lg_text_printf(out, "  [the frame chain loops at 0x%llx: stopped]\n",
+				       (unsigned long long)frame);
+			break;
+		}
+		if (l->frame_owner >= 0 && rd(d, frame + (uint64_t)l->frame_owner, &owner, 1))
+			break;
+		if (owner != l->frame_owner_cstack)
+			nframes += put_frame(d, nframes, frame, out);
+		if (rd_u64(d, frame, l->frame_previous, &frame))
+			break;
+	}
+	if (frame && nframes >= MAX_FRAMES)
+		lg_text_printf(out, "  [more than %d Python frames: stopped]\n", MAX_FRAMES);
+	if (!nframes)
+		lg_text_printf(out, "  (no Python frames)\n");
+}
+
 void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 {
 	const lg_jit_layout *l = &d->l;
-	uint64_t ts, seen[MAX_THREADS];
-	int nthreads = 0, i;
+	struct loop_check c = { 0 };
+	uint64_t ts;
+	int nthreads;
 
 	begin(d);
 	if (l->interp_threads_head < 0 || l->frame_code < 0 ||
@@ -1509,45 +1594,30 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 		lg_text_printf(out, "lg-bt: no thread list for this Python (layout unknown)\n");
 		return;
 	}
-	for (; ts && nthreads < MAX_THREADS; nthreads++) {
-		uint64_t tid = 0, frame = 0;
+	for (nthreads = 0; ts; nthreads++) {
+		uint64_t tid = 0;
 		int64_t native = 0;
-		int nframes = 0;
 
-		for (i = 0; i < nthreads; i++)
-			if (seen[i] == ts)
-				return;
-		seen[nthreads] = ts;
+		if (nthreads >= MAX_THREADS) {
+			lg_text_printf(out, "[more than %d threads: stopped]\n", MAX_THREADS);
+			break;
+		}
+		if (loops(&c, ts)) {
+			lg_text_printf(out, "[the thread list loops at 0x%llx: stopped]\n",
+				       (unsigned long long)ts);
+			break;
+		}
 		rd_u64(d, ts, l->tstate_thread_id, &tid);
 		if (l->tstate_native_id >= 0 && rd_i64(d, ts, l->tstate_native_id, &native))
 			native = 0;
 		lg_text_printf(out, "Thread 0x%llx (native id %lld), thread state 0x%llx:\n",
 			       (unsigned long long)tid, (long long)native,
 			       (unsigned long long)ts);
-		if (l->tstate_cframe >= 0) {
-			uint64_t cf;
-
-			if (!rd_u64(d, ts, l->tstate_cframe, &cf) && cf)
-				rd_u64(d, cf, l->cframe_frame, &frame);
-		} else {
-			rd_u64(d, ts, l->tstate_frame, &frame);
-		}
-		while (frame && nframes < MAX_FRAMES) {
-			uint8_t owner = 0;
-
-			if (l->frame_owner >= 0 &&
-			    rd(d, frame + (uint64_t)l->frame_owner, &owner, 1))
-				break;
-			if (owner != l->frame_owner_cstack)
-				nframes += put_frame(d, nframes, frame, out);
-			if (rd_u64(d, frame, l->frame_previous, &frame))
-				break;
-		}
-		if (!nframes)
-			lg_text_printf(out, "  (no Python frames)\n");
+		thread_frames(d, thread_frame(d, ts), out);
 		if (rd_u64(d, ts, l->tstate_next, &ts))
 			break;
 	}
+	end(d, out);
 }
 
 /* ---- GC lists ---- */
@@ -1569,19 +1639,13 @@ static int gc_walk(lg_dec *d, int (*fn)(lg_dec *, void *, uint64_t), void *arg)
 		lists++;
 		if (rd_u64(d, head, l->gc_next, &p))
 			continue;
-		uint64_t mark = 0;
-		size_t power = 1, steps = 0;
+		struct loop_check c = { 0 };
 
-		/* A corrupt list may loop without passing its head: Brent's cycle check. */
+		/* A corrupt list may loop without passing its head. */
 		while ((p & ~(uint64_t)3) != head && p && total++ < MAX_GC) {
 			p &= ~(uint64_t)3;
-			if (p == mark)
+			if (loops(&c, p))
 				break;
-			if (++steps == power) {
-				mark = p;
-				power *= 2;
-				steps = 0;
-			}
 			if (fn(d, arg, p + l->gc_head_size))
 				return 0;
 			if (rd_u64(d, p, l->gc_next, &p))
@@ -1651,6 +1715,7 @@ void lg_dec_types(lg_dec *d, lg_text *out)
 	}
 	aset_clear(&c.count);
 	aset_clear(&c.bytes);
+	end(d, out);
 }
 
 /* ---- referrers ---- */
@@ -1934,6 +1999,7 @@ void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
 		chain(d, &g, addr, 0, out);
 	}
 	free(g.e);
+	end(d, out);
 }
 
 /* ---- report ---- */
@@ -1980,5 +2046,6 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 		}
 		free(g.e);
 	}
+	end(d, out);
 	lg_text_printf(out, "then: lg-graph ADDR [DEPTH], lg-referrers ADDR, lg-types, lg-bt\n");
 }
