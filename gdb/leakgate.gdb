@@ -22,13 +22,13 @@ define lg--answer
   eval "shell printf 'echo leakgate: no answer: is a leakgate worker or its core loaded?\\\\n\\n' > %s.gdb", $lg_session
   jit-reader-unload
   eval "jit-reader-load %s", $lg_plugin
-  up-silently
-  down-silently
+  frame apply 1 -q -s echo
   eval "source %s.gdb", $lg_session
 end
 document lg--answer
 Internal to the lg-* commands: reloads the reader (which reads the blob again), makes GDB
-unwind the stack again (which calls the reader when there is no blob), and prints the
+unwind the innermost frame again (which calls the reader when there is no blob; errors
+ignored, so a stack GDB cannot unwind does not abort the command), and prints the
 reader's answer.
 end
 

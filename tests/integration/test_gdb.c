@@ -199,6 +199,45 @@ ParameterizedTest(struct gdb_kind *k, gdb, live_trap, .timeout = 120)
 	free(err);
 }
 
+ParameterizedTestParameters(gdb, core_gdb_cannot_unwind)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+/* issue 17: on a core whose stack GDB cannot unwind (here the stack pointer is 0), every
+ * lg-* printed only "Initial frame selected; you cannot go up.": the command file's
+ * up-silently aborted the command before it printed the plugin's answer. */
+ParameterizedTest(struct gdb_kind *k, gdb, core_gdb_cannot_unwind, .timeout = 120)
+{
+	const char *gdb = gdb_path(k);
+	const char *src = lgt_write("nounwind.c", "int main(void)\n{\n"
+				    "\t__asm__ volatile(\"xor %%esp, %%esp\\n\\tud2\" ::: \"memory\");\n"
+				    "\treturn 0;\n}\n");
+	char *cmd, *out, *err, *p;
+	int rc;
+
+	if (asprintf(&cmd, "cc -O0 -o \"$T/nounwind\" '%s' && "
+		     "gdb -q -batch -ex run -ex 'gcore '\"$T/nounwind.core\" \"$T/nounwind\" "
+		     ">/dev/null 2>&1 && GDB='%s' \"$LEAKGATE\" gdb -q -batch -ex bt -ex lg-bt "
+		     "-ex lg-types -ex 'echo after\\n' --core \"$T/nounwind.core\" "
+		     "\"$T/nounwind\"; rc=$?; rm -f \"$T/nounwind.core\"; exit $rc", src, gdb) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(out, "#0 ") && strstr(out, "main"), "not the core meant: %s", out);
+	cr_expect(strstr(err, "you cannot go up") == NULL, "%s", err);
+	cr_expect(strstr(out, "you cannot go up") == NULL, "%s", out);
+	/* Both commands answer (this core has no Python to read), and the next runs. */
+	p = strstr(out, "leakgate: no leakgate blob in this process");
+	cr_expect(p && strstr(p + 1, "leakgate: no leakgate blob in this process") &&
+		  strstr(p, "after\n"), "%s", out);
+	free(out);
+	free(err);
+}
+
 /* `set logging` captures what the commands print: it goes through GDB's output. */
 Test(gdb, output_goes_through_gdb, .timeout = 120)
 {
