@@ -517,8 +517,11 @@ static int cmd_run(int argc, char **argv)
 		clear_progress(&o);
 		results[i] = &res[i];
 		lg_report_text(stderr, &res[i], o.quiet ? -1 : o.verbose);
-		if (res[i].core_path)
+		if (res[i].core_path) {
 			error("%s: core written to %s", res[i].target, res[i].core_path);
+			error("%s: open it with: %s", res[i].target,
+			      gdb_open_command(res[i].core_path));
+		}
 		code = lg_result_exit_code(&res[i]);
 		if (code > worst)
 			worst = code;

@@ -238,6 +238,63 @@ ParameterizedTest(struct gdb_kind *k, gdb, core_gdb_cannot_unwind, .timeout = 12
 	free(err);
 }
 
+struct core_kind {
+	char gdb[16];
+	int python;  /* the core of a --python run (another build of leakgate) */
+};
+
+ParameterizedTestParameters(gdb, core_opens_without_the_program)
+{
+	static struct core_kind kinds[] = { { "gdb", 0 }, { "gdb-minimal", 0 }, { "gdb", 1 },
+					    { "gdb-minimal", 1 } };
+
+	return cr_make_param_array(struct core_kind, kinds, 4);
+}
+
+/* issue 19: the "core written" line says how to open the core, and that command works
+ * as printed, the program read from the core, for a --python run's core too (whose
+ * program is the build for that CPython, not the leakgate on PATH). */
+ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .timeout = 120)
+{
+	struct gdb_kind g;
+	const char *gdb;
+	char *cmd, *out, *err, *open_cmd, *p, *core;
+	int rc;
+
+	snprintf(g.name, sizeof(g.name), "%s", k->gdb);
+	gdb = gdb_path(&g);
+	if (asprintf(&cmd, "mkdir -p \"$T/c.$$\" && cd \"$T/c.$$\" && \"$LEAKGATE\" run -q "
+		     "--on-leak=core %s \"$OLDPWD/" CASE "\"",
+		     k->python ? "--python \"$LEAKGATE_PYTEST_PYTHON\"" : "") < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	free(out);
+	cr_assert_eq(rc, 1, "%s", err);
+	core = strdup(after(err, "core written to "));
+	p = strstr(err, ": open it with: ");
+	cr_assert(p, "%s", err);
+	p += strlen(": open it with: ");
+	open_cmd = strndup(p, strcspn(p, "\n"));
+	cr_expect(strstr(open_cmd, " gdb --core '") && strstr(open_cmd, core), "%s", open_cmd);
+	free(err);
+	if (asprintf(&cmd, "GDB='%s' %s -q -batch -ex 'info inferiors' -ex lg-report -ex lg-bt",
+		     gdb, open_cmd) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	cr_expect_eq(rc, 0, "%s: %s", cmd, err);
+	cr_expect(strstr(out, k->python ? "/py" : "/leakgate") != NULL, "%s", out);
+	cr_expect(strstr(out, "leakgate failing point: worker pid ") &&
+		  strstr(out, "#0 work at ") && strstr(out, first_line()), "%s: %s", cmd, out);
+	cr_expect(strstr(out, "no leakgate blob") == NULL, "%s", out);
+	free(cmd);
+	free(out);
+	free(err);
+	free(open_cmd);
+	unlink(core);
+	free(core);
+}
+
 /* `set logging` captures what the commands print: it goes through GDB's output. */
 Test(gdb, output_goes_through_gdb, .timeout = 120)
 {
@@ -341,7 +398,15 @@ Test(gdb, usage_errors)
 	free(out);
 	free(err);
 	cr_expect_eq(lgt_sh("\"$LEAKGATE\" gdb --core \"$LEAKGATE\"", &out, &err), 4);
-	cr_expect(strstr(err, "needs the PROGRAM") != NULL, "%s", err);
+	cr_expect(strstr(err, "cannot tell which program dumped") &&
+		  strstr(err, "(it is not a 64-bit ELF core file)"), "%s", err);
+	free(out);
+	free(err);
+	/* No GDB is the environment's fault, as no valgrind is: 4, not 3. */
+	cr_expect_eq(lgt_sh("GDB=/nonexistent/gdb \"$LEAKGATE\" gdb -q -batch", &out, &err), 4,
+		     "%s", err);
+	cr_expect(strstr(err, "cannot run /nonexistent/gdb: No such file or directory") != NULL,
+		  "%s", err);
 	free(out);
 	free(err);
 }
