@@ -50,6 +50,8 @@ struct lg_dec {
 	uint64_t path[MAX_DEPTH + 1];  /* objects being printed, for "[...]" */
 	int depth;
 	struct aset seen;
+	struct aset own;  /* leakgate's own bookkeeping: never shown as a holder */
+	struct aset own_refs;  /* references it holds, by object */
 	int nodes;
 	lg_text *graph_out;
 	uint32_t kind_shift;
@@ -352,6 +354,8 @@ void lg_dec_free(lg_dec *d)
 	if (!d)
 		return;
 	aset_clear(&d->seen);
+	aset_clear(&d->own);
+	aset_clear(&d->own_refs);
 	free(d->pages);
 	free(d);
 }
@@ -425,13 +429,20 @@ static enum kind kind_of(lg_dec *d, uint64_t type)
 static void put_refs(lg_dec *d, uint64_t obj, lg_text *out)
 {
 	int64_t r;
+	uint64_t *own;
 
-	if (rd_i64(d, obj, d->l.ob_refcnt, &r))
+	if (rd_i64(d, obj, d->l.ob_refcnt, &r)) {
 		lg_text_printf(out, " refs=?");
-	else if (d->l.py_version_hex >= 0x030C0000 && (int32_t)(uint32_t)r < 0)
+		return;
+	}
+	if (d->l.py_version_hex >= 0x030C0000 && (int32_t)(uint32_t)r < 0) {
 		lg_text_printf(out, " refs=immortal");
-	else
-		lg_text_printf(out, " refs=%lld", (long long)r);
+		return;
+	}
+	lg_text_printf(out, " refs=%lld", (long long)r);
+	own = aset_get(&d->own_refs, obj, 0);
+	if (own && *own)
+		lg_text_printf(out, " (%llu of them leakgate's own)", (unsigned long long)*own);
 }
 
 /* Appends one code point as Python's str repr shows it. */
@@ -1945,7 +1956,7 @@ static void chain(lg_dec *d, const struct edges *g, uint64_t addr, int indent, l
 		     lo++) {
 			uint64_t *p = aset_get(&parent, g->e[lo].src, 0);
 
-			if (p)
+			if (p || aset_get(&d->own, g->e[lo].src, 0))
 				continue;
 			p = aset_get(&parent, g->e[lo].src, 1);
 			if (!p)
@@ -1958,12 +1969,17 @@ static void chain(lg_dec *d, const struct edges *g, uint64_t addr, int indent, l
 		size_t n = 0;
 
 		for (lo = first_edge(g, addr); lo < g->len && g->e[lo].dst == addr && n < 20;
-		     lo++, n++) {
+		     lo++) {
+			if (aset_get(&d->own, g->e[lo].src, 0))
+				continue;
 			lg_text_printf(out, "%*sheld by ", indent + 2, "");
 			put_holder(d, g->e[lo].src, addr, out);
+			n++;
 		}
 		lg_text_printf(out, n ? "%*s(no module found above these holders)\n"
-				      : "%*sno GC-tracked container holds it\n", indent + 2, "");
+				      : "%*sno GC-tracked container holds it: a reference from "
+					"outside any Python object (C code, or a frame)\n",
+			       indent + 2, "");
 		goto done;
 	}
 	{
@@ -1987,7 +2003,84 @@ done:
 	aset_clear(&parent);
 }
 
-void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
+/* A suspect's label as the blob holds it, NUL-terminated, without the spaces or commas
+ * a cut at LG_JIT_LABEL leaves at its end; a cut label ends at a word, with "...".
+ * Unless clean, the label is as the worker's record begins. */
+static void suspect_at(const lg_jit_blob *blob, uint32_t i, lg_jit_suspect *s, int clean)
+{
+	size_t n;
+
+	memcpy(s, (const char *)blob + blob->suspects_off + i * sizeof(*s), sizeof(*s));
+	s->label[sizeof(s->label) - 1] = '\0';
+	n = strlen(s->label);
+	if (!clean)
+		return;
+	if (n == sizeof(s->label) - 1) {
+		/* Cut by the blob: end at a word, and say so. */
+		char *sp = strrchr(s->label, ' ');
+
+		n = sp && sp - s->label > 16 ? (size_t)(sp - s->label) : n - 3;
+		s->label[n] = '\0';
+		while (n && (s->label[n - 1] == ' ' || s->label[n - 1] == ','))
+			s->label[--n] = '\0';
+		memcpy(s->label + n, "...", 4);
+		return;
+	}
+	while (n && (s->label[n - 1] == ' ' || s->label[n - 1] == ','))
+		s->label[--n] = '\0';
+}
+
+/* Whether tuple is one of the worker's (label, object) records of suspect s. */
+static int is_record(lg_dec *d, uint64_t tuple, const lg_jit_suspect *s)
+{
+	uint64_t type, items[2];
+	int64_t len;
+	char label[LG_JIT_LABEL + 8];
+
+	if (type_of(d, tuple, &type) || kind_of(d, type) != K_TUPLE ||
+	    rd_i64(d, tuple, d->l.ob_size, &len) || len != 2 ||
+	    rd(d, tuple + (uint64_t)d->l.tuple_items, items, sizeof(items)) ||
+	    items[1] != s->addr)
+		return 0;
+	str_plain(d, items[0], label, sizeof(label));
+	return !strncmp(label, s->label, strlen(s->label));
+}
+
+/* Marks leakgate's own bookkeeping in d->own: the (label, object) tuple the worker keeps
+ * for each suspect of the blob, and the list holding those tuples. Their references are
+ * leakgate's, not the program's, and no holder chain may pass through them. */
+static void mark_own(lg_dec *d, const lg_jit_blob *blob, const struct edges *g)
+{
+	uint32_t i;
+	size_t lo, k;
+
+	aset_clear(&d->own);
+	aset_clear(&d->own_refs);
+	for (i = 0; blob && i < blob->nsuspects; i++) {
+		lg_jit_suspect s;
+
+		suspect_at(blob, i, &s, 0);
+		for (lo = first_edge(g, s.addr); lo < g->len && g->e[lo].dst == s.addr; lo++) {
+			uint64_t t = g->e[lo].src, *v, *w0;
+
+			if (!is_record(d, t, &s) || !(v = aset_get(&d->own, t, 1)))
+				continue;
+			if (!*v && (w0 = aset_get(&d->own_refs, s.addr, 1)))
+				(*w0)++;
+			*v = 1;
+			for (k = first_edge(g, t); k < g->len && g->e[k].dst == t; k++) {
+				uint64_t type, *w;
+
+				if (!type_of(d, g->e[k].src, &type) &&
+				    kind_of(d, type) == K_LIST &&
+				    (w = aset_get(&d->own, g->e[k].src, 1)))
+					*w = 1;
+			}
+		}
+	}
+}
+
+void lg_dec_referrers(lg_dec *d, const lg_jit_blob *blob, uint64_t addr, lg_text *out)
 {
 	struct edges g;
 
@@ -1995,6 +2088,7 @@ void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
 	if (edges_build(d, &g)) {
 		lg_text_printf(out, "lg-referrers: no GC lists for this Python (layout unknown)\n");
 	} else {
+		mark_own(d, blob, &g);
 		put_holder(d, addr, 0, out);
 		chain(d, &g, addr, 0, out);
 	}
@@ -2003,6 +2097,7 @@ void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
 }
 
 /* ---- report ---- */
+
 
 void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 {
@@ -2022,8 +2117,7 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 		lg_jit_suspect s;
 		lg_text t = { 0 };
 
-		memcpy(&s, mem + blob->suspects_off + i * sizeof(s), sizeof(s));
-		s.label[sizeof(s.label) - 1] = '\0';
+		suspect_at(blob, i, &s, 1);
 		d->depth = 0;
 		repr(d, s.addr, &t);
 		lg_text_printf(out, "  %s: 0x%llx %.*s%s\n", s.label, (unsigned long long)s.addr,
@@ -2035,10 +2129,10 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 		lg_jit_suspect s;
 
 		if (edges_build(d, &g) == 0) {
+			mark_own(d, blob, &g);
 			lg_text_printf(out, "who holds them:\n");
 			for (i = 0; i < blob->nsuspects && i < 8; i++) {
-				memcpy(&s, mem + blob->suspects_off + i * sizeof(s), sizeof(s));
-				s.label[sizeof(s.label) - 1] = '\0';
+				suspect_at(blob, i, &s, 1);
 				lg_text_printf(out, "  %s 0x%llx\n", s.label,
 					       (unsigned long long)s.addr);
 				chain(d, &g, s.addr, 2, out);

@@ -46,8 +46,10 @@ void lg_dec_graph(lg_dec *d, uint64_t addr, int depth, lg_text *out);
 void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out);
 /* Census of GC-tracked objects by type: count and bytes (basic size plus items). */
 void lg_dec_types(lg_dec *d, lg_text *out);
-/* The chain of containers holding addr, up to a module, from the GC lists. */
-void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out);
+/* The chain of containers holding addr, up to a module, from the GC lists. blob (checked,
+ * or NULL) names the suspects whose (label, object) records, and the list of them, are
+ * leakgate's own: they never show as holders. */
+void lg_dec_referrers(lg_dec *d, const lg_jit_blob *blob, uint64_t addr, lg_text *out);
 /* The blob's report: the summary and each suspect. blob was checked. */
 void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out);
 

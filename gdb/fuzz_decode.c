@@ -118,7 +118,7 @@ size_t lg_fuzz_one(const lg_jit_layout *real, const uint8_t *data, size_t size)
 	lg_dec_repr(d, at(&im, data, 37), &t);
 	lg_dec_graph(d, at(&im, data, 39), data[41] % 8, &t);
 	lg_dec_types(d, &t);
-	lg_dec_referrers(d, at(&im, data, 42), &t);
+	lg_dec_referrers(d, NULL, at(&im, data, 42), &t);
 	lg_dec_bt(d, at(&im, data, 44), &t);
 	total = t.len;
 	lg_text_release(&t);

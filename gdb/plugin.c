@@ -120,7 +120,7 @@ static void answer(const char *req, gdb_target_read *tr, lg_text *out)
 	else if (!strcmp(verb, "graph") && n >= 2)
 		lg_dec_graph(d, addr, depth, out);
 	else if (!strcmp(verb, "referrers") && n >= 2)
-		lg_dec_referrers(d, addr, out);
+		lg_dec_referrers(d, blob, addr, out);
 	else
 		lg_text_printf(out, "leakgate: unknown request '%s'\n", verb);
 	lg_dec_free(d);

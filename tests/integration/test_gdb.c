@@ -258,7 +258,7 @@ ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .tim
 {
 	struct gdb_kind g;
 	const char *gdb;
-	char *cmd, *out, *err, *open_cmd, *p, *core;
+	char *cmd, *out, *err, *open_cmd, *p, *core, *figures;
 	int rc;
 
 	snprintf(g.name, sizeof(g.name), "%s", k->gdb);
@@ -276,6 +276,12 @@ ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .tim
 	cr_assert(p, "%s", err);
 	p += strlen(": open it with: ");
 	open_cmd = strndup(p, strcspn(p, "\n"));
+	/* The run's "(N iterations, S s)", which lg-report's header must repeat. */
+	p = strstr(err, " iterations, ");
+	cr_assert(p, "%s", err);
+	while (p > err && p[-1] != '(')
+		p--;
+	figures = strndup(p, strcspn(p, ")"));
 	cr_expect(strstr(open_cmd, " gdb --core '") && strstr(open_cmd, core), "%s", open_cmd);
 	free(err);
 	if (asprintf(&cmd, "GDB='%s' %s -q -batch -ex 'info inferiors' -ex lg-report -ex lg-bt",
@@ -287,6 +293,8 @@ ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .tim
 	cr_expect(strstr(out, "leakgate failing point: worker pid ") &&
 		  strstr(out, "#0 work at ") && strstr(out, first_line()), "%s: %s", cmd, out);
 	cr_expect(strstr(out, "no leakgate blob") == NULL, "%s", out);
+	cr_expect(strstr(out, figures) != NULL, "the run said (%s): %s", figures, out);
+	free(figures);
 	free(cmd);
 	free(out);
 	free(err);

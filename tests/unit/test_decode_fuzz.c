@@ -121,7 +121,7 @@ Test(fuzz, real_objects_through_bit_flips_and_failed_reads)
 		lg_dec_graph(dec, (uintptr_t)ns, 3, &t);
 		if (seed % 30 == 0) {
 			lg_dec_types(dec, &t);
-			lg_dec_referrers(dec, (uintptr_t)PyDict_GetItemString(ns, "k"), &t);
+			lg_dec_referrers(dec, NULL, (uintptr_t)PyDict_GetItemString(ns, "k"), &t);
 		}
 		cr_assert_leq(t.len, LG_TEXT_MAX + 64);
 		lg_text_release(&t);
