@@ -1470,12 +1470,13 @@ static int line_of(const unsigned char *t, size_t n, int first, int64_t unit)
 	return -1;
 }
 
-/* Prints one frame; 0 when it runs no code object (a 3.13 shim or C-stack frame). */
-static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
+/* What a frame runs: function, file and line. Returns 1, 0 when it runs no code object
+ * (a 3.13 shim or C-stack frame), -1 when it cannot be read. */
+static int frame_info(lg_dec *d, uint64_t frame, char *fname, size_t fcap, char *path,
+		      size_t pcap, int *lineno)
 {
 	const lg_jit_layout *l = &d->l;
 	uint64_t code, instr, name = 0, file = 0, table = 0;
-	char fname[128], path[512];
 	int32_t first = 0;
 	int64_t tlen = 0, unit = -1;
 	int line = -1;
@@ -1490,11 +1491,8 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 		instr = 0;
 	}
 	if (rd_u64(d, frame, l->frame_code, &code) ||
-	    (l->frame_lasti < 0 && rd_u64(d, frame, l->frame_instr, &instr))) {
-		lg_text_printf(out, "  #%d 0x%llx <unreadable frame>\n", no,
-			       (unsigned long long)frame);
-		return 1;
-	}
+	    (l->frame_lasti < 0 && rd_u64(d, frame, l->frame_instr, &instr)))
+		return -1;
 	if (l->type_code && (type_of(d, code, &name) || name != l->type_code))
 		return 0;
 	if ((l->co_qualname < 0 || rd_u64(d, code, l->co_qualname, &name)) &&
@@ -1504,8 +1502,8 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 		file = 0;
 	if (rd(d, code + (uint64_t)l->co_firstlineno, &first, 4))
 		first = 0;
-	str_plain(d, name, fname, sizeof(fname));
-	str_plain(d, file, path, sizeof(path));
+	str_plain(d, name, fname, fcap);
+	str_plain(d, file, path, pcap);
 	if (l->frame_lasti < 0 && l->co_code >= 0 && instr >= code + (uint64_t)l->co_code)
 		unit = (int64_t)((instr - code - (uint64_t)l->co_code) / 2);
 	if (l->co_linetable >= 0 && !rd_u64(d, code, l->co_linetable, &table) && table &&
@@ -1518,10 +1516,22 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 					      : line_of(t, (size_t)tlen, first, unit);
 		free(t);
 	}
-	if (line < 0)
-		line = first;
-	lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, line);
+	*lineno = line < 0 ? first : line;
 	return 1;
+}
+
+/* Prints one frame; 0 when it runs no code object. */
+static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
+{
+	char fname[128], path[512];
+	int line, r = frame_info(d, frame, fname, sizeof(fname), path, sizeof(path), &line);
+
+	if (r < 0)
+		lg_text_printf(out, "  #%d 0x%llx <unreadable frame>\n", no,
+			       (unsigned long long)frame);
+	else if (r > 0)
+		lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, line);
+	return r != 0;
 }
 
 /* A cycle check for a linked walk (Brent's): call with each node in turn; nonzero once
@@ -1629,6 +1639,46 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 			break;
 	}
 	end(d, out);
+}
+
+int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, char *path,
+		 size_t pcap, int *line)
+{
+	const lg_jit_layout *l = &d->l;
+	struct loop_check c = { 0 };
+	uint64_t frame;
+	int n = 0, steps;
+
+	begin(d);
+	if (l->frame_code < 0 || no < 0)
+		return -1;
+	frame = thread_frame(d, tstate);
+	for (steps = 0; frame && steps < MAX_FRAME_STEPS && n < MAX_FRAMES; steps++) {
+		uint8_t owner = 0;
+		int r = 0;
+
+		if (loops(&c, frame) ||
+		    (l->frame_owner >= 0 && rd(d, frame + (uint64_t)l->frame_owner, &owner, 1)))
+			break;
+		if (owner != l->frame_owner_cstack) {
+			r = frame_info(d, frame, fname, fcap, path, pcap, line);
+			if (r && n++ == no)
+				return r > 0 ? 0 : -1;
+		}
+		if (rd_u64(d, frame, l->frame_previous, &frame))
+			break;
+	}
+	return -1;
+}
+
+uint64_t lg_dec_first_thread(lg_dec *d, uint64_t interp)
+{
+	uint64_t ts = 0;
+
+	begin(d);
+	if (d->l.interp_threads_head < 0 || rd_u64(d, interp, d->l.interp_threads_head, &ts))
+		return 0;
+	return ts;
 }
 
 /* ---- GC lists ---- */

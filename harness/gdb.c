@@ -23,7 +23,8 @@ static const char gdb_usage[] =
 	"       leakgate gdb [GDB options] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Starts $GDB (default gdb) with leakgate-gdb.so and the lg-* commands loaded:\n"
-	"lg-report, lg-graph EXPR [DEPTH], lg-bt, lg-types, lg-referrers EXPR ('help lg-bt').\n"
+	"lg-report, lg-bt, lg-list, lg-up, lg-down, lg-graph EXPR [DEPTH], lg-referrers EXPR,\n"
+	"lg-types ('help lg' lists them, 'help lg-bt' tells of one).\n"
 	"With -- the program is run at once, following forked workers, and GDB stops where\n"
 	"a worker raises SIGTRAP (leakgate run --on-leak=trap). With --core the program\n"
 	"that dumped the core is read from the core when not given. GDB options such as -q,\n"
@@ -175,7 +176,8 @@ int cmd_gdb(int argc, char **argv)
 	char plugin[PATH_MAX], script[PATH_MAX], dir[] = "/tmp/leakgate-gdb.XXXXXX";
 	char found[PATH_MAX];
 	char session[sizeof(dir) + 8], *set_session = NULL, *set_plugin = NULL;
-	char *load = NULL, *req = NULL, *ans = NULL;
+	char *load = NULL, *req = NULL, *ans = NULL, *ask = NULL;
+	FILE *f;
 	const char *core = NULL, *pid = NULL;
 	char **args;
 	int i, n = 0, program = -1, status = 0, exe_seen = 0;
@@ -237,8 +239,23 @@ int cmd_gdb(int argc, char **argv)
 	if (asprintf(&set_session, "set $lg_session = \"%s\"", session) < 0 ||
 	    asprintf(&set_plugin, "set $lg_plugin = \"%s\"", plugin) < 0 ||
 	    asprintf(&load, "jit-reader-load %s", plugin) < 0 ||
-	    asprintf(&req, "%s.req", session) < 0 || asprintf(&ans, "%s.gdb", session) < 0)
+	    asprintf(&req, "%s.req", session) < 0 || asprintf(&ans, "%s.gdb", session) < 0 ||
+	    asprintf(&ask, "%s.ask", session) < 0)
 		die(EXIT_INTERNAL, "out of memory");
+	/* What every lg-* command does once its request is written (leakgate.gdb): a file,
+	 * not a command, so that GDB's help lists none of it. The frame apply makes GDB
+	 * unwind the innermost frame, which calls the reader when there is no blob; its
+	 * errors are ignored, so a stack GDB cannot unwind does not abort the command. */
+	f = fopen(ask, "w");
+	if (!f || fprintf(f, "shell printf '%%s\\n' 'echo leakgate: no answer: is a leakgate "
+			  "worker or its core loaded?\\n' > %s\n"
+			  "jit-reader-unload\n"
+			  "jit-reader-load %s\n"
+			  "frame apply 1 -q -s echo\n"
+			  "source %s\n", ans, plugin, ans) < 0 || fclose(f) != 0) {
+		rmdir(dir);
+		die(EXIT_INTERNAL, "cannot write %s: %s", ask, strerror(errno));
+	}
 	args[n++] = "-iex";
 	args[n++] = set_session;
 	args[n++] = "-iex";
@@ -303,12 +320,14 @@ int cmd_gdb(int argc, char **argv)
 		;
 	unlink(req);
 	unlink(ans);
+	unlink(ask);
 	rmdir(dir);
 	free(set_session);
 	free(set_plugin);
 	free(load);
 	free(req);
 	free(ans);
+	free(ask);
 	free(args);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);

@@ -303,6 +303,45 @@ ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .tim
 	free(core);
 }
 
+ParameterizedTestParameters(gdb, source_frames_and_spaced_expressions)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+/* issue 19: the source around the failing Python frame without GDB's Python, frames
+ * selected with lg-up/lg-down, and expressions with spaces. */
+ParameterizedTest(struct gdb_kind *k, gdb, source_frames_and_spaced_expressions,
+		  .timeout = 120)
+{
+	const char *gdb = gdb_path(k), *core = make_core("");
+	char *out, *globals, cmds[512], want[128];
+	int line;
+
+	out = gdb_core(gdb, core, "-ex lg-report -ex 'lg-list 2' -ex lg-up -ex lg-down");
+	globals = strdup(after(out, "workload globals: "));
+	line = atoi(strrchr(first_line(), ':') + 1);
+	snprintf(want, sizeof(want), "->%5d      method, path, proto = ", line);
+	cr_expect(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "  %5d  def work():\n", line - 2);
+	cr_expect(strstr(out, want) != NULL, "%s", out);
+	cr_expect(strstr(out, "lg-list: no Python frame #1 (lg-bt lists them)\n") != NULL,
+		  "lg-up past the outermost frame: %s", out);
+	free(out);
+
+	snprintf(cmds, sizeof(cmds), "-ex 'lg-graph (char *)%s + 0' -ex 'set $lg_depth = 1' "
+		 "-ex 'lg-graph (long) %s * 1' -ex 'lg-referrers %s + 0'", globals, globals,
+		 globals);
+	out = gdb_core(gdb, core, cmds);
+	cr_expect(strstr(out, "['__name__'] 0x") && strstr(out, "'leak_list'"), "%s", out);
+	cr_expect(strstr(out, "module refs=1 'leak_list' at .__dict__") != NULL, "%s", out);
+	cr_expect(strstr(out, "rror") == NULL, "%s", out);
+	free(out);
+	free(globals);
+	unlink(core);
+}
+
 /* `set logging` captures what the commands print: it goes through GDB's output. */
 Test(gdb, output_goes_through_gdb, .timeout = 120)
 {
@@ -433,6 +472,25 @@ Test(gdb, help_of_every_command)
 		cr_expect(strstr(out, "Usage: ") && strstr(out, cmds[i]), "%s", out);
 	cr_expect(strstr(out, "Usage: lg-graph EXPR [DEPTH]") != NULL, "%s", out);
 	cr_expect(strstr(out, "Usage: lg-referrers EXPR") != NULL, "%s", out);
+	free(out);
+	free(err);
+	/* help lg lists them; no internal command in the user's help; apropos's one-line
+	 * summaries are whole sentences. */
+	cr_assert_eq(lgt_sh("\"$LEAKGATE\" gdb -q -batch -ex 'help lg' -ex 'help user-defined' "
+			    "-ex 'apropos lg-'", &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "  lg-list [CONTEXT]") && strstr(out, "  lg-up, lg-down"),
+		  "%s", out);
+	cr_expect(strstr(out, "lg--") == NULL, "%s", out);
+	for (i = 0; i < 5; i++) {
+		char key[64];
+		const char *p, *eol;
+
+		snprintf(key, sizeof(key), "\n%s -- ", cmds[i]);
+		p = strstr(out, key);
+		cr_assert(p, "%s in %s", key, out);
+		eol = strchr(p + 1, '\n');
+		cr_expect(eol && eol[-1] == '.', "cut summary: %.*s", (int)(eol - p), p);
+	}
 	free(out);
 	free(err);
 }
