@@ -323,127 +323,23 @@ static void on_note(void *arg, const lg_result *r, int level, const char *text)
 	error("%s: %s", r->target, text);
 }
 
-/* The targets of a run, their results, and which of them are reported yet: results are
- * printed in the targets' order, whatever order they finish in. */
+/* One `leakgate run`: what the command line asked for, and what the run produced. */
 struct run {
-	struct run_opts *o;
+	struct run_opts o;
+	struct target_arg *targets;
+	size_t ntargets;
+	struct output outputs[4];
+	const char *python;
+	int pytest;         /* --pytest: argv[pytest_args...] are pytest's */
+	int pytest_args;
+	char *collected;    /* --pytest: lg_gate_collect's lines, which targets point into */
 	lg_result *res;
-	char *done;      /* done[i]: res[i] is filled in */
-	size_t n, printed;
+	const lg_result **results;
 };
 
-static void print_result(const struct run_opts *o, const lg_result *r)
-{
-	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
-	if (r->core_path)
-		error("%s: core written to %s", r->target, r->core_path);
-}
-
-/* Marks res[i] done and prints every result from the first one not yet printed up to the
- * next one still running. */
-static void finish(struct run *run, size_t i)
-{
-	run->done[i] = 1;
-	run->o->done++;
-	clear_progress(run->o);
-	for (; run->printed < run->n && run->done[run->printed]; run->printed++)
-		print_result(run->o, &run->res[run->printed]);
-}
-
-/* lg_gate_run_all's on_done: it gates the targets not skipped, and index[i] is where the
- * i-th of them stands; its result moves there (the library is done with it). */
-struct run_map {
-	struct run *run;
-	const size_t *index;
-};
-
-static void on_done(void *arg, size_t i, const lg_result *r)
-{
-	struct run_map *m = arg;
-
-	m->run->res[m->index[i]] = *r;
-	finish(m->run, m->index[i]);
-}
-
-/*
- * The exit code of a run. A leak is what the gate exists to find and is never hidden: a
- * run with a leak exits 1 whatever else failed (a test that errors for an environmental
- * reason must not turn a leak found elsewhere into "exit 2"; both still fail the build,
- * and the closing line names the errors). Without a leak, the worst code wins: 3 over 2.
- */
-static int run_exit_code(const lg_result *res, size_t n)
-{
-	int worst = EXIT_PASS;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		int code = lg_result_exit_code(&res[i]);
-
-		if (code == EXIT_LEAK)
-			return EXIT_LEAK;
-		if (code > worst)
-			worst = code;
-	}
-	return worst;
-}
-
-/* The closing line: every outcome counted. */
-static void print_totals(const lg_result *res, size_t n, int pytest, double seconds)
-{
-	size_t count[LG_STATUS_SKIP + 1] = { 0 }, i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned)res[i].status <= LG_STATUS_SKIP)
-			count[res[i].status]++;
-	fflush(stdout);
-	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
-		n, pytest ? "test" : "target", n == 1 ? "" : "s", count[LG_STATUS_PASS],
-		count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
-		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
-	if (count[LG_STATUS_INTERNAL])
-		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
-			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
-	fprintf(stderr, " (%.1f s)\n", seconds);
-}
-
-/* Gates every target, o->jobs at once, printing each result in order as it is known. */
-static void gate_all(struct run_opts *o, lg_gate *gate, struct target_arg *targets, size_t n,
-		     lg_result *res)
-{
-	struct run run = { o, res, calloc(n ? n : 1, 1), n, 0 };
-	lg_target *t = calloc(n ? n : 1, sizeof(*t));
-	const char **display = calloc(n ? n : 1, sizeof(*display));
-	size_t *index = calloc(n ? n : 1, sizeof(*index)), k = 0, i;
-	struct run_map map = { &run, index };
-	lg_result *tmp;
-
-	if (!run.done || !t || !display || !index)
-		die(EXIT_INTERNAL, "out of memory");
-	o->done = 0;
-	o->total = n;
-	for (i = 0; i < n; i++) {
-		if (targets[i].skip) {
-			skip(&targets[i], &res[i]);
-			finish(&run, i);
-			continue;
-		}
-		t[k] = targets[i].target;
-		display[k] = targets[i].display;
-		index[k++] = i;
-	}
-	tmp = calloc(k ? k : 1, sizeof(*tmp));
-	if (!tmp)
-		die(EXIT_INTERNAL, "out of memory");
-	if (lg_gate_run_all(gate, t, display, k, o->jobs, on_done, &map, tmp) < 0)
-		die(EXIT_INTERNAL, "cannot gate the targets");
-	free(tmp);
-	free(run.done);
-	free(t);
-	free(display);
-	free(index);
-}
-
-static int cmd_run(int argc, char **argv)
+/* Parses `leakgate run`'s options and targets into *r; dies with EXIT_USAGE on a bad one.
+ * Returns 1 when the command line only asked for --help or --version (printed). */
+static int parse_run(int argc, char **argv, struct run *r)
 {
 	static const struct option longopts[] = {
 		{ "iterations", required_argument, NULL, 'n' },
@@ -468,198 +364,361 @@ static int cmd_run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { 0 };
-	lg_gate *gate;
-	struct target_arg *targets = calloc((size_t)argc, sizeof(*targets));
-	const lg_result **results;
-	lg_result *res;
-	size_t ntargets = 0, i;
-	struct output outputs[] = {
+	static const struct output outputs[] = {
 		{ "--report", lg_report_json },
 		{ "--junit", lg_report_junit },
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
-	const char *python = NULL;
-	int opt, worst = EXIT_PASS, pytest = 0;
-	char *collected = NULL;
-	double start = seconds_now();
+	struct run_opts *o = &r->o;
+	int opt;
 
-	if (!targets)
+	memcpy(r->outputs, outputs, sizeof(outputs));
+	if (!(r->targets = calloc((size_t)argc, sizeof(*r->targets))))
 		die(EXIT_INTERNAL, "out of memory");
-	lg_gate_opts_init(&o.gate);
+	lg_gate_opts_init(&o->gate);
 	opterr = 0;
 	optind = 1;
-	while (!pytest && (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
+	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
+		struct target_arg *t = &r->targets[r->ntargets];
 		const char *why;
 
 		switch (opt) {
 		case 1:
-			if (lg_target_parse(optarg, &targets[ntargets].target, &why) < 0)
+			if (lg_target_parse(optarg, &t->target, &why) < 0)
 				usage_error("bad target '%s': %s", optarg, why);
-			targets[ntargets++].display = optarg;
+			t->display = optarg;
+			r->ntargets++;
 			break;
 		case 'c':
-			targets[ntargets].target.kind = LG_TARGET_CODE;
-			targets[ntargets].target.spec = optarg;
-			targets[ntargets++].display = "-c";
+			t->target.kind = LG_TARGET_CODE;
+			t->target.spec = optarg;
+			t->display = "-c";
+			r->ntargets++;
 			break;
 		case 'n':
-			o.gate.iterations = parse_count("-n/--iterations", optarg, 1);
+			o->gate.iterations = parse_count("-n/--iterations", optarg, 1);
 			break;
 		case 'w':
-			o.gate.warmup = parse_count("-w/--warmup", optarg, 0);
+			o->gate.warmup = parse_count("-w/--warmup", optarg, 0);
 			break;
 		case 'W':
-			o.gate.verdict.min_window = parse_count("--window", optarg, 3);
+			o->gate.verdict.min_window = parse_count("--window", optarg, 3);
 			break;
 		case 'b':
-			parse_budget(optarg, &o.gate.verdict);
+			parse_budget(optarg, &o->gate.verdict);
 			break;
 		case 't':
-			o.gate.timeout = parse_number("--timeout", optarg);
+			o->gate.timeout = parse_number("--timeout", optarg);
 			break;
 		case 'r':
-			outputs[0].path = optarg;
+			r->outputs[0].path = optarg;
 			break;
 		case 'J':
-			outputs[1].path = optarg;
+			r->outputs[1].path = optarg;
 			break;
 		case 'P':
-			outputs[2].path = optarg;
+			r->outputs[2].path = optarg;
 			break;
 		case 'G':
-			outputs[3].path = optarg;
+			r->outputs[3].path = optarg;
 			break;
 		case 'A':
-			o.gate.attribute = (unsigned)parse_count("--attribute", optarg, 0);
-			if (o.gate.attribute > 1000)
+			o->gate.attribute = (unsigned)parse_count("--attribute", optarg, 0);
+			if (o->gate.attribute > 1000)
 				usage_error("--attribute expects a whole number from 0 to 1000, "
 					    "not '%s'", optarg);
 			break;
 		case 'M':
-			o.gate.valgrind = "";
+			o->gate.valgrind = "";
 			break;
 		case 'Y':
-			python = optarg;
+			r->python = optarg;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "exit"))
-				o.gate.on_leak = LG_ON_LEAK_EXIT;
+				o->gate.on_leak = LG_ON_LEAK_EXIT;
 			else if (!strcmp(optarg, "trap"))
-				o.gate.on_leak = LG_ON_LEAK_TRAP;
+				o->gate.on_leak = LG_ON_LEAK_TRAP;
 			else if (!strcmp(optarg, "core"))
-				o.gate.on_leak = LG_ON_LEAK_CORE;
+				o->gate.on_leak = LG_ON_LEAK_CORE;
 			else
 				usage_error("--on-leak expects exit, trap or core, not '%s'", optarg);
 			break;
 		case 'D':
-			o.gate.core_dir = optarg;
+			o->gate.core_dir = optarg;
 			break;
 		case 'j':
-			o.jobs = (unsigned)parse_count("-j/--jobs", optarg, 1);
+			o->jobs = (unsigned)parse_count("-j/--jobs", optarg, 1);
 			break;
 		case 'q':
-			o.quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'v':
-			o.verbose++;
+			o->verbose++;
 			break;
 		case 'T':
-			pytest = 1;  /* what follows is pytest's */
+			r->pytest = 1;  /* what follows is pytest's */
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_PASS;
+			return 1;
 		case 'V':
 			printf("leakgate %s\n", LG_VERSION);
-			return EXIT_PASS;
+			return 1;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		}
 	}
-	if (pytest && ntargets)
+	r->pytest_args = optind;
+	return 0;
+}
+
+/* Checks what parse_run read against itself and the machine, and completes the gate's
+ * options: --python's build, --valgrind's programs, the report files (opened here, so an
+ * unwritable one stops the run before it starts), the callbacks. Dies on a bad one. */
+static void prepare_run(int argc, char **argv, struct run *r)
+{
+	struct run_opts *o = &r->o;
+	size_t i;
+
+	if (r->pytest && r->ntargets)
 		usage_error("--pytest gates the tests pytest collects: give no other TARGET");
-	if (ntargets == 0 && !pytest)
+	if (r->ntargets == 0 && !r->pytest)
 		usage_error("no TARGET given (see leakgate --help)");
-	if (o.gate.iterations < o.gate.verdict.min_window)
+	if (o->gate.iterations < o->gate.verdict.min_window)
 		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
-			    "iterations", o.gate.iterations, o.gate.verdict.min_window);
-	if (o.gate.core_dir && o.gate.on_leak != LG_ON_LEAK_CORE)
+			    "iterations", o->gate.iterations, o->gate.verdict.min_window);
+	if (o->gate.core_dir && o->gate.on_leak != LG_ON_LEAK_CORE)
 		usage_error("--core-dir goes with --on-leak=core");
-	if (o.gate.core_dir && access(o.gate.core_dir, W_OK | X_OK) < 0)
-		usage_error("--core-dir '%s': %s", o.gate.core_dir, strerror(errno));
-	if (o.quiet && o.verbose)
+	if (o->gate.core_dir && access(o->gate.core_dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", o->gate.core_dir, strerror(errno));
+	if (o->quiet && o->verbose)
 		usage_error("-q and -v contradict each other");
-	if (python)
-		o.gate.worker.executable = python_select(python, argc, argv);
-	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-		if (outputs[i].path && !(outputs[i].file = fopen(outputs[i].path, "w")))
-			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,
+	if (r->python)
+		o->gate.worker.executable = python_select(r->python, argc, argv);
+	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
+		struct output *out = &r->outputs[i];
+
+		if (out->path && !(out->file = fopen(out->path, "w")))
+			usage_error("cannot write %s '%s': %s", out->option, out->path,
 				    strerror(errno));
+	}
 	/* Exit 4 when valgrind is missing (the run cannot be done as asked, like an
 	 * unwritable --report); 3 when leakgate's own suppression file is (a broken build). */
-	if (o.gate.valgrind && !(o.gate.valgrind = valgrind_path()))
+	if (o->gate.valgrind && !(o->gate.valgrind = valgrind_path()))
 		usage_error("--valgrind: valgrind is not on PATH (Debian: apt-get install valgrind)");
-	if (o.gate.valgrind && !(o.gate.suppressions = valgrind_suppressions()))
+	if (o->gate.valgrind && !(o->gate.suppressions = valgrind_suppressions()))
 		die(EXIT_INTERNAL, "--valgrind: cannot find leakgate.supp next to the executable");
+	o->progress = !o->quiet && isatty(2) && !getenv("CI");
+	o->gate.on_sample = on_sample;
+	o->gate.on_note = on_note;
+	o->gate.arg = o;
+}
 
-	o.progress = !o.quiet && isatty(2) && !getenv("CI");
-	o.gate.on_sample = on_sample;
-	o.gate.on_note = on_note;
-	o.gate.arg = &o;
-	if (lg_gate_new(&o.gate, &gate) < 0)
-		die(EXIT_INTERNAL, "cannot create the gate");
-	if (pytest) {
-		lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + optind,
-				(size_t)(argc - optind) };
-		lg_result failed = { 0 };
+/* Writes every report file asked for over n results; -1 if one could not be written. */
+static int write_reports(struct run *r, const lg_result *const *results, size_t n)
+{
+	int bad = 0;
+	size_t i;
 
-		if (lg_gate_collect(gate, t.args, t.nargs, &collected, &failed) < 0) {
-			const lg_result *one = &failed;
-			int code = lg_result_exit_code(&failed);
+	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
+		struct output *out = &r->outputs[i];
 
-			lg_report_text(stderr, &failed, 0);
-			for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-				if (outputs[i].file)
-					write_output(&outputs[i], &one, 1);
-			lg_result_release(&failed);
-			lg_gate_free(gate);
-			return code;
-		}
-		free(targets);
-		targets = collected_targets(collected, &t, &ntargets);
-	}
-	res = calloc(ntargets ? ntargets : 1, sizeof(*res));
-	results = calloc(ntargets ? ntargets : 1, sizeof(*results));
-	if (!res || !results)
-		die(EXIT_INTERNAL, "out of memory");
-	if (pytest && ntargets == 0)
-		error("pytest collected no tests");
-	gate_all(&o, gate, targets, ntargets, res);
-	for (i = 0; i < ntargets; i++)
-		results[i] = &res[i];
-	worst = run_exit_code(res, ntargets);
-	if (ntargets)
-		print_totals(res, ntargets, pytest, seconds_now() - start);
-	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
-		if (!outputs[i].file)
+		if (!out->file)
 			continue;
-		if ((write_output(&outputs[i], results, ntargets) < 0 ||
-		     (outputs[i].write == lg_report_dot && render_graph(outputs[i].path) < 0)) &&
-		    worst != EXIT_LEAK && worst < EXIT_INTERNAL)
-			worst = EXIT_INTERNAL;
+		if (write_output(out, results, n) < 0 ||
+		    (out->write == lg_report_dot && render_graph(out->path) < 0))
+			bad = 1;
 	}
-	for (i = 0; i < ntargets; i++)
-		lg_result_release(&res[i]);
-	lg_gate_free(gate);
-	free(res);
-	free(results);
-	free(targets);
-	free(collected);
+	return bad ? -1 : 0;
+}
+
+/* --pytest: turns the collected tests into targets. When collection failed, reports that
+ * failure alone (to stderr and every report file) and returns its exit code; else -1. */
+static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
+{
+	lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + r->pytest_args,
+			(size_t)(argc - r->pytest_args) };
+	lg_result failed = { 0 };
+
+	if (lg_gate_collect(gate, t.args, t.nargs, &r->collected, &failed) < 0) {
+		const lg_result *one = &failed;
+		int code = lg_result_exit_code(&failed);
+
+		lg_report_text(stderr, &failed, 0);
+		write_reports(r, &one, 1);
+		lg_result_release(&failed);
+		return code;
+	}
+	free(r->targets);
+	r->targets = collected_targets(r->collected, &t, &r->ntargets);
+	if (r->ntargets == 0)
+		error("pytest collected no tests");
+	return -1;
+}
+
+/* The results of a run as they come in, and which of them are reported yet: reports
+ * print in the targets' order, whatever order the targets finish in. */
+struct ordered {
+	struct run_opts *o;
+	lg_result *res;
+	char *done;       /* done[i]: res[i] is filled in */
+	const size_t *index;  /* lg_gate_run_all's i-th target is targets[index[i]] */
+	size_t n, printed;
+};
+
+static void print_result(const lg_result *r, const struct run_opts *o)
+{
+	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
+	if (r->core_path) {
+		error("%s: core written to %s", r->target, r->core_path);
+		error("%s: open it with: %s", r->target, gdb_open_command(r->core_path));
+	}
+}
+
+/* Marks res[i] done and prints every result from the first one not yet printed up to the
+ * next one still running. */
+static void finish(struct ordered *d, size_t i)
+{
+	d->done[i] = 1;
+	d->o->done++;
+	clear_progress(d->o);
+	for (; d->printed < d->n && d->done[d->printed]; d->printed++)
+		print_result(&d->res[d->printed], d->o);
+}
+
+/* lg_gate_run_all's on_done: the result moves to its target's place (the library is done
+ * with it). */
+static void on_done(void *arg, size_t i, const lg_result *r)
+{
+	struct ordered *d = arg;
+
+	d->res[d->index[i]] = *r;
+	finish(d, d->index[i]);
+}
+
+/* Gates every target, -j at once, printing each one's report in order as it is known. */
+static void run_targets(lg_gate *gate, struct run *r)
+{
+	size_t i, k = 0, n = r->ntargets ? r->ntargets : 1;
+	lg_target *t = calloc(n, sizeof(*t));
+	const char **display = calloc(n, sizeof(*display));
+	size_t *index = calloc(n, sizeof(*index));
+	lg_result *scratch = calloc(n, sizeof(*scratch));
+	struct ordered d = { &r->o, NULL, calloc(n, 1), index, r->ntargets, 0 };
+
+	r->res = calloc(n, sizeof(*r->res));
+	r->results = calloc(n, sizeof(*r->results));
+	if (!r->res || !r->results || !t || !display || !index || !scratch || !d.done)
+		die(EXIT_INTERNAL, "out of memory");
+	d.res = r->res;
+	r->o.done = 0;
+	r->o.total = r->ntargets;
+	for (i = 0; i < r->ntargets; i++) {
+		r->results[i] = &r->res[i];
+		if (r->targets[i].skip) {
+			skip(&r->targets[i], &r->res[i]);
+			finish(&d, i);
+			continue;
+		}
+		t[k] = r->targets[i].target;
+		display[k] = r->targets[i].display;
+		index[k++] = i;
+	}
+	if (lg_gate_run_all(gate, t, display, k, r->o.jobs, on_done, &d, scratch) < 0)
+		die(EXIT_INTERNAL, "cannot gate the targets");
+	free(scratch);
+	free(d.done);
+	free(t);
+	free(display);
+	free(index);
+}
+
+/*
+ * The run's exit code. A leak is what the gate exists to find and is never hidden: a run
+ * with a leak exits 1 whatever else failed (a test that errors for an environmental
+ * reason must not turn a leak found elsewhere into "exit 2"; both still fail the build,
+ * and the closing line names the errors). Without a leak the worst code wins, and 3 when
+ * a report could not be written.
+ */
+static int run_exit_code(const struct run *r, int reports_failed)
+{
+	int worst = EXIT_PASS;
+	size_t i;
+
+	for (i = 0; i < r->ntargets; i++) {
+		int code = lg_result_exit_code(&r->res[i]);
+
+		if (code == EXIT_LEAK)
+			return EXIT_LEAK;
+		if (code > worst)
+			worst = code;
+	}
+	if (reports_failed && worst < EXIT_INTERNAL)
+		worst = EXIT_INTERNAL;
 	return worst;
+}
+
+/* The closing line: every outcome counted. */
+static void print_totals(const struct run *r, double seconds)
+{
+	size_t count[LG_STATUS_SKIP + 1] = { 0 }, i;
+
+	for (i = 0; i < r->ntargets; i++)
+		if ((unsigned)r->res[i].status <= LG_STATUS_SKIP)
+			count[r->res[i].status]++;
+	fflush(stdout);
+	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
+		r->ntargets, r->pytest ? "test" : "target", r->ntargets == 1 ? "" : "s",
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
+		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
+	if (count[LG_STATUS_INTERNAL])
+		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
+			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
+	fprintf(stderr, " (%.1f s)\n", seconds);
+}
+
+static void run_release(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; r->res && i < r->ntargets; i++)
+		lg_result_release(&r->res[i]);
+	free(r->res);
+	free(r->results);
+	free(r->targets);
+	free(r->collected);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run r = { 0 };
+	lg_gate *gate;
+	double start = seconds_now();
+	int code;
+
+	if (parse_run(argc, argv, &r)) {
+		run_release(&r);
+		return EXIT_PASS;
+	}
+	prepare_run(argc, argv, &r);
+	if (lg_gate_new(&r.o.gate, &gate) < 0)
+		die(EXIT_INTERNAL, "cannot create the gate");
+	if (r.pytest && (code = collect_pytest(gate, argc, argv, &r)) >= 0) {
+		lg_gate_free(gate);
+		run_release(&r);
+		return code;
+	}
+	run_targets(gate, &r);
+	if (r.ntargets)
+		print_totals(&r, seconds_now() - start);
+	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0);
+	lg_gate_free(gate);
+	run_release(&r);
+	return code;
 }
 
 int main(int argc, char **argv)
