@@ -243,3 +243,32 @@ Test(pytest, collection_error_reported_once)
 	cr_assert(strstr(err, "test_broken.py") && !strstr(err, "PASS "), "%s", err);
 	free(err);
 }
+
+/* The fork server forks only while it is a single thread: a conftest that leaves a thread
+ * running after collection gets a worker per test that collects afresh, and says so once. */
+Test(pytest, no_fork_from_a_threaded_collector, .timeout = 120)
+{
+	char *err;
+	int code;
+
+	cr_assert_eq(lgt_sh("mkdir -p $T/threaded", NULL, NULL), 0);
+	lgt_write("threaded/conftest.py",
+		  "import os, threading, time\n"
+		  "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
+		  "def pytest_collection_finish(session):\n"
+		  "    with open(os.environ['COLLECTIONS'], 'a') as f:\n"
+		  "        f.write('%d\\n' % os.getpid())\n");
+	lgt_write("threaded/test_t.py", "def test_a():\n    pass\n\ndef test_b():\n    pass\n");
+	code = lgt_sh("cd $T/threaded && rm -f collections && COLLECTIONS=$T/threaded/collections "
+		      "$LEAKGATE run -q -j 1 -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
+		      "--pytest -p no:cacheprovider; echo \"exit $?\" >&2; wc -l < collections >&2",
+		      NULL, &err);
+	cr_assert_eq(code, 0, "%s", err);
+	cr_assert(strstr(err, "the collecting process runs 2 threads: forking it is unsafe: "
+			 "each test from here on collects the suite in a worker of its own"), "%s", err);
+	cr_assert(strstr(err, "PASS  test_t.py::test_a ") && strstr(err, "PASS  test_t.py::test_b "),
+		  "%s", err);
+	/* Once by the server, then once by each test's own worker. */
+	cr_assert(strstr(err, "\nexit 0\n3\n"), "%s", err);
+	free(err);
+}
