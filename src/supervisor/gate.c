@@ -2,7 +2,8 @@
  * a forked worker, with a deadline on every step, and drives the adaptive loop: one STEP
  * per iteration until the verdict is certain or the iteration limit is reached, then
  * attribution and the failing point. A crash, hang or exception of the workload is
- * reported, never inherited. */
+ * reported, never inherited. Also --pytest's fork server (one collection for every test's
+ * worker) and lg_gate_run_all's threads, each driving one worker at a time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
