@@ -769,6 +769,9 @@ static PyObject *fork_test(PyObject *capsule, PyObject *items)
 			Py_RETURN_NONE;
 		if (!c->frozen) {
 			freeze();
+			/* Counted once here, the count inherited by every worker. */
+			lg__gc_keep_frozen(1);
+			(void)lg__gc_objects();
 			c->frozen = 1;
 		}
 		threads = lg__count_threads();
@@ -792,7 +795,6 @@ static PyObject *fork_test(PyObject *capsule, PyObject *items)
 		}
 		PyOS_AfterFork_Child();
 		c->w->frozen = 1;
-		lg__gc_keep_frozen(1);
 		c->srv->start(c->srv->arg);
 		id = PyUnicode_FromString(nodeid);
 		free(nodeid);

@@ -51,8 +51,9 @@ void lg__record_clear(void);
 /* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
  * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
-/* Whether to count the permanent generation (gc.freeze()) once and reuse the count:
- * set in a worker forked from the --pytest server, cleared when it thaws. */
+/* Whether to count the permanent generation (gc.freeze()) once and reuse the count: set
+ * in --pytest's server once it froze the collected state (its workers inherit the count),
+ * cleared when a worker thaws it. */
 void lg__gc_keep_frozen(int on);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */
