@@ -53,10 +53,15 @@ endif
 PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"' -DLG_PYTHON_TAG='"$(PY_TAG)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
+# The library: src/ runs in no process of its own (verdict, reports: pure code the caller
+# runs), src/supervisor/ in the caller's process, src/worker/ in the forked worker with
+# CPython embedded; src/protocol.[ch] is what the two processes say to each other.
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
-	src/hooks.c src/sysstat.c src/gccount.c src/worker.c src/attribute.c \
-	src/report_junit.c src/report_svg.c src/vg.c src/vglog.c src/gdbjit.c \
-	src/gate.c src/gate_worker.c src/gate_failpoint.c src/gate_valgrind.c
+	src/report_junit.c src/report_svg.c src/protocol.c \
+	src/supervisor/gate.c src/supervisor/valgrind.c src/supervisor/vglog.c \
+	src/worker/main.c src/worker/interp.c src/worker/hooks.c src/worker/sysstat.c \
+	src/worker/gccount.c src/worker/attribute.c src/worker/vg.c src/worker/gdbjit.c \
+	src/worker/failpoint.c
 HARNESS_SRC := harness/main.c harness/valgrind.c \
 	harness/pyselect.c harness/gdb.c harness/paths.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
@@ -100,15 +105,15 @@ $(BUILD)/python.id: FORCE | check-python
 $(BUILD)/%.o: %.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
 
-# src/attribute.py and src/pytest_driver.py are compiled into the worker as C strings.
-$(BUILD)/gen/%_py.h: src/%.py
+# src/worker/attribute.py and pytest_driver.py are compiled into the worker as C strings.
+$(BUILD)/gen/%_py.h: src/worker/%.py
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/src/worker.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h
-$(BUILD)/src/worker.o: ALL_CFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/worker/interp.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h
+$(BUILD)/src/worker/interp.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -217,8 +222,10 @@ uninstall:
 	rm -rf $(dir $(LIBEXEC_BIN))
 endif
 
+# Every build directory: build/ holds the default build and every PYTHON= one; BUILD=
+# may name any other, which is removed too.
 clean:
-	rm -rf $(BUILD)
+	rm -rf build $(BUILD)
 
 # The GDB helper: a JIT reader plugin with no libpython (gdb/ sees only include/).
 GDB_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -fPIC -fvisibility=hidden
@@ -248,15 +255,15 @@ fuzz: $(FUZZER)
 
 -include $(DEPS)
 
-# leakgate(1) from the real --help (doc/gen-man.py) and leakgate.pc, both for PREFIX:
+# leakgate(1) from the real --help (docs/gen-man.py) and leakgate.pc, both for PREFIX:
 # prefix.id is rewritten only when PREFIX changes.
 LG_VERSION := $(shell sed -n 's/^\#define LG_VERSION "\(.*\)"/\1/p' include/leakgate.h)
 $(BUILD)/prefix.id: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
-$(MAN): doc/gen-man.py doc/leakgate.1.in $(BIN) $(BUILD)/prefix.id
+$(MAN): docs/gen-man.py docs/leakgate.1.in $(BIN) $(BUILD)/prefix.id
 	@$(if $(Q),echo "  GEN     $@")
-	$(Q)$(PYTHON) doc/gen-man.py $(BIN) doc/leakgate.1.in $(PREFIX) > $@.tmp && mv $@.tmp $@
+	$(Q)$(PYTHON) docs/gen-man.py $(BIN) docs/leakgate.1.in $(PREFIX) > $@.tmp && mv $@.tmp $@
 $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LG_VERSION)|' \

@@ -361,7 +361,7 @@ typedef struct lg_vglog {
  * LG_ENOMEM (*out then holds nothing to release). */
 LG_EXTERN int lg_vglog_read(FILE *log, uint32_t first, lg_vglog *out);
 LG_EXTERN void lg_vglog_release(lg_vglog *v);
-/* The failing point (src/gdbjit.c): a blob for GDB's JIT interface, read by the
+/* The failing point (src/worker/gdbjit.c): a blob for GDB's JIT interface, read by the
  * leakgate-gdb.so reader (layout in leakgate_jit.h). */
 typedef struct lg_suspect {
 	const void *object;  /* a PyObject * in this process */

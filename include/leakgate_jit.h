@@ -1,5 +1,5 @@
 /* leakgate_jit.h: the blob a leaking worker registers through GDB's JIT interface, and
- * the CPython layout it carries. Shared by the worker (src/gdbjit.c) and the GDB plugin
+ * the CPython layout it carries. Shared by the worker (src/worker/gdbjit.c) and the GDB plugin
  * (gdb/): fixed-width fields only, no pointers, no <Python.h>.
  *
  * A blob is one contiguous block: lg_jit_blob, then `nsuspects` lg_jit_suspect records at

@@ -1,83 +1,12 @@
-/* internal.h: declarations shared between the library's own files (lg__ prefix).
+/* internal.h: declarations shared between the library's files that run in no process of
+ * their own (the verdict and the reports, called by the supervisor's caller), lg__ prefix.
  * Never installed; never included from harness/ or gdb/. */
 #ifndef LG_INTERNAL_H
 #define LG_INTERNAL_H
 
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
-
-/* Live blocks and their bytes through the PyMem domains since the hooks went in: a block's
- * requested size, or for a small block pymalloc keeps in a pool, its size class. */
-struct lg__pymem_counts {
-	int64_t blocks;
-	int64_t bytes;
-};
-
-/* Wraps the three PyMem domains' allocators with counting hooks. Call between
- * Py_PreInitialize and Py_InitializeFromConfig (the window CPython documents).
- * may_use_pools: 0 when the allocator is known not to be pymalloc (under Valgrind), which
- * spares the probe of pymalloc's pools. Once Python is initialised, lg__hooks_pool_mode()
- * says whether the OBJ and MEM domains are counted from pymalloc's pools (its layout
- * checked out) or through headered hooks. */
-void lg__hooks_install(int may_use_pools);
-int lg__hooks_pool_mode(void);
-void lg__hooks_read(struct lg__pymem_counts *out);
-
-/* Attribution's record of object (OBJ domain) blocks: lg__record_start(i) remembers each
- * block allocated from now on with iteration i (call again to move to the next), and
- * forgets blocks as they are freed; lg__record_stop stops remembering new ones. */
-struct lg__survivor {
-	void *ptr;          /* the block as the domain's caller sees it */
-	size_t size;        /* bytes it counts for (lg__pymem_counts) */
-	uint32_t iteration;
-};
-
-/* Puts the record's hook on the OBJ domain when it needs one (pool mode); before anything
- * else wraps that domain (tracemalloc), so that they come off in the reverse order.
- * lg__record_start opens it too; lg__record_clear takes it off. */
-void lg__record_open(void);
-void lg__record_start(uint32_t iteration);
-void lg__record_stop(void);
-/* Copies the recorded blocks still alive into *out (free() it). -1 if the record is
- * incomplete (out of memory while recording) or the copy failed. */
-int lg__record_take(struct lg__survivor **out, size_t *n);
-/* Forgets everything recorded, and takes the record's hook off. */
-void lg__record_clear(void);
-
-/* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
- * right after a full collection (before 3.12 it reads the collector's own tally). */
-int64_t lg__gc_objects(void);
-
-/* Process counters read from glibc and /proc without allocating. Negative on failure. */
-int64_t lg__native_bytes(void);
-int64_t lg__rss_bytes(void);
-int64_t lg__count_fds(void);
-int64_t lg__count_threads(void);
 
 /* Writes at most len bytes of s as XML text (report_junit.c; the SVG chart uses it too). */
 void lg__xml_text(FILE *f, const char *s, size_t len);
-
-/* The objects the last attribution sampled, labelled (borrowed: they live as long as the
- * worker); at most cap. For the GDB failing point. */
-struct lg_worker;
-struct lg_suspect;
-size_t lg__attribution_suspects(const struct lg_worker *w, struct lg_suspect *out, size_t cap);
-
-/* The C half of attribution (src/attribute.c) as a module object, new reference; for
- * src/attribute.py only. The GIL must be held. */
-struct _object;
-struct _object *lg__attribute_module(void);
-/* Memcheck's client requests (vg.c); no-ops outside Valgrind. Before each leak search the
- * worker writes LG_VG_MARK and the snapshot number (0: the baseline) to Valgrind's log,
- * so that lg_vglog_read knows which snapshot the records after it belong to. */
-#define LG_VG_MARK "leakgate: snapshot "
-int lg__vg_running(void);
-/* The environment variable that names memcheck's log file for the worker, and opening it
- * for reading the indirect losses (0, or -1 when it cannot be read). */
-#define LG_VG_LOG_ENV "LEAKGATE_VG_LOG"
-int lg__vg_log_open(void);
-void lg__vg_baseline(void);
-void lg__vg_snapshot(uint32_t snapshot, int64_t *value);
 
 #endif

@@ -68,7 +68,7 @@ def _native_reader():
 
     def read():
         mi = fn()
-        return mi.uordblks + mi.hblkhd  # as src/sysstat.c reads it
+        return mi.uordblks + mi.hblkhd  # as src/worker/sysstat.c reads it
     return read
 
 

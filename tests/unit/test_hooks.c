@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "../../src/internal.h"
+#include "../../src/worker/worker.h"
 #include "leakgate.h"
 
 static lg_worker *start(void)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/internal.h"
+#include "../../src/worker/worker.h"
 #include "leakgate.h"
 
 #define N 3000  /* more than the table's first size, so it grows */

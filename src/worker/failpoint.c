@@ -1,4 +1,4 @@
-/* failpoint.c: the worker at the failing point. Registers the GDB blob with the report
+/* worker/failpoint.c: the worker at the failing point. Registers the GDB blob with the report
  * summary and the suspects, then, from inside the workload's Python frame, raises SIGTRAP
  * for a debugger or leaves a core file in the requested directory: through the kernel
  * when core_pattern writes plain files into the current directory, else through gcore. */
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gate.h"
+#include "worker.h"
 
 struct failpoint {
 	uint32_t mode;

@@ -1,4 +1,4 @@
-/* sysstat.c: process counters from glibc and /proc: heap in use, RSS, descriptors and
+/* worker/sysstat.c: process counters from glibc and /proc: heap in use, RSS, descriptors and
  * threads. None of them allocates, so they can be read in any order after a collection. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "worker.h"
 
 int64_t lg__native_bytes(void)
 {

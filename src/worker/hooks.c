@@ -1,4 +1,4 @@
-/* hooks.c: counting hooks around CPython's three PyMem allocator domains.
+/* worker/hooks.c: counting hooks around CPython's three PyMem allocator domains.
  * They give live blocks and bytes of every Python allocation, GC-tracked or not, whatever
  * the allocator (pymalloc, malloc, debug hooks) underneath. */
 #define _GNU_SOURCE
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "worker.h"
 
 /*
  * A block carries a 16-byte header (keeps the 16-byte alignment pymalloc gives) with

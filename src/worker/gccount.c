@@ -1,4 +1,4 @@
-/* gccount.c: the number of objects the cyclic GC tracks, counted without allocating
+/* worker/gccount.c: the number of objects the cyclic GC tracks, counted without allocating
  * (gc.get_objects() builds a list and touches every object's refcount to get a length).
  * 3.12+ has a public visitor; before that the collector's own tally is read, which needs
  * CPython's internal headers, so this file alone is built with Py_BUILD_CORE. */
@@ -15,7 +15,7 @@
 #endif
 #endif
 
-#include "internal.h"
+#include "worker.h"
 
 #if PY_VERSION_HEX >= 0x030C0000
 static int count_one(PyObject *op, void *arg)

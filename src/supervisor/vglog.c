@@ -1,12 +1,13 @@
-/* vglog.c: reads memcheck's log of a --valgrind worker: the definite-loss records that
- * grew while measured, summed per allocation stack, and memcheck's error reports. */
+/* supervisor/vglog.c: reads memcheck's log of a --valgrind worker: the definite-loss
+ * records that grew while measured, summed per allocation stack, and memcheck's error
+ * reports. */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "protocol.h"
 #include "leakgate.h"
 
 #define MAX_RECORDS_SHOWN 5   /* loss records in the text, largest first */

@@ -1,4 +1,4 @@
-/* vg.c: the worker's side of --valgrind: memcheck's client requests (a baseline leak
+/* worker/vg.c: the worker's side of --valgrind: memcheck's client requests (a baseline leak
  * search, then one added search per snapshot with its byte and block totals) and the
  * markers in Valgrind's log that tell the supervisor which snapshot a record belongs to.
  * Outside Valgrind every request costs a few instructions and does nothing. */
@@ -8,7 +8,7 @@
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
-#include "internal.h"
+#include "worker.h"
 #include "leakgate.h"
 
 int lg__vg_running(void)

@@ -1,8 +1,9 @@
-/* gate.h: what the gate's files share (never installed): the pipe protocol between the
- * supervisor (gate.c) and its forked worker (gate_worker.c), the failing point and the
- * --valgrind worker. No Python here. */
-#ifndef LG_GATE_H
-#define LG_GATE_H
+/* protocol.h: what the supervisor (src/supervisor/) and its worker (src/worker/) say to
+ * each other, and the only header both sides include: the pipe protocol, the worker's exit
+ * statuses, the markers in memcheck's log, and the pipe I/O (protocol.c). Never installed;
+ * no Python here. */
+#ifndef LG_PROTOCOL_H
+#define LG_PROTOCOL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -68,23 +69,20 @@ struct cmd_failpoint {
 	uint32_t dir_len, summary_len;
 };
 
-/* The worker's side of CMD_FAILPOINT (gate_failpoint.c): reads the rest of the command,
- * registers the blob and stops or dumps core. Returns the message type to send back
- * (MSG_CORE, MSG_ERROR or 0 for none) with its text in *text (free()). */
-uint32_t lg__failpoint_worker(lg_worker *w, int cmd_fd, char **text);
-
-/* --valgrind (gate_valgrind.c): a fresh temporary file for memcheck's log (0 or -1); in the
- * forked child, exec the worker under memcheck (never returns); once the worker is gone,
- * read the log into *out, remove it, and return the result's status code (0-3). */
-int lg__vg_log_create(char *path, size_t cap);
-void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int cmd_fd,
-		 int msg_fd) __attribute__((noreturn));
-int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int code);
+/* Memcheck's log (--valgrind): the environment variable that names it for the worker,
+ * and the marker the worker writes before each leak search, followed by the snapshot
+ * number (0: the baseline), so that the supervisor's reader (lg_vglog_read) knows which
+ * snapshot the records after it belong to. */
+#define LG_VG_LOG_ENV "LEAKGATE_VG_LOG"
+#define LG_VG_MARK "leakgate: snapshot "
 
 /* Seconds on the monotonic clock. */
 double lg__now(void);
 /* Writes and reads that finish or fail (EINTR and short counts handled): 0 or -1. */
 int lg__write_full(int fd, const void *buf, size_t len);
 int lg__read_full(int fd, void *buf, size_t len);
+/* Reads exactly len bytes before the deadline (0: none). 0 on success, 1 on timeout,
+ * -1 on end of file or error. */
+int lg__read_until(int fd, void *buf, size_t len, double deadline);
 
 #endif

@@ -1,4 +1,4 @@
-/* gate_worker.c: the forked worker's side of the gate's protocol: start CPython, load the
+/* worker/main.c: the forked worker's side of the gate's protocol: start CPython, load the
  * target, then for each STEP command call the workload once and send a snapshot. */
 #include <errno.h>
 #include <signal.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gate.h"
+#include "worker.h"
 
 static void send_msg(int fd, uint32_t type, const void *a, size_t alen,
 		     const void *b, size_t blen)

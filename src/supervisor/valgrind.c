@@ -1,4 +1,4 @@
-/* gate_valgrind.c: the gate's --valgrind: the worker exec'd under memcheck with the
+/* supervisor/valgrind.c: the gate's --valgrind: the worker exec'd under memcheck with the
  * hidden worker command line (LG_WORKER_MODE), and the reading of memcheck's log into the
  * result once the worker is gone. */
 #define _GNU_SOURCE
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gate.h"
-#include "internal.h"
+#include "protocol.h"
+#include "supervisor.h"
 
 /* The absolute path of this executable, or NULL. */
 static const char *self_exe(void)

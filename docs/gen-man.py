@@ -1,5 +1,5 @@
 """gen-man.py: writes leakgate(1) from the real `leakgate --help` and `leakgate gdb --help`
-and the hand-written doc/leakgate.1.in, so that the man page says what --help says.
+and the hand-written docs/leakgate.1.in, so that the man page says what --help says.
 
 The help text is cut into blocks at blank lines: the usage lines, the untitled summary, and
 titled blocks ("TARGET:" over indented items, "counters: ..." as a paragraph). Each block
@@ -8,7 +8,7 @@ spaces as underscores, gdb_usage, gdb_summary, version, prefix). A block of --he
 the template does not place, or a placeholder that --help does not fill, is an error: a
 new --help section cannot be missing from the man page.
 
-Usage: python3 doc/gen-man.py LEAKGATE TEMPLATE PREFIX > leakgate.1
+Usage: python3 docs/gen-man.py LEAKGATE TEMPLATE PREFIX > leakgate.1
 """
 import re
 import subprocess

@@ -1,6 +1,6 @@
-/* attribute.c: the C half of attribution, run in the worker after a leak verdict: which
- * recorded allocations survived as objects, and the reverse object graph that finds the
- * shortest referrer chain from a leaked object to a root. src/attribute.py drives it. */
+/* worker/attribute.c: the C half of attribution, run after a leak verdict: which recorded
+ * allocations survived as objects, and the reverse object graph that finds the shortest
+ * referrer chain from a leaked object to a root. attribute.py drives it. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "worker.h"
 
 /* The GC header in front of every GC-tracked object (PyGC_Head: two words on every
  * supported version); 3.12+ may add a two-word pre-header for a managed dict. */

@@ -1,4 +1,4 @@
-/* gdbjit.c: the failing point. Describes this CPython's object layout (offsetof over
+/* worker/gdbjit.c: the failing point. Describes this CPython's object layout (offsetof over
  * the headers the library is built against), packs it with the suspects and the report
  * summary into a blob (include/leakgate_jit.h), registers it through GDB's JIT interface,
  * and can run the workload once more with a hook called from inside its Python frame.
@@ -36,7 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "worker.h"
 #include "leakgate.h"
 #include "leakgate_jit.h"
 

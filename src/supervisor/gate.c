@@ -1,7 +1,8 @@
-/* gate.c: the gate (lg_gate_*): runs one target in a forked worker, with a deadline on
- * every step, and drives the adaptive loop: one STEP per iteration until the verdict is
- * certain or the iteration limit is reached, then attribution and the failing point. A
- * crash, hang or exception of the workload is reported, never inherited. */
+/* supervisor/gate.c: the gate (lg_gate_*), in the supervisor's process: runs one target in
+ * a forked worker, with a deadline on every step, and drives the adaptive loop: one STEP
+ * per iteration until the verdict is certain or the iteration limit is reached, then
+ * attribution and the failing point. A crash, hang or exception of the workload is
+ * reported, never inherited. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,79 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gate.h"
+#include "protocol.h"
+#include "supervisor.h"
 
 struct worker {
 	pid_t pid;
 	int cmd_fd, msg_fd;
 	char log[PATH_MAX];  /* --valgrind: memcheck's log */
 };
-
-double lg__now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int lg__write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads exactly len bytes before the deadline (0: none). 0 on success, 1 on timeout,
- * -1 on end of file or error. */
-static int read_until(int fd, void *buf, size_t len, double deadline)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		int ms = -1, r;
-		ssize_t n;
-
-		if (deadline > 0) {
-			double left = deadline - lg__now();
-
-			if (left <= 0)
-				return 1;
-			ms = (int)(left * 1000) + 1;
-		}
-		r = poll(&pfd, 1, ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 1;
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int lg__read_full(int fd, void *buf, size_t len)
-{
-	return read_until(fd, buf, len, 0) ? -1 : 0;
-}
 
 static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 {
@@ -195,7 +131,7 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 {
 	double deadline = o->timeout > 0 ? lg__now() + o->timeout : 0;
 	struct msg_hdr h;
-	int r = read_until(w->msg_fd, &h, sizeof(h), deadline);
+	int r = lg__read_until(w->msg_fd, &h, sizeof(h), deadline);
 	char *body = NULL;
 
 	if (r == 0 && h.len > (1u << 24))
@@ -205,7 +141,7 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 
 		body = malloc(h.len + 1);
 		if (!body || h.len < sizeof(e) ||
-		    (r = read_until(w->msg_fd, body, h.len, deadline)) != 0) {
+		    (r = lg__read_until(w->msg_fd, body, h.len, deadline)) != 0) {
 			free(body);
 			out->status = LG_STATUS_INTERNAL;
 			out->error = xasprintf("could not read the worker's error report");
@@ -233,11 +169,11 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 	if (r == 0 && (h.type != want || (body_out ? h.len < cap : h.len > cap)))
 		r = -1;
 	if (r == 0 && h.len)
-		r = read_until(w->msg_fd, buf, body_out ? cap : h.len, deadline);
+		r = lg__read_until(w->msg_fd, buf, body_out ? cap : h.len, deadline);
 	if (r == 0 && body_out) {
 		*body_len = h.len - cap;
 		*body_out = malloc(*body_len + 1);
-		r = *body_out ? read_until(w->msg_fd, *body_out, *body_len, deadline) : -1;
+		r = *body_out ? lg__read_until(w->msg_fd, *body_out, *body_len, deadline) : -1;
 		if (r != 0) {
 			free(*body_out);
 			*body_out = NULL;
@@ -311,8 +247,8 @@ static void failpoint(struct worker *w, const lg_gate_opts *o, lg_result *out)
 	if (lg__write_full(w->cmd_fd, &cmd, 1) || lg__write_full(w->cmd_fd, &c, sizeof(c)) ||
 	    lg__write_full(w->cmd_fd, dir, c.dir_len) || lg__write_full(w->cmd_fd, summary, len))
 		goto quit;
-	if (read_until(w->msg_fd, &h, sizeof(h), 0) == 0 && h.len < (1u << 16) &&
-	    (body = calloc(1, h.len + 1)) && read_until(w->msg_fd, body, h.len, 0) == 0) {
+	if (lg__read_until(w->msg_fd, &h, sizeof(h), 0) == 0 && h.len < (1u << 16) &&
+	    (body = calloc(1, h.len + 1)) && lg__read_until(w->msg_fd, body, h.len, 0) == 0) {
 		if (h.type == MSG_CORE) {
 			out->core_path = body;
 			body = NULL;

@@ -1,5 +1,5 @@
-# attribute.py: the Python half of attribution, compiled into the worker (src/attribute.c
-# holds the C half). After a leak verdict it re-runs the workload a few times with
+# worker/attribute.py: the Python half of attribution, compiled into the worker
+# (attribute.c holds the C half). After a leak verdict it re-runs the workload a few times with
 # tracemalloc and the allocation record on, and answers: what grew, where it was
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
 # 'bounded' (a container with a maximum size holds the growth) or 'stopped' (these calls

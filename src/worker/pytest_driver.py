@@ -1,5 +1,5 @@
-# pytest_driver.py: leakgate's side of `leakgate run --pytest`, compiled into the worker.
-# It runs pytest.main() with the user's arguments and a plugin of its own: collect() lists
+# worker/pytest_driver.py: leakgate's side of `leakgate run --pytest`, compiled into the
+# worker. It runs pytest.main() with the user's arguments and a plugin of its own: collect() lists
 # the tests as pytest would run them; run() keeps one test and hands the worker a step()
 # that runs that test's whole protocol (function-scoped fixtures set up and torn down each
 # time, wider ones once) from inside pytest's own test loop.
