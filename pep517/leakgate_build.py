@@ -140,7 +140,7 @@ def build_sdist(sdist_directory, config_settings=None):
         for dirpath, dirnames, filenames in os.walk(ROOT):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             for f in sorted(filenames):
-                if _SKIP_FILES.search(f):
+                if f in _SKIP_DIRS or _SKIP_FILES.search(f):  # a worktree's .git is a file
                     continue
                 full = os.path.join(dirpath, f)
                 t.add(full, arcname=os.path.join(base, os.path.relpath(full, ROOT)),
