@@ -34,6 +34,19 @@ enum {
 	LG_ESKIP = -9,    /* the test is skipped, xfailed or marked no_leak_check (--pytest) */
 };
 
+/* `leakgate run`'s exit codes (pytest's 3 and 4 kept), as lg_result_exit_code returns
+ * them for one target; with several targets the worst wins. An interrupted run exits
+ * with 128 + the signal's number, as a shell reports a process the signal killed. */
+typedef enum lg_exit {
+	LG_EXIT_PASS = 0,         /* no leak (or skipped) */
+	LG_EXIT_LEAK = 1,         /* a leak was found */
+	LG_EXIT_WORKLOAD = 2,     /* the workload failed: import, exception, crash, timeout,
+				   * memory guard */
+	LG_EXIT_INTERNAL = 3,     /* leakgate itself failed */
+	LG_EXIT_USAGE = 4,        /* the command line is wrong */
+	LG_EXIT_INTERRUPTED = 128 /* plus the signal's number (130: SIGINT, 143: SIGTERM) */
+} lg_exit;
+
 /* A static, human-readable description of an error code. */
 LG_EXTERN const char *lg_strerror(int err);
 
@@ -239,6 +252,7 @@ typedef enum lg_status {
 	LG_STATUS_ERROR,     /* the workload failed: import, exception, exit, crash, timeout */
 	LG_STATUS_INTERNAL,  /* leakgate itself failed */
 	LG_STATUS_SKIP,      /* not judged: a skipped, xfailed or no_leak_check test */
+	LG_STATUS_INTERRUPTED, /* stopped (or never started) by lg_gate_interrupt */
 } lg_status;
 
 typedef struct lg_result {
@@ -284,6 +298,11 @@ typedef struct lg_gate_opts {
 	const char *suppressions;   /* with valgrind: leakgate's leakgate.supp (required) */
 	const char *worker_exe;     /* with valgrind: the program that runs lg_gate_worker_main
 				     * (the leakgate binary); NULL: this program */
+	/* The memory guard: the most heap a worker may hold (RLIMIT_DATA), in bytes; past it
+	 * allocations fail, the workload gets a MemoryError and the target an error that
+	 * names the guard. 0: none. Default: half the machine's memory
+	 * (lg_gate_default_memory_limit). Not applied under valgrind or ASan. */
+	size_t memory_limit;
 	lg_on_leak on_leak;
 	const char *core_dir;       /* LG_ON_LEAK_CORE: where; NULL: the current directory */
 	/* Optional callbacks, with `arg`: after each sample (the last of r->series; r->verdict
@@ -295,6 +314,8 @@ typedef struct lg_gate_opts {
 } lg_gate_opts;
 
 LG_EXTERN void lg_gate_opts_init(lg_gate_opts *o);
+/* Half of this machine's physical memory, in bytes (0 if unknown). */
+LG_EXTERN size_t lg_gate_default_memory_limit(void);
 /* A gate with these options (copied; the strings must outlive it). *out is freed with
  * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). */
 LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
@@ -310,9 +331,16 @@ LG_EXTERN int lg_gate_run(lg_gate *g, const lg_target *t, const char *display,
 LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
 			      lg_result *failure);
 LG_EXTERN void lg_gate_free(lg_gate *g);
-/* `leakgate run`'s exit code for a result: 0 pass or skip, 1 leak, 2 workload error,
- * 3 internal error. */
+/* `leakgate run`'s exit code for a result (lg_exit): 0 pass or skip, 1 leak, 2 workload
+ * error, 3 internal error, LG_EXIT_INTERRUPTED + the signal for an interrupted one. */
 LG_EXTERN int lg_result_exit_code(const lg_result *r);
+/* Stops every worker of every gate in this process (their whole process groups, so the
+ * workload's own children too) and makes lg_gate_run and lg_gate_collect return
+ * LG_STATUS_INTERRUPTED results from then on, naming `signo` (a signal number, > 0).
+ * Async-signal-safe: meant to be called from the caller's SIGINT/SIGTERM handler. */
+LG_EXTERN void lg_gate_interrupt(int signo);
+/* The signal lg_gate_interrupt was given, or 0. */
+LG_EXTERN int lg_gate_interrupted(void);
 /* Frees what a result owns. Accepts NULL. */
 LG_EXTERN void lg_result_release(lg_result *r);
 

@@ -119,6 +119,7 @@ static const char *verdict_word(lg_status s)
 	case LG_STATUS_LEAK: return "LEAK";
 	case LG_STATUS_ERROR: return "ERROR";
 	case LG_STATUS_SKIP: return "SKIP";
+	case LG_STATUS_INTERRUPTED: return "INTERRUPTED";
 	default: return "INTERNAL";
 	}
 }

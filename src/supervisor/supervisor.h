@@ -4,6 +4,7 @@
 #define LG_SUPERVISOR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "leakgate.h"
 
@@ -14,5 +15,11 @@ int lg__vg_log_create(char *path, size_t cap);
 void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int cmd_fd,
 		 int msg_fd) __attribute__((noreturn));
 int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int code);
+
+/* In a freshly forked worker, before anything else (gate.c): its own process group (so
+ * that ending the group ends the workload's children too), death with the supervisor
+ * (`supervisor` is its pid, PR_SET_PDEATHSIG), default stop signals, the memory guard
+ * and SIGPIPE unblocked. A fork server's children call it too. */
+void lg__worker_child(const lg_gate_opts *o, pid_t supervisor);
 
 #endif

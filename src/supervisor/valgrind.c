@@ -53,6 +53,8 @@ int lg__vg_log_create(char *path, size_t cap)
  * .pyc), memcheck marks the small int it returns as undefined, and that mark then
  * surfaces wherever the int goes (Py_INCREF in the eval loop, _PyObject_IS_GC, ...):
  * errors no precise suppression can name. It also makes memcheck ~15% faster.
+ * --vgdb=no: no gdbserver, so no vgdb-pipe-* FIFOs in $TMPDIR, which a killed worker
+ * would leave behind (leakgate attaches GDB to its own workers, never through vgdb).
  * NEEDSWORK: switch them back on for an interpreter without that quirk.
  */
 void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int cmd_fd,
@@ -72,7 +74,7 @@ void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int
 	const char *fixed[] = {
 		valgrind, "--tool=memcheck", "--leak-check=full", "--show-possibly-lost=no",
 		"--errors-for-leak-kinds=definite", "--child-silent-after-fork=yes",
-		"--undef-value-errors=no", log_opt, supp_opt, exe, LG_WORKER_MODE, cmd, msg,
+		"--undef-value-errors=no", "--vgdb=no", log_opt, supp_opt, exe, LG_WORKER_MODE, cmd, msg,
 		wo->executable ? wo->executable : "", lg_target_kind_name(t->kind), t->spec ? t->spec : "",
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), i;
