@@ -804,7 +804,7 @@ static void run_targets(lg_gate *gate, struct run *r)
 	}
 }
 
-/* SIGINT, SIGTERM and SIGHUP stop the workers (lg_gate_interrupt); the run then writes
+/* SIGINT, SIGTERM and SIGHUP (unless ignored) stop the workers (lg_gate_interrupt); the run then writes
  * its reports, the unfinished targets marked interrupted, and exits 128 + the signal. */
 static void on_stop_signal(int signo)
 {
@@ -821,8 +821,13 @@ static void catch_stop_signals(void)
 	sa.sa_handler = on_stop_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		sigaction(signals[i], &sa, NULL);
+	/* A signal ignored on entry stays ignored (nohup, a shell's background job). */
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(signals[i], &sa, NULL);
+	}
 }
 
 /* The run's exit code: the worst target's, and 3 when a report could not be written. */

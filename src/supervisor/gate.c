@@ -248,11 +248,11 @@ static char *describe_death(int status, int timed_out, int closed_alive, double 
 	if (timed_out)
 		return xasprintf("timed out: no result within %g s (--timeout); the worker "
 				 "was killed", timeout);
-	if (closed_alive)
-		return xasprintf("the worker's pipe to leakgate was closed while the worker "
-				 "still ran (does the workload close file descriptors it does "
-				 "not own, such as os.closerange(3, ...)?); the worker was "
-				 "killed");
+	if (closed_alive || (WIFEXITED(status) && WEXITSTATUS(status) == LG__EXIT_PIPE_CLOSED))
+		return xasprintf("the worker's pipe to leakgate was closed under it (does the "
+				 "workload close file descriptors it does not own, such as "
+				 "os.closerange(3, ...)?)%s",
+				 closed_alive ? "; the worker was killed" : "");
 	if (WIFSIGNALED(status))
 		return xasprintf("the worker was killed by signal %d (%s)%s",
 				 WTERMSIG(status), strsignal(WTERMSIG(status)),
