@@ -637,6 +637,8 @@ static void check_core_dir(const char *dir)
 {
 	char *probe = NULL;
 
+	if (access(dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", dir, strerror(errno));
 	if (asprintf(&probe, "%s/.leakgate-probe.XXXXXX", dir) < 0)
 		die(EXIT_INTERNAL, "out of memory");
 	if (!mkdtemp(probe))

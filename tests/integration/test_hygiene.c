@@ -157,3 +157,34 @@ Test(hygiene, closed_descriptors_are_named, .timeout = 60)
 	expect("$LEAKGATE run $T/closes_spins.py:work 2>&1 | grep -v 'signal 9'", 0,
 	       NEED("closed", "os.closerange"));
 }
+
+static const char leak[] = "x = []\ndef work():\n    x.append(object())\n";
+
+/* gcore runs with an argument vector: a --core-dir named to break out of a shell's
+ * quotes stays a name. Its core is mode 0600, as the kernel's, and nothing else is left. */
+Test(hygiene, gcore_core_dir_reaches_no_shell, .timeout = 120)
+{
+	lgt_write("leak_gcore.py", leak);
+	expect("cd $T && mkdir \"$T/x'\\$(touch PWNED)'\" && LEAKGATE_CORE_WITH_GCORE=1 "
+	       "$LEAKGATE run -q -w 5 -n 30 --attribute 0 --on-leak=core "
+	       "--core-dir \"$T/x'\\$(touch PWNED)'\" $T/leak_gcore.py:work; echo \"rc=$?\"; "
+	       "test -e $T/PWNED && echo pwned || echo safe; ls -A \"$T/x'\\$(touch PWNED)'\"; "
+	       "stat -c 'mode %a' \"$T/x'\\$(touch PWNED)'\"/core.leakgate.*", 0,
+	       NEED("rc=1", "\nsafe\ncore.leakgate.", "mode 600\n"));
+}
+
+/* Two runs that reach the failing point in one directory at once: each names its own
+ * core, and both are there. */
+Test(hygiene, concurrent_cores_do_not_swap, .timeout = 120)
+{
+	lgt_write("leak_twice.py", leak);
+	expect("mkdir $T/cores && cd $T/cores && "
+	       "for i in 1 2; do $LEAKGATE run -q -w 5 -n 30 --attribute 0 --on-leak=core "
+	       "$T/leak_twice.py:work 2>$T/run$i.err & done; wait; "
+	       "a=$(sed -n 's/.*core written to //p' $T/run1.err); "
+	       "b=$(sed -n 's/.*core written to //p' $T/run2.err); "
+	       "test -n \"$a\" && test -n \"$b\" && test \"$a\" != \"$b\" && test -f \"$a\" && "
+	       "test -f \"$b\" && ls -A $T/cores | sort | tr '\\n' ' '; "
+	       "stat -c 'mode %a' $T/cores/core.leakgate.* | sort -u", 0,
+	       NEED("mode 600\n"));
+}
