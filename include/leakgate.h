@@ -189,7 +189,8 @@ typedef struct lg_worker_opts {
 } lg_worker_opts;
 
 /* Initialises CPython in this process and installs the counting hooks. *out is freed
- * with lg_worker_free. */
+ * with lg_worker_free. One per process: LG_EINVAL for a second one (or when CPython is
+ * already running here). */
 LG_EXTERN int lg_worker_new(const lg_worker_opts *o, lg_worker **out);
 /* Bit set of the counters this worker can read. */
 LG_EXTERN uint32_t lg_worker_available(const lg_worker *w);
@@ -241,7 +242,8 @@ LG_EXTERN int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t fa
 				  lg_attribution *out, char **msg);
 LG_EXTERN void lg_attribution_release(lg_attribution *a);
 
-/* Flushes sys.stdout and sys.stderr. Does not finalise the interpreter: a workload's
+/* Drops the Python references the worker holds, flushes sys.stdout and sys.stderr, and
+ * frees it. Does not finalise the interpreter: a workload's
  * threads may never end, so the process should leave with _exit(). Accepts NULL. */
 LG_EXTERN void lg_worker_free(lg_worker *w);
 

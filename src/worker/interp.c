@@ -99,6 +99,8 @@ static const char bootstrap[] =
 	"    for f in getattr(mod, '_cleanups', ()):\n"
 	"        f()\n";
 
+static int worker_made;  /* lg_worker_new ran in this process */
+
 int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 {
 	static const char *const argv[] = { "leakgate" };
@@ -109,9 +111,14 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	PyObject *code = NULL;
 
 	*out = NULL;
+	/* One per process: CPython and the hooks go in once (a second Py_PreInitialize after
+	 * the hooks, or over a live interpreter, crashes). */
+	if (worker_made || Py_IsInitialized())
+		return LG_EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return LG_ENOMEM;
+	worker_made = 1;
 
 	/* Under Valgrind, pymalloc's arenas would hide every object from memcheck: the
 	 * malloc allocator, whatever was asked. */
@@ -682,6 +689,16 @@ void lg_worker_free(lg_worker *w)
 
 	if (!w)
 		return;
+	/* The workload's objects may print as they go: drop them before the flush. */
+	Py_CLEAR(w->func);
+	Py_CLEAR(w->code);
+	Py_CLEAR(w->main_name);
+	Py_CLEAR(w->attr);
+	Py_CLEAR(w->pytest);
+	Py_CLEAR(w->clear);
+	Py_CLEAR(w->totalrefs);
+	Py_CLEAR(w->boot);
+	PyErr_Clear();
 	f = PySys_GetObject("stdout");
 	if (f)
 		Py_XDECREF(PyObject_CallMethod(f, "flush", NULL));

@@ -2,6 +2,7 @@
  * a fresh one): counters move by exactly what a workload leaks, and return to where they
  * were when it frees what it took. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,4 +193,40 @@ Test(worker, blocks_from_before_the_hooks)
 	delta(w, 10, d);
 	cr_assert_eq(d[LG_PY_BLOCKS], 0);
 	lg_worker_free(w);
+}
+
+/* One worker per process: a second one is refused, not a crash. */
+Test(worker, second_worker_is_refused)
+{
+	lg_worker *w = start("pass"), *again = (lg_worker *)1;
+
+	cr_assert_eq(lg_worker_new(NULL, &again), LG_EINVAL);
+	cr_assert_null(again);
+	lg_worker_free(w);
+}
+
+/* Only here: the reference count, the first field of a PyObject in a build without
+ * Py_TRACE_REFS (neither Debian's release nor its debug build defines it). */
+void Py_IncRef(void *o);
+void Py_DecRef(void *o);
+
+static intptr_t refs(const void *o)
+{
+	return *(const intptr_t *)o;
+}
+
+/* lg_worker_free lets go of what the worker holds: the code of -c CODE here. */
+Test(worker, free_drops_its_references)
+{
+	lg_worker *w = start("x = 1");
+	void *code = (void *)lg_worker_target(w);
+	intptr_t before;
+
+	cr_assert(code);
+	Py_IncRef(code);
+	before = refs(code);
+	lg_worker_free(w);
+	cr_assert_eq(refs(code), before - 1, "%ld references, want %ld", (long)refs(code),
+		     (long)(before - 1));
+	Py_DecRef(code);
 }
