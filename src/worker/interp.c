@@ -168,6 +168,10 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		       (1u << LG_THREADS);
 	if (w->totalrefs)
 		w->available |= 1u << LG_REFS;
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator replaces glibc's: mallinfo2() sees none of the heap. */
+	w->available &= ~(1u << LG_NATIVE_BYTES);
+#endif
 	if (w->valgrind) {
 		/* memcheck replaces malloc: glibc's mallinfo2 sees none of the heap. */
 		w->available &= ~(1u << LG_NATIVE_BYTES);

@@ -204,6 +204,12 @@ static char *failed_list(const char *json)
 
 ParameterizedTest(struct corpus_case *c, corpus, verdict, .timeout = 240)
 {
+#if defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer build (make test-sanitize): ASan's allocator replaces glibc's, so
+	 * native_bytes is not available and a case only it can see cannot be judged. */
+	if (!strcmp(c->counter, "native_bytes"))
+		cr_skip_test("%s: native_bytes is blind under ASan", c->path);
+#endif
 	int want = !strcmp(c->expect, "leak") ? 1 : 0;
 	int run;
 
