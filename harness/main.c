@@ -794,8 +794,11 @@ static void run_targets(lg_gate *gate, struct run *r)
 		}
 		clear_progress(&r->o);
 		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
-		if (res->core_path)
+		if (res->core_path) {
 			error("%s: core written to %s", res->target, res->core_path);
+			error("%s: open it with: %s", res->target,
+			      gdb_open_command(res->core_path));
+		}
 	}
 	if (lg_gate_interrupted()) {
 		int signo = lg_gate_interrupted();
