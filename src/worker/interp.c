@@ -251,9 +251,11 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 		text = describe && value ?
 			PyObject_CallFunctionObjArgs(describe, value, NULL) : NULL;
 		if (text && PyUnicode_Check(text)) {
-			const char *s = PyUnicode_AsUTF8(text);
+			/* A file name that is not UTF-8 holds lone surrogates: escaped. */
+			PyObject *b = PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
 
-			*msg = s ? strdup(s) : NULL;
+			*msg = b ? strdup(PyBytes_AS_STRING(b)) : NULL;
+			Py_XDECREF(b);
 		}
 		Py_XDECREF(text);
 		PyErr_Clear();
@@ -266,7 +268,7 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 
 int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 {
-	PyObject *load, *pair, *setup, *r;
+	PyObject *load, *pair, *setup, *r, *spec;
 
 	if (msg)
 		*msg = NULL;
@@ -276,8 +278,13 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 		return w->code ? 0 : take_exception(w, LG_ELOAD, msg);
 	}
 	load = PyDict_GetItemString(w->boot, "load");
-	pair = PyObject_CallFunction(load, "ss",
-				     t->kind == LG_TARGET_FILE ? "file" : "module", t->spec);
+	/* The spec names a file as the file system does: decoded as os.fsdecode() would
+	 * (surrogateescape), so that a name that is not UTF-8 opens all the same. */
+	spec = PyUnicode_DecodeFSDefault(t->spec);
+	pair = spec ? PyObject_CallFunction(load, "sO",
+					    t->kind == LG_TARGET_FILE ? "file" : "module", spec) :
+		      NULL;
+	Py_XDECREF(spec);
 	if (!pair)
 		return take_exception(w, LG_ELOAD, msg);
 	w->func = PyTuple_GET_ITEM(pair, 0);
