@@ -188,3 +188,34 @@ Test(hygiene, concurrent_cores_do_not_swap, .timeout = 120)
 	       "stat -c 'mode %a' $T/cores/core.leakgate.* | sort -u", 0,
 	       NEED("mode 600\n"));
 }
+
+/* --python naming a program that never answers gets a deadline, then a usage error. */
+Test(hygiene, python_that_never_answers, .timeout = 60)
+{
+	expect("printf '#!/bin/sh\\nexec sleep 3141\\n' > $T/hangs && chmod +x $T/hangs && "
+	       "$LEAKGATE run --python $T/hangs x.py:f; echo \"rc=$?\"; sleep 0.3; "
+	       "echo \"left: $(" COUNT("sleep 3141") ")\"", 0,
+	       NEED("rc=4", "did not answer", "left: 0"));
+}
+
+/* A target file whose name is not UTF-8 is gated like any other. */
+Test(hygiene, file_name_not_utf8, .timeout = 60)
+{
+	expect("printf 'x = []\\ndef work():\\n    x.append(object())\\n' > \"$T/$(printf "
+	       "'caf\\351')_leak.py\" && $LEAKGATE run -q -w 5 -n 30 --attribute 0 "
+	       "\"$T/$(printf 'caf\\351')_leak.py:work\"", 1, NEED("LEAK  "));
+}
+
+/* A name with control characters (a class's, here) reaches Graphviz escaped, so the SVG
+ * it renders is well-formed XML. */
+Test(hygiene, graph_escapes_control_characters, .timeout = 60)
+{
+	if (lgt_sh("command -v dot", NULL, NULL) != 0)
+		cr_skip_test("Graphviz's dot is not installed");
+	lgt_write("ctl_type.py", "C = type('A\\x01B', (), {})\nx = []\n"
+		  "def work():\n    x.append(C())\n");
+	expect("$LEAKGATE run -q -w 5 -n 30 --graph $T/ctl.dot $T/ctl_type.py:work; "
+	       "echo \"rc=$?\"; python3 -c 'import sys, xml.etree.ElementTree as E; "
+	       "E.parse(sys.argv[1]); print(\"well-formed\")' $T/ctl.svg", 0,
+	       NEED("rc=1", "well-formed"));
+}
