@@ -1,5 +1,5 @@
 /* leakgate.h: the public API of libleakgate: counters, sample series, the verdict,
- * and the embedded worker that runs a Python workload and snapshots its counters.
+ * the gate that runs Python workloads in worker processes, and the reports.
  * Never includes <Python.h>; every symbol carries the lg_ prefix. */
 #ifndef LEAKGATE_H
 #define LEAKGATE_H
@@ -158,7 +158,8 @@ LG_EXTERN int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_
  * was shown), so the outcome is LG_PASS or LG_LEAK. */
 LG_EXTERN void lg_verdict_finish(lg_verdict *v);
 
-/* The worker: an embedded interpreter running one target. One per process. */
+/* Targets, and the options of the worker that runs them (the worker's own interface is
+ * private: src/worker_api.h). */
 typedef enum lg_target_kind {
 	LG_TARGET_FILE,    /* path/file.py:func */
 	LG_TARGET_MODULE,  /* package.module:func */
@@ -178,8 +179,6 @@ typedef struct lg_target {
  * Returns 0 or LG_EINVAL with a static reason in *why. */
 LG_EXTERN int lg_target_parse(const char *arg, lg_target *out, const char **why);
 
-typedef struct lg_worker lg_worker;
-
 typedef struct lg_worker_opts {
 	int malloc_allocator;  /* force PYMEM_ALLOCATOR_MALLOC (for Valgrind) */
 	/* The interpreter whose environment to run in (its sys.executable: a venv's
@@ -188,37 +187,6 @@ typedef struct lg_worker_opts {
 	const char *executable;
 } lg_worker_opts;
 
-/* Initialises CPython in this process and installs the counting hooks. *out is freed
- * with lg_worker_free. One per process: LG_EINVAL for a second one (or when CPython is
- * already running here). */
-LG_EXTERN int lg_worker_new(const lg_worker_opts *o, lg_worker **out);
-/* Bit set of the counters this worker can read. */
-LG_EXTERN uint32_t lg_worker_available(const lg_worker *w);
-/* A description of the interpreter, e.g. "CPython 3.11.7". Owned by the worker. */
-LG_EXTERN const char *lg_worker_python(const lg_worker *w);
-/* Resolves the target and runs its setup(). On LG_ELOAD, LG_ERAISE, LG_EEXIT or LG_EINTR
- * *msg receives the Python traceback or reason (free with lg_free). */
-LG_EXTERN int lg_worker_load(lg_worker *w, const lg_target *t, char **msg);
-/* Runs the target's measuring loop: loads the target, then calls serve(w, arg), which
- * calls lg_worker_call, lg_worker_snapshot and lg_worker_attribute as it sees fit, while
- * the target is loaded. A pytest target is loaded inside pytest's own test loop, with
- * its wider-scoped fixtures set up, and run once before serve as a probe: a skipped,
- * xfailed or no_leak_check test returns LG_ESKIP, a failing one LG_ERAISE, each with the
- * reason in *msg (free with lg_free). Otherwise returns what serve returned. */
-typedef int (*lg_serve_fn)(lg_worker *w, void *arg);
-LG_EXTERN int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg,
-			    char **msg);
-/* Collects the tests pytest would run with these arguments (run from the current
- * directory, conftest and ini files included): *list receives one "NODEID\tMARKED\n" line
- * per test, MARKED being 1 for a test marked no_leak_check (free with lg_free). LG_ELOAD
- * with the reason in *msg when pytest is missing or cannot collect. */
-LG_EXTERN int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs,
-				char **list, char **msg);
-/* Calls the workload once. Errors as lg_worker_load. */
-LG_EXTERN int lg_worker_call(lg_worker *w, char **msg);
-/* Clears the standard library's bounded caches, collects garbage fully and reads every
- * available counter, the allocator counters before anything that allocates. */
-LG_EXTERN int lg_worker_snapshot(lg_worker *w, lg_sample *out);
 /* Attribution of a leak, as the worker renders it (see README, "Attribution"). */
 typedef enum lg_attr_state {
 	LG_ATTR_LEAK,     /* the attributed calls grew too */
@@ -233,19 +201,7 @@ typedef struct lg_attribution {
 	char *dot;    /* Graphviz statements (nodes and edges) of the referrer chains */
 } lg_attribution;
 
-/* Re-runs the workload `iterations` more times with attribution on (tracemalloc, the
- * allocation record) and fills *out: what grew, where it was allocated, and why it is still
- * alive. `failed` is the verdict's bit set of growing counters. Costly: call only after a
- * leak verdict. Release *out with lg_attribution_release. Errors as lg_worker_call; a
- * workload error during attribution is reported inside the attribution, not as an error. */
-LG_EXTERN int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
-				  lg_attribution *out, char **msg);
 LG_EXTERN void lg_attribution_release(lg_attribution *a);
-
-/* Drops the Python references the worker holds, flushes sys.stdout and sys.stderr, and
- * frees it. Does not finalise the interpreter: a workload's
- * threads may never end, so the process should leave with _exit(). Accepts NULL. */
-LG_EXTERN void lg_worker_free(lg_worker *w);
 
 /* The outcome of one target, as the harness assembles it and the reports read it. */
 typedef enum lg_status {
@@ -298,8 +254,8 @@ typedef struct lg_gate_opts {
 	lg_worker_opts worker;
 	const char *valgrind;       /* run each worker under this valgrind, or NULL */
 	const char *suppressions;   /* with valgrind: leakgate's leakgate.supp (required) */
-	const char *worker_exe;     /* with valgrind: the program that runs lg_gate_worker_main
-				     * (the leakgate binary); NULL: this program */
+	const char *worker_exe;     /* with valgrind: the leakgate binary, whose hidden worker
+				     * mode memcheck runs; NULL: this program */
 	/* The memory guard: the most heap a worker may hold (RLIMIT_DATA), in bytes; past it
 	 * allocations fail, the workload gets a MemoryError and the target an error that
 	 * names the guard. 0: none. Default: half the machine's memory
@@ -346,18 +302,6 @@ LG_EXTERN int lg_gate_interrupted(void);
 /* Frees what a result owns. Accepts NULL. */
 LG_EXTERN void lg_result_release(lg_result *r);
 
-/* The first argument of the command line with which the gate execs a worker under
- * valgrind: `PROGRAM --lg-worker CMD_FD MSG_FD EXECUTABLE KIND SPEC [PYTEST ARGS]`. A
- * program given as worker_exe calls lg_gate_worker with what it parses from there. */
-#define LG_WORKER_MODE "--lg-worker"
-/* The worker: never returns. */
-LG_EXTERN void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd,
-			      int msg_fd) __attribute__((noreturn));
-/* The name of a target kind ("file", "module", "code", "pytest") and back (0 or
- * LG_EINVAL). */
-LG_EXTERN const char *lg_target_kind_name(lg_target_kind k);
-LG_EXTERN int lg_target_kind_parse(const char *name, lg_target_kind *out);
-
 /* Writes the human report for one target: a summary line first, e.g.
  * "LEAK  f.py:work  py_blocks +1.00/iter [0.98, 1.02]  (60 iterations, 0.4 s)",
  * then (verbose > 0, or on a leak) each counter's trend. Returns 0 or LG_EIO. */
@@ -398,23 +342,6 @@ typedef struct lg_suspect {
 	const char *label;   /* what it is, e.g. "workload globals" (copied, 63 bytes kept) */
 } lg_suspect;
 
-struct lg_jit_layout;
-
-/* The workload being called: a function (or callable), or the code of -c CODE. */
-LG_EXTERN const void *lg_worker_target(const lg_worker *w);
-/* The objects worth showing at the failing point: the workload, its globals and, once
- * lg_worker_attribute ran, the leaked objects it sampled. Fills at most cap entries and
- * returns how many. */
-LG_EXTERN size_t lg_worker_suspects(const lg_worker *w, lg_suspect *out, size_t cap);
-/* Registers a blob with the summary text and the suspects through GDB's JIT interface
- * (it replaces the previous one). Then, if stop is not NULL, calls the workload once more
- * and calls stop(arg) from inside its first line (or after the call, if none of its own
- * lines ran), so a debugger stopped there sees its Python frames. Errors as
- * lg_worker_call. */
-LG_EXTERN int lg_worker_failpoint(lg_worker *w, const char *summary, const lg_suspect *s,
-				  size_t n, void (*stop)(void *), void *arg, char **msg);
-/* The object layout of the CPython in this process (initialised), as in the blob. */
-LG_EXTERN int lg_jit_layout_fill(struct lg_jit_layout *l);
 /* Builds a blob (for tests and tools); *out is freed with lg_free. */
 LG_EXTERN int lg_jit_blob_new(const char *summary, const lg_suspect *s, size_t n,
 			      void **out, size_t *out_size);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "leakgate.h"
+#include "worker_api.h"
 
 /* --valgrind (supervisor/valgrind.c): a fresh temporary file for memcheck's log (0 or -1); in the
  * forked child, exec the worker under memcheck (never returns); once the worker is gone,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "leakgate.h"
+#include "worker_api.h"  /* src/: the private worker interface */
 
 /* Only for the test of blocks from before the hooks: PyMem_Raw* needs no interpreter. */
 void *PyMem_RawMalloc(size_t size);
