@@ -630,6 +630,18 @@ static int parse_run(int argc, char **argv, struct run *r)
 	return 0;
 }
 
+/* The absolute path of this executable, or NULL. */
+static const char *self_exe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return path;
+}
+
 /* --core-dir must take a new file: tried with a directory made and removed at once (the
  * worker writes its core through such a private directory), so that /proc or a read-only
  * file system is refused before the run, naming the real reason. */
@@ -721,6 +733,10 @@ static void prepare_run(int argc, char **argv, struct run *r)
 			usage_error("cannot write %s '%s': %s", out->option, out->path,
 				    strerror(errno));
 	}
+	/* Every worker starts by exec of this program's hidden worker mode (valgrind.c):
+	 * a fresh process, whatever this one holds. */
+	if (!o->gate.worker_exe)
+		o->gate.worker_exe = self_exe();
 	o->progress = !o->quiet && isatty(2) && !getenv("CI");
 	o->gate.on_sample = on_sample;
 	o->gate.on_note = on_note;

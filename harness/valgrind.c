@@ -1,6 +1,6 @@
 /* valgrind.c: `leakgate run --valgrind`: finding valgrind and the shipped suppression
- * file, and the hidden worker command line the gate execs under memcheck (the rest is in
- * the library, src/supervisor/valgrind.c). */
+ * file; and the hidden worker command line the gate execs for every worker, under
+ * memcheck with --valgrind (the rest is in the library, src/supervisor/valgrind.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

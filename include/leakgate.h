@@ -231,7 +231,8 @@ typedef struct lg_result {
 
 /*
  * The gate: runs targets the way `leakgate run` does, each in a worker process of its own
- * (forked; with valgrind, exec'd under memcheck), and fills an lg_result per target. This
+ * (forked, then exec'd as worker_exe when set; with valgrind, exec'd under memcheck), and
+ * fills an lg_result per target. This
  * is what the leakgate command uses; a C program (a Criterion test of a C extension, say)
  * can gate its own workloads with it. The calling process must not be running Python
  * itself (the worker embeds CPython after the fork).
@@ -254,8 +255,12 @@ typedef struct lg_gate_opts {
 	lg_worker_opts worker;
 	const char *valgrind;       /* run each worker under this valgrind, or NULL */
 	const char *suppressions;   /* with valgrind: leakgate's leakgate.supp (required) */
-	const char *worker_exe;     /* with valgrind: the leakgate binary, whose hidden worker
-				     * mode memcheck runs; NULL: this program */
+	const char *worker_exe;     /* the leakgate binary: each worker execs its hidden worker
+				     * mode, so nothing of this process (threads' locks, state)
+				     * reaches the worker (not with worker.malloc_allocator);
+				     * NULL: workers run in a fork of this process, which must
+				     * then run no other thread (with valgrind: this program is
+				     * exec'd) */
 	/* The memory guard: the most heap a worker may hold (RLIMIT_DATA), in bytes; past it
 	 * allocations fail, the workload gets a MemoryError and the target an error that
 	 * names the guard. 0: none. Default: half the machine's memory

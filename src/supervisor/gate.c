@@ -135,11 +135,15 @@ void lg__worker_child(const lg_gate_opts *o, pid_t supervisor)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-/* Starts the worker for one target: a forked child (lg__worker_child), then memcheck's
- * exec or the worker loop. */
+/* Starts the worker for one target: a forked child (lg__worker_child) that execs the
+ * worker program when there is one (o->worker_exe, or memcheck's), so that nothing of the
+ * caller's process (its threads' locks, its state) reaches the worker; else the worker
+ * loop in the fork itself (a C program gating through the API without the leakgate
+ * binary). */
 static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 {
-	int cmd[2], msg[2];
+	struct lg__exec x;
+	int cmd[2], msg[2], exec_it = o->valgrind || (o->worker_exe && !o->worker.malloc_allocator);
 	pid_t self = getpid();
 
 	w->log[0] = '\0';
@@ -147,28 +151,24 @@ static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 		return -1;
 	if (pipe2(cmd, O_CLOEXEC) < 0)
 		goto fail_log;
-	if (pipe2(msg, O_CLOEXEC) < 0) {
-		close(cmd[0]);
-		close(cmd[1]);
-		goto fail_log;
-	}
+	if (pipe2(msg, O_CLOEXEC) < 0)
+		goto fail_cmd;
+	if (exec_it && lg__exec_prepare(&x, o, w->log, t, cmd[0], msg[1]) < 0)
+		goto fail_msg;
 	fflush(NULL);
 	w->pid = fork();
-	if (w->pid < 0) {
-		close(cmd[0]);
-		close(cmd[1]);
-		close(msg[0]);
-		close(msg[1]);
-		goto fail_log;
-	}
+	if (w->pid < 0)
+		goto fail_exec;
 	if (w->pid == 0) {
 		lg__worker_child(o, self);
 		close(cmd[1]);
 		close(msg[0]);
-		if (o->valgrind)
-			lg__vg_exec(o, w->log, t, cmd[0], msg[1]);
+		if (exec_it)
+			lg__exec_run(&x);
 		lg_gate_worker(t, &o->worker, cmd[0], msg[1]);
 	}
+	if (exec_it)
+		lg__exec_release(&x);
 	setpgid(w->pid, w->pid);  /* as the child does: whichever runs first */
 	track(w->pid);
 	close(cmd[0]);
@@ -176,6 +176,15 @@ static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 	w->cmd_fd = cmd[1];
 	w->msg_fd = msg[0];
 	return 0;
+fail_exec:
+	if (exec_it)
+		lg__exec_release(&x);
+fail_msg:
+	close(msg[0]);
+	close(msg[1]);
+fail_cmd:
+	close(cmd[0]);
+	close(cmd[1]);
 fail_log:
 	if (w->log[0]) {
 		int e = errno;  /* the caller reports why the worker could not start */

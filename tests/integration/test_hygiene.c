@@ -219,3 +219,12 @@ Test(hygiene, graph_escapes_control_characters, .timeout = 60)
 	       "E.parse(sys.argv[1]); print(\"well-formed\")' $T/ctl.svg", 0,
 	       NEED("rc=1", "well-formed"));
 }
+
+/* Every worker of a run starts by exec of leakgate's hidden worker mode, so nothing of
+ * the supervisor's process (threads, locks, state) is inherited. */
+Test(hygiene, workers_start_by_exec)
+{
+	expect("$LEAKGATE run -q -w 0 -n 20 -c \"assert b'--lg-worker' in "
+	       "open('/proc/self/cmdline', 'rb').read().split(b'\\\\0'), "
+	       "open('/proc/self/cmdline', 'rb').read()\"", 0, NEED("PASS"));
+}
