@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <valgrind/valgrind.h>
 
 #include "protocol.h"
 #include "supervisor.h"
@@ -143,7 +144,11 @@ void lg__worker_child(const lg_gate_opts *o, pid_t supervisor)
 static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 {
 	struct lg__exec x;
-	int cmd[2], msg[2], exec_it = o->valgrind || (o->worker_exe && !o->worker.malloc_allocator);
+	/* Under memcheck already (leakgate itself run under valgrind), the worker stays
+	 * under it only through a fork: valgrind does not follow an exec by default. */
+	int cmd[2], msg[2], exec_it = o->valgrind || (o->worker_exe &&
+						      !o->worker.malloc_allocator &&
+						      !RUNNING_ON_VALGRIND);
 	pid_t self = getpid();
 
 	w->log[0] = '\0';

@@ -30,9 +30,9 @@ static void expect(const char *cmd, int code, const char *const *needles)
 /* Processes whose command line starts with `pattern` (the test's own shell, whose
  * command line holds every name below, starts with "sh"). */
 #define COUNT(pattern) "pgrep -c -f '^" pattern "'"
-/* leakgate's processes (workers are forks of it, and the workload's forks of them) that
- * gate a target named `name`. */
-#define COUNT_LG(name) COUNT("/[^ ]*leakgate run .*" name)
+/* leakgate's processes that gate a target named `name`: `leakgate run ...`, its workers
+ * (`leakgate --lg-worker ...`) and the workload's forks of them. */
+#define COUNT_LG(name) COUNT("/[^ ]*leakgate .*" name)
 
 static const char spin[] = "def work():\n    while True:\n        pass\n";
 
@@ -55,7 +55,9 @@ Test(hygiene, sigterm_writes_marked_reports, .timeout = 60)
 	lgt_write("fine_term.py", "def work():\n    pass\n");
 	expect("echo old > $T/term.json; "
 	       "$LEAKGATE run --report $T/term.json --junit $T/term.xml $T/spin_term.py:work "
-	       "$T/fine_term.py:work & P=$!; sleep 2; kill -TERM $P; wait $P; echo \"rc=$?\"; "
+	       "$T/fine_term.py:work & P=$!; sleep 2; "
+	       "test $(" COUNT_LG("spin_term.py") ") -ge 2 || exit 10; "  /* leakgate + worker */
+	       "kill -TERM $P; wait $P; echo \"rc=$?\"; "
 	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_term.py") ")\"; "
 	       "ls $T | grep -c '^term\\.[a-z]*\\.' ; "  /* no temporary left: prints 0 */
 	       "python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))[\"targets\"]; "
@@ -71,7 +73,9 @@ Test(hygiene, sigint_exits_130, .timeout = 60)
 	lgt_write("spin_int.py", spin);
 	expect("python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
 	       "os.execvp(sys.argv[1], sys.argv[1:])' $LEAKGATE run --junit $T/int.xml "
-	       "$T/spin_int.py:work & P=$!; sleep 2; kill -INT $P; wait $P; echo \"rc=$?\"; "
+	       "$T/spin_int.py:work & P=$!; sleep 2; "
+	       "test $(" COUNT_LG("spin_int.py") ") -ge 2 || exit 10; "
+	       "kill -INT $P; wait $P; echo \"rc=$?\"; "
 	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_int.py") ")\"; cat $T/int.xml",
 	       0, NEED("rc=130", "left: 0", "</testsuites>", "signal 2"));
 }
