@@ -809,9 +809,9 @@ struct ordered {
 
 static void print_result(const lg_result *r, const struct run_opts *o)
 {
-	/* A target the interrupt kept from starting is counted by the closing line and marked
+	/* A target the interrupt kept from starting (it has no time) is counted by the closing line and marked
 	 * in the reports, not printed one by one. */
-	if (r->status == LG_STATUS_INTERRUPTED && r->series.len == 0)
+	if (r->status == LG_STATUS_INTERRUPTED && r->seconds == 0)
 		return;
 	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
 	if (r->core_path) {
@@ -956,7 +956,7 @@ static void print_totals(const struct run *r, double seconds)
 
 		for (i = 0; i < r->ntargets; i++)
 			not_run += r->res[i].status == LG_STATUS_INTERRUPTED &&
-				   r->res[i].series.len == 0;
+				   r->res[i].seconds == 0;
 		error("interrupted by signal %d (%s): workers stopped; %zu target%s not run",
 		      signo, strsignal(signo), not_run, not_run == 1 ? "" : "s");
 	}
