@@ -1,7 +1,6 @@
 # expect: leak
 # counters: py_blocks
 # target: work
-# grows: leak_burst_batch.Job
 # why: every 25th call flushes a batch of 10 jobs to a "done" list that is never trimmed: 10 objects every 25 calls
 import itertools
 

@@ -1,7 +1,6 @@
 # expect: leak
 # counters: py_blocks
 # target: work
-# grows: dict
 # why: every 30th call checkpoints the state with a deep copy into a list nobody trims: a leak in bursts, flat for 29 calls out of 30
 import copy
 import itertools
