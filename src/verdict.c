@@ -372,7 +372,7 @@ static void span_window(const struct span *sp, size_t warm, size_t *first, size_
 int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out)
 {
 	uint32_t available;
-	size_t warm, m, cap, first, n, pfirst = 0, pn = 0, need, L;
+	size_t warm, m, cap, first, n, pfirst = 0, pn = 0, npts, need, L;
 	struct span cur = { 0 }, prev = { 0 };
 	double *ws, *y;
 	int decide, span_end, c, err;
@@ -421,7 +421,9 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 	if (n < 3)
 		return LG_OK;
 
-	err = fit_workspace(n < FIT_MAX ? n : FIT_MAX, &need);
+	/* The span before may be longer than a last span cut short by the limit. */
+	npts = n > pn ? n : pn;
+	err = fit_workspace(npts < FIT_MAX ? npts : FIT_MAX, &need);
 	if (err)
 		return err;
 	ws = malloc((need + FIT_MAX) * sizeof(*ws));

@@ -646,6 +646,17 @@ Test(verdict, a_short_limit_lets_the_last_span_decide)
 	r = run_gate(LG_PY_BLOCKS, per_call, &one, 10, 70, &o);
 	cr_assert_eq(r.outcome, LG_LEAK);
 	cr_assert_eq(r.calls, 80);
+	/* -n 90: spans of 20, 40 and a last one of 30, shorter than the one before it. */
+	r = run_gate(LG_PY_BLOCKS, per_call, &one, 10, 90, &o);
+	cr_assert_eq(r.outcome, LG_LEAK);
+	cr_assert_eq(r.calls, 100);
+	r = run_gate(LG_PY_BLOCKS, flat, NULL, 10, 90, &o);
+	cr_assert_eq(r.outcome, LG_PASS);
+	/* --window 30 -n 120: 30, 60 and 30; the span before needs more room than the last. */
+	o.min_window = 30;
+	r = run_gate(LG_PY_BLOCKS, per_call, &one, 10, 120, &o);
+	cr_assert_eq(r.outcome, LG_LEAK);
+	cr_assert_eq(r.calls, 130);
 }
 
 Test(verdict, decreasing_series_passes)
