@@ -57,7 +57,9 @@ struct msg_attribution {
 
 struct cmd_attribute {
 	uint32_t iterations;
-	uint32_t failed;  /* the verdict's growing counters, bit (1 << c) */
+	uint32_t failed;      /* the verdict's growing counters, bit (1 << c) */
+	uint32_t remaining;   /* calls the run has left; a bound beyond them bounds nothing */
+	uint32_t deadline_ms; /* attribution's own deadline; 0: none */
 };
 /* Register the GDB blob and stop (trap) or leave a core; followed by struct
  * cmd_failpoint, then dir_len bytes of the core directory and summary_len bytes of the

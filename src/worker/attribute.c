@@ -307,6 +307,16 @@ static PyObject *py_graph(PyObject *self, PyObject *args)
 		g->current = g->nodes[k];
 		if (trav)
 			trav(g->nodes[k], visit_edge, g);
+		/* A class's name and qualified name are held by the class (type's tp_traverse
+		 * skips them: a str cannot form a cycle). */
+		if (PyType_Check(g->nodes[k]) &&
+		    PyType_HasFeature((PyTypeObject *)g->nodes[k], Py_TPFLAGS_HEAPTYPE)) {
+			PyHeapTypeObject *ht = (PyHeapTypeObject *)g->nodes[k];
+
+			visit_edge(ht->ht_name, g);
+			visit_edge(ht->ht_qualname, g);
+			visit_edge(ht->ht_slots, g);
+		}
 		/* dict's tp_traverse skips str keys (they cannot form cycles), yet a leaked
 		 * str key is held by its dict. */
 		if (PyDict_CheckExact(g->nodes[k])) {

@@ -4,7 +4,8 @@
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
 # 'bounded' (a container with a maximum size holds the growth) or 'stopped' (these calls
 # did not grow).
-import gc, json, os, sys, threading, time, tracemalloc, linecache
+import collections, functools, gc, json, os, sys, threading, time, tracemalloc, weakref
+import linecache
 
 FRAMES = 25          # traceback depth tracemalloc keeps
 MAX_TYPES = 8        # growing types listed
@@ -149,19 +150,168 @@ def _collapse(links):
     return merged
 
 
-def _bounded(path):
-    """A container on the path that can hold only so many entries: (description, size,
-    maximum), or None. Growth through it stops once it is full, whatever it holds."""
-    for obj in path:
-        name = type(obj).__name__
-        if name == '_lru_cache_wrapper' and hasattr(obj, 'cache_info'):
-            info = obj.cache_info()
-            if info.maxsize is not None:
-                return ('functools.lru_cache %s' % getattr(obj, '__qualname__', '?'),
-                        info.currsize, info.maxsize)
-        if name == 'deque' and getattr(obj, 'maxlen', None) is not None:
-            return ('collections.deque', len(obj), obj.maxlen)
+# The containers whose bound growth may rest on, recognised by their real type (a class
+# that only shares a name or a `maxlen` attribute bounds nothing): collections.deque with a
+# maxlen, and the C lru_cache wrapper with a maxsize.
+_DEQUE = collections.deque
+_LRU = getattr(functools, '_lru_cache_wrapper', None)
+if not isinstance(_LRU, type):
+    _LRU = None          # the pure-Python fallback: no type to recognise it by
+
+# Bounded containers that were already full at the last attribution, by id: full for a
+# whole window while the counters still grew, they prove the growth is elsewhere.
+_FULL_BEFORE = set()
+
+
+def _bound_of(obj):
+    """(description, size, maximum) for a recognised bounded container, else None."""
+    t = type(obj)
+    if t is _DEQUE:
+        return None if obj.maxlen is None else ('collections.deque', len(obj), obj.maxlen)
+    if _LRU is not None and t is _LRU:
+        info = obj.cache_info()
+        if info.maxsize is None or info.maxsize <= 0:
+            return None
+        return ('functools.lru_cache %s' % getattr(obj, '__qualname__', '?'),
+                info.currsize, info.maxsize)
     return None
+
+
+def _bounded_sizes():
+    """Sizes of every recognised bounded container alive now, by id."""
+    out = {}
+    for obj in gc.get_objects():
+        t = type(obj)
+        if t is _DEQUE or (_LRU is not None and t is _LRU):
+            b = _bound_of(obj)
+            if b is not None:
+                out[id(obj)] = b[1]
+    return out
+
+
+def _companion_of(lg, g, obj, new):
+    """The new object whose lifetime decides obj's, or None. A live weak reference goes
+    with its referent (WeakSet, WeakValueDictionary and the like drop it when the referent
+    dies); so does the key of an `id(o) -> weakref(o)` entry, which is how the interpreter
+    records a class among its base's subclasses (typeobject.c, add_subclass)."""
+    if isinstance(obj, weakref.ref):
+        o = obj()
+        return o if o is not None and id(o) in new else None
+    if type(obj) is int:
+        refs = lg.referrers(g, obj)
+        principal = None
+        for p in refs:
+            v = p.get(obj) if type(p) is dict else None
+            o = v() if isinstance(v, weakref.ref) else None
+            if o is None or id(o) != obj:
+                return None
+            principal = o
+        return principal if principal is not None and id(principal) in new else None
+    return None
+
+
+def _down_path(down, obj, source):
+    """[obj, ..., source]: how the walk reached obj from source, read forwards."""
+    path = [obj]
+    while path[-1] is not source:
+        path.append(down[id(path[-1])])
+    return path
+
+
+def _judge_bound(lg, g, early, new, sizes_before, calls, remaining):
+    """Whether bounded containers explain all that survived: every object made by the
+    attributed calls (the last aside) must be reachable only through recognised bounded
+    containers, not yet full, whose bound the run can reach. Walks referrers backwards
+    from every such object, through new objects only, stopping at a bounded container;
+    reaching anything else (an older object, a root, or nothing at all: a reference from
+    C) means something unbounded holds the growth. Returns a dict: 'escape' (the object
+    held from outside, or None), 'holders' [(container, description, size, maximum,
+    per-call fill rate)], 'bounded' (description, size, maximum) or None, and 'why'."""
+    memo = {}
+
+    def holder(p):
+        k = id(p)
+        if k not in memo:
+            memo[k] = None
+            if _bound_of(p) is not None:
+                memo[k] = p
+            elif type(p) is dict and k not in new:
+                # An lru_cache keeps its entries in a dict only the wrapper refers to.
+                for q in lg.referrers(g, p):
+                    if _LRU is not None and type(q) is _LRU and \
+                            p is not getattr(q, '__dict__', None) and \
+                            _bound_of(q) is not None:
+                        memo[k] = q
+                        break
+        return memo[k]
+
+    out = {'escape': None, 'outside': None, 'path': [], 'holders': [], 'bounded': None,
+           'why': None}
+    if not early:
+        return out
+    seen = set()
+    todo = []
+    for obj in early:
+        if _companion_of(lg, g, obj, new) is None and id(obj) not in seen:
+            seen.add(id(obj))
+            todo.append((obj, obj))
+    held = {}
+    down = {}   # id of a new object reached -> the object it was reached from
+    # The whole walk, past the first escape: the report names every container met.
+    while todo:
+        obj, source = todo.pop()
+        refs = lg.referrers(g, obj)
+        if not refs and out['escape'] is None:
+            out['escape'] = source
+            out['path'] = _down_path(down, obj, source)
+        for p in refs:
+            c = holder(p)
+            if c is not None:
+                held[id(c)] = c
+                continue
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            if id(p) in new:
+                down[id(p)] = obj
+                todo.append((p, source))
+            elif out['escape'] is None:
+                out['escape'] = source
+                out['outside'] = p
+                out['path'] = _down_path(down, obj, source)
+    del todo, seen, down
+    holders = []
+    for c in held.values():
+        desc, size, maximum = _bound_of(c)
+        before = sizes_before.get(id(c), 0)
+        rate = (size - before) / float(calls) if calls else 0.0
+        out['holders'].append((desc, size, maximum, rate))
+        holders.append((c, desc, size, maximum, rate))
+    if out['escape'] is not None or not held:
+        return out
+    full_now = set()
+    ok = True
+    for c, desc, size, maximum, rate in holders:
+        if size >= maximum:
+            full_now.add(id(c))
+            if id(c) in _FULL_BEFORE:
+                ok = False
+                out['why'] = ('%s was already full (%d of %d entries) at the last '
+                              'attribution and the counters still grew: the growth is '
+                              'elsewhere' % (desc, size, maximum))
+        elif rate <= 0 or (remaining is not None and (maximum - size) / rate > remaining):
+            ok = False
+            out['why'] = ('%s holds %d of %d entries, filling at %.2f per call: its '
+                          'bound lies beyond the %s calls left in this run, so it bounds '
+                          'nothing the run can see' % (desc, size, maximum, rate,
+                                                        remaining if remaining is not None
+                                                        else 'few'))
+    _FULL_BEFORE.clear()
+    _FULL_BEFORE.update(full_now)
+    if ok:
+        desc, size, maximum, _ = out['holders'][0]
+        out['bounded'] = (desc, size, maximum)
+    return out
 
 
 # Frames of leakgate itself and of the test runner that calls the workload (--pytest):
@@ -183,16 +333,19 @@ def _filter_snapshot(snap):
     ))
 
 
-def attribute(lg, call, clear_caches, iterations, counters_failed):
-    """Runs `iterations` calls with attribution on; `call` raises on a workload error."""
+def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=None):
+    """Runs `iterations` calls with attribution on; `call` raises on a workload error.
+    `remaining` is how many calls the run has left (None: unknown): a bounded container
+    that cannot fill within them bounds nothing the run can see."""
     gc_was = gc.isenabled()
     traced_before = tracemalloc.is_tracing()
     fds_before = _open_fds()
     threads_before = {th.ident for th in threading.enumerate()}
     report = {'iterations': iterations, 'grew': [], 'sites': [], 'chains': [],
               'bounded': None, 'new_fds': [], 'new_threads': [], 'error': None,
-              'graph_objects': 0}
+              'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None}
     survivors = []
+    sizes_before = _bounded_sizes()
     clock = time.perf_counter
     seconds = report['seconds'] = {'calls': 0.0, 'census': 0.0, 'graph': 0.0,
                                    'chains': 0.0}
@@ -262,14 +415,22 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
         picks = []
         seconds['census'] = clock() - t0
         t0 = clock()
-        if candidates:
+        # Everything the calls left alive (the last call aside), whatever its type: a
+        # bounded container explains the growth only if it holds all of it.
+        early = [obj for obj, i in survivors if i < iterations]
+        if early:
             roots = _Roots(lg, types)
             objects = gc.get_objects()
             graph_objects = len(objects)
-            g = lg.graph(objects, [survivors, candidates, picks, objects, types,
-                                   roots.by_id, roots.kind, by_type, grew] +
-                         survivors + candidates + grew)
-            del objects
+            here = []
+            f = sys._getframe()
+            while f is not None:
+                here.append(f)
+                f = f.f_back
+            g = lg.graph(objects, [survivors, candidates, picks, objects, types, early,
+                                   here, roots.by_id, roots.kind, by_type, grew] +
+                         here + survivors + candidates + grew)
+            del objects, here, f
             new = {id(obj) for obj, _ in survivors}
             outer = []
             for obj, i in candidates:
@@ -288,20 +449,25 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
                 if len(picks) < MAX_CHAINS and type(obj) not in picked:
                     picked.add(type(obj))
                     picks.append(obj)
-            bounded_all = True
             del SUSPECTS[:]
             for obj in picks:
                 report['chains'].append(_chain(lg, g, obj, roots))
                 SUSPECTS.append(('leaked %s, held by %s' % (
                     _type_name(type(obj)), report['chains'][-1]['root']), obj))
-                b = _bounded(report['chains'][-1].pop('_path'))
-                if b is None:
-                    bounded_all = False
-                elif report['bounded'] is None:
-                    report['bounded'] = {'container': b[0], 'size': b[1], 'max': b[2]}
-            if not bounded_all:
-                report['bounded'] = None
-            del g
+                del report['chains'][-1]['_path']
+            b = _judge_bound(lg, g, early, new, sizes_before, iterations + 1, remaining)
+            report['holders'] = [{'container': h[0], 'size': h[1], 'max': h[2],
+                                  'per_call': round(h[3], 3)} for h in b['holders']]
+            if b['bounded'] is not None:
+                report['bounded'] = {'container': b['bounded'][0], 'size': b['bounded'][1],
+                                     'max': b['bounded'][2]}
+            # What escapes a bounded container that holds some of the growth.
+            if b['escape'] is not None and b['holders']:
+                c = _chain(lg, g, b['escape'], roots, b['outside'], b['path'])
+                del c['_path']
+                report['unbounded'] = c
+            report['bound_note'] = b['why']
+            del g, b, early, new
             seconds['chains'] = clock() - t0
             report['graph_objects'] = graph_objects
     except BaseException as e:
@@ -336,8 +502,21 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
     return (state, render_text(report), json.dumps(report), render_dot(report))
 
 
-def _chain(lg, g, obj, roots):
-    key, path = lg.chain(g, obj, roots.by_id, SEARCH_LIMIT)
+def _chain(lg, g, obj, roots, via=None, tail=None):
+    """The referrer chain of obj; with `via`, the one that ends ...via -> tail[0] ... obj
+    (tail read forwards, obj last)."""
+    if via is None and tail:
+        # Held only from C: the chain starts at the new object nobody refers to.
+        key, path = None, list(tail)
+    elif via is not None:
+        if id(via) in roots.by_id:
+            key, path = id(via), [via]
+        else:
+            key, path = lg.chain(g, via, roots.by_id, SEARCH_LIMIT)
+        if key is not False:
+            path = list(path) + list(tail)
+    else:
+        key, path = lg.chain(g, obj, roots.by_id, SEARCH_LIMIT)
     entry = {'object': '%s at %#x' % (_type_name(type(obj)), id(obj)),
              'type': _type_name(type(obj)), 'value': _short(obj)}
     if key is False:
@@ -379,6 +558,11 @@ def render_text(r):
         out.append('  the growth is held by a bounded container: %s (%d of %d entries); '
                    'it stops when the container is full' % (b['container'], b['size'],
                                                              b['max']))
+    elif r.get('unbounded'):
+        c = r['unbounded']
+        out.append('  held outside any bounded container: %s: %s' % (c['object'], c['text']))
+    if r.get('bound_note') and not r['bounded'] and r.get('holders'):
+        out.append('  not bounded: %s' % r['bound_note'])
     if r['grew']:
         out.append('  what grew: new objects still alive after %d more calls, by the call '
                    'that made them:' % k)

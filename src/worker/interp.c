@@ -26,6 +26,8 @@ struct lg_worker {
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
 	uint32_t snapshots;  /* taken so far; numbers the markers in Valgrind's log */
+	uint32_t attr_remaining;   /* lg__worker_attribute_limits: calls left, 0 unknown */
+	uint32_t attr_deadline_ms; /* and attribution's deadline, 0 none */
 	int baselined;       /* memcheck's baseline search is done */
 	char python[64];
 };
@@ -440,10 +442,16 @@ static int take_str(PyObject *tuple, Py_ssize_t i, char **out)
 	return *out ? 0 : -1;
 }
 
+void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms)
+{
+	w->attr_remaining = remaining;
+	w->attr_deadline_ms = deadline_ms;
+}
+
 int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			lg_attribution *out, char **msg)
 {
-	PyObject *fn, *capsule = NULL, *call = NULL, *names = NULL, *r = NULL;
+	PyObject *fn, *capsule = NULL, *call = NULL, *names = NULL, *r = NULL, *left = NULL;
 	int err = LG_EPYTHON, c;
 
 	memset(out, 0, sizeof(*out));
@@ -469,9 +477,15 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 	}
 	/* Under tracemalloc, which attribute() starts: the hooks come off in reverse order. */
 	lg__record_open();
-	if (fn && call && names)
-		r = PyObject_CallFunction(fn, "OOOIO", PyDict_GetItemString(w->attr, "_lg"), call,
-					  w->clear, iterations, names);
+	if (w->attr_remaining) {
+		left = PyLong_FromUnsignedLong(w->attr_remaining);
+	} else {
+		left = Py_None;
+		Py_INCREF(left);
+	}
+	if (fn && call && names && left)
+		r = PyObject_CallFunction(fn, "OOOIOO", PyDict_GetItemString(w->attr, "_lg"), call,
+					  w->clear, iterations, names, left);
 	if (!r || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4) {
 		if (!PyErr_Occurred())
 			PyErr_SetString(PyExc_TypeError, "attribute() returned a bad result");
@@ -495,6 +509,7 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 done:
 	lg__record_clear();
 	Py_XDECREF(r);
+	Py_XDECREF(left);
 	Py_XDECREF(names);
 	Py_XDECREF(call);
 	Py_XDECREF(capsule);

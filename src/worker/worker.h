@@ -58,6 +58,10 @@ int64_t lg__rss_bytes(void);
 int64_t lg__count_fds(void);
 int64_t lg__count_threads(void);
 
+/* What the next lg_worker_attribute may assume about the run (CMD_ATTRIBUTE): `remaining`
+ * calls are left in it (0: unknown), and it must end within `deadline_ms` (0: none). */
+void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms);
+
 /* The objects the last attribution sampled, labelled (borrowed: they live as long as the
  * worker); at most cap. For the GDB failing point. */
 struct lg_worker;
