@@ -326,8 +326,8 @@ def _runner_frame(filename):
 def _filter_snapshot(snap):
     return snap.filter_traces((
         tracemalloc.Filter(False, '<leakgate*'),
-        # What clearing the standard library's caches between calls allocates (3.8's
-        # linecache.clearcache() rebinds a new dict) belongs to leakgate, not the workload.
+        # What clearing the standard library's bounded caches between calls allocates
+        # belongs to leakgate, not the workload.
         tracemalloc.Filter(False, '<leakgate>', all_frames=True),
         tracemalloc.Filter(False, tracemalloc.__file__, all_frames=True),
     ))
@@ -432,6 +432,9 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
                          here + survivors + candidates + grew)
             del objects, here, f
             new = {id(obj) for obj, _ in survivors}
+            # A weak reference or a subclass record says nothing its referent does not.
+            candidates = [(obj, i) for obj, i in candidates
+                          if _companion_of(lg, g, obj, new) is None] or candidates
             outer = []
             for obj, i in candidates:
                 refs = lg.referrers(g, obj)
