@@ -74,7 +74,8 @@ static const char usage_text[] =
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"counters: py_blocks py_bytes gc_objects native_bytes fds threads refs (debug builds),\n"
+	"counters: py_blocks py_bytes gc_objects native_bytes fds threads children refs\n"
+	"(debug builds),\n"
 	"vg_definite vg_definite_blocks (--valgrind); rss, vg_possible and vg_possible_blocks\n"
 	"are reported but never judged.\n"
 	"\n"
@@ -151,7 +152,7 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 		*eq = '\0';
 		if (lg_counter_parse(item, &c) < 0)
 			usage_error("--budget: unknown counter '%s' (counters: py_blocks, py_bytes, "
-				    "gc_objects, native_bytes, fds, threads, refs, vg_definite, "
+				    "gc_objects, native_bytes, fds, threads, children, refs, vg_definite, "
 				    "vg_definite_blocks)", item);
 		if (!lg_counter_judged(c))
 			usage_error("--budget: %s is reported, never judged", item);

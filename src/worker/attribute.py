@@ -60,6 +60,52 @@ def _open_fds():
     return out
 
 
+def _children():
+    """Child processes of this one, running or zombie: {pid: state letter}."""
+    out = {}
+    me = os.getpid()
+    try:
+        names = os.listdir('/proc')
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name, 'rb') as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b')') + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            out[int(name)] = fields[0].decode('ascii', 'replace')
+    return out
+
+
+def _command_line(pid):
+    """What a child runs: subprocess.Popen's args when a Popen object still knows the pid,
+    else /proc's command line (gone once it exited: then its name, from comm)."""
+    sp = sys.modules.get('subprocess')
+    popen = getattr(sp, 'Popen', None) if sp is not None else None
+    if isinstance(popen, type):
+        for obj in gc.get_objects():
+            if type(obj) is popen and getattr(obj, 'pid', None) == pid:
+                args = obj.args
+                if isinstance(args, (list, tuple)):
+                    return ' '.join(os.fsdecode(a) if isinstance(a, bytes) else str(a)
+                                    for a in args)
+                return os.fsdecode(args) if isinstance(args, bytes) else str(args)
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            argv = [a for a in f.read().split(b'\0') if a]
+        if argv:
+            return ' '.join(os.fsdecode(a) for a in argv)
+        with open('/proc/%d/comm' % pid, 'rb') as f:
+            return '[%s]' % os.fsdecode(f.read().strip())
+    except OSError:
+        return '?'
+
+
 class _Roots:
     """What counts as a root, keyed by id: module dicts, class dicts, thread frames."""
 
@@ -341,8 +387,10 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     traced_before = tracemalloc.is_tracing()
     fds_before = _open_fds()
     threads_before = {th.ident for th in threading.enumerate()}
+    children_before = _children()
     report = {'iterations': iterations, 'grew': [], 'sites': [], 'chains': [],
-              'bounded': None, 'new_fds': [], 'new_threads': [], 'error': None,
+              'bounded': None, 'new_fds': [], 'new_threads': [], 'new_children': [],
+              'error': None,
               'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None}
     survivors = []
     sizes_before = _bounded_sizes()
@@ -492,12 +540,18 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             report['new_threads'].append({
                 'name': th.name,
                 'target': getattr(target, '__qualname__', None) if target else None})
+    for pid, state in sorted(_children().items()):
+        if pid not in children_before:
+            report['new_children'].append({
+                'pid': pid, 'state': 'zombie' if state == 'Z' else 'running',
+                'command': _command_line(pid)})
     report['native_only'] = bool(counters_failed) and not report['grew'] and \
         not report['sites'] and 'native_bytes' in counters_failed
     # Whether these calls showed the growth at all, for the counters they can see.
     seen = {'py_blocks': report['grew'], 'py_bytes': report['grew'] or report['sites'],
             'gc_objects': report['grew'], 'refs': report['grew'],
-            'fds': report['new_fds'], 'threads': report['new_threads']}
+            'fds': report['new_fds'], 'threads': report['new_threads'],
+            'children': report['new_children']}
     report['growth_seen'] = report['error'] is not None or \
         any(c not in seen or seen[c] for c in counters_failed)
     state = 'bounded' if report['bounded'] else \
@@ -589,6 +643,10 @@ def render_text(r):
         out.append('  new file descriptor %d -> %s' % (f['fd'], f['target']))
     for t in r['new_threads']:
         out.append('  new thread %r running %s' % (t['name'], t['target'] or '?'))
+    for c in r['new_children']:
+        out.append('  new child process %d (%s): %s' % (
+            c['pid'], 'exited, never waited for' if c['state'] == 'zombie' else 'running',
+            c['command']))
     if r['native_only']:
         out.append('  no Python object or allocation site grew: the growth is native '
                    '(malloc outside Python\'s allocator); run with --valgrind for its '

@@ -167,7 +167,7 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 
 	w->available = (1u << LG_PY_BLOCKS) | (1u << LG_PY_BYTES) | (1u << LG_GC_OBJECTS) |
 		       (1u << LG_NATIVE_BYTES) | (1u << LG_RSS) | (1u << LG_FDS) |
-		       (1u << LG_THREADS);
+		       (1u << LG_THREADS) | (1u << LG_CHILDREN);
 	if (w->totalrefs)
 		w->available |= 1u << LG_REFS;
 	if (w->valgrind) {
@@ -355,6 +355,7 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 	out->value[LG_RSS] = lg__rss_bytes();
 	out->value[LG_FDS] = lg__count_fds();
 	out->value[LG_THREADS] = lg__count_threads();
+	out->value[LG_CHILDREN] = lg__count_children();
 
 	out->value[LG_GC_OBJECTS] = lg__gc_objects();
 	if (w->totalrefs) {

@@ -57,6 +57,7 @@ int64_t lg__native_bytes(void);
 int64_t lg__rss_bytes(void);
 int64_t lg__count_fds(void);
 int64_t lg__count_threads(void);
+int64_t lg__count_children(void);
 
 /* What the next lg_worker_attribute may assume about the run (CMD_ATTRIBUTE): `remaining`
  * calls are left in it (0: unknown), and it must end within `deadline_ms` (0: none). */

@@ -143,6 +143,22 @@ Test(worker, fd_and_thread_counters)
 	lg_worker_free(w);
 }
 
+/* Children never waited for stay as zombies and are counted, as are running ones; a child
+ * that was waited for is gone. */
+Test(worker, child_process_counter)
+{
+	lg_worker *w = start("import os\n"
+			     "os.posix_spawn('/bin/true', ['true'], {})\n"
+			     "p = os.posix_spawn('/bin/true', ['true'], {})\n"
+			     "os.waitpid(p, 0)\n");
+	int64_t d[LG_NCOUNTERS];
+
+	delta(w, 10, d);
+	cr_assert_eq(d[LG_CHILDREN], 10, "children moved by %lld", (long long)d[LG_CHILDREN]);
+	cr_assert(lg_worker_available(w) & (1u << LG_CHILDREN));
+	lg_worker_free(w);
+}
+
 Test(worker, errors_carry_their_traceback)
 {
 	lg_worker *w = NULL;
