@@ -22,6 +22,9 @@ struct lg_worker {
 	PyObject *main_name; /* "__main__", for -c code */
 	PyObject *attr;      /* attribute.py's namespace, once attribution ran */
 	PyObject *pytest;    /* pytest_driver.py's namespace, for --pytest */
+	PyObject *gc_freeze;   /* gc.freeze and gc.unfreeze */
+	PyObject *gc_unfreeze;
+	int frozen;          /* 0 before the first call, 1 frozen, 2 thawed for attribution */
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -164,6 +167,15 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	Py_INCREF(w->clear);
 	w->totalrefs = PySys_GetObject("gettotalrefcount");
 	Py_XINCREF(w->totalrefs);
+	{
+		PyObject *gc = PyImport_ImportModule("gc");
+
+		w->gc_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
+		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
+		Py_XDECREF(gc);
+		if (!w->gc_freeze || !w->gc_unfreeze)
+			goto fail_boot;
+	}
 
 	w->available = (1u << LG_PY_BLOCKS) | (1u << LG_PY_BYTES) | (1u << LG_GC_OBJECTS) |
 		       (1u << LG_NATIVE_BYTES) | (1u << LG_RSS) | (1u << LG_FDS) |
@@ -189,6 +201,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 
 fail_boot:
 	PyErr_Clear();
+	Py_XDECREF(w->gc_freeze);
+	Py_XDECREF(w->gc_unfreeze);
 	Py_XDECREF(w->clear);
 	Py_XDECREF(w->boot);
 	free(w);
@@ -295,12 +309,42 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 	return 0;
 }
 
+/* Collects only what is new: everything alive before the first call (the interpreter, the
+ * imports, the target and its setup()) moves into the collector's permanent generation
+ * (gc.freeze()), so each full collection walks what the workload made since, not the
+ * heap. A full collection first, so that no garbage is frozen. What this costs: a garbage
+ * cycle that includes a frozen object is not collected while frozen; since an object that
+ * existed before the first call can become garbage only once, that is a one-time step,
+ * never growth. Attribution thaws the heap (its census and referrer graph must see every
+ * object) and freezes it again after. */
+static void freeze_heap(lg_worker *w)
+{
+	int i;
+
+	for (i = 0; PyGC_Collect() > 0 && i < 4; i++)
+		;
+	Py_XDECREF(PyObject_CallNoArgs(w->gc_freeze));
+	PyErr_Clear();
+	lg__gc_objects_moved();
+	w->frozen = 1;
+}
+
+static void thaw_heap(lg_worker *w)
+{
+	Py_XDECREF(PyObject_CallNoArgs(w->gc_unfreeze));
+	PyErr_Clear();
+	lg__gc_objects_moved();
+	w->frozen = 2;
+}
+
 int lg_worker_call(lg_worker *w, char **msg)
 {
 	PyObject *r;
 
 	if (msg)
 		*msg = NULL;
+	if (!w->frozen)
+		freeze_heap(w);
 	if (w->valgrind && !w->baselined) {
 		lg__vg_baseline();  /* before the first call: load and setup() are not judged */
 		w->baselined = 1;
@@ -483,6 +527,9 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			Py_CLEAR(names);
 		Py_XDECREF(name);
 	}
+	if (w->frozen == 1)
+		thaw_heap(w);
+	w->frozen = 2;  /* attribution's calls must not freeze */
 	/* Under tracemalloc, which attribute() starts: the hooks come off in reverse order. */
 	lg__record_open();
 	if (w->attr_remaining) {
@@ -516,6 +563,8 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 	err = 0;
 done:
 	lg__record_clear();
+	if (w->frozen == 2)
+		freeze_heap(w);
 	Py_XDECREF(r);
 	Py_XDECREF(left);
 	Py_XDECREF(names);

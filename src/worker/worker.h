@@ -51,6 +51,9 @@ void lg__record_clear(void);
 /* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
  * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
+/* Says that objects moved in or out of the permanent generation (gc.freeze(),
+ * gc.unfreeze()): the next lg__gc_objects walks it again. */
+void lg__gc_objects_moved(void);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */
 int64_t lg__native_bytes(void);
