@@ -12,6 +12,11 @@ MAX_TYPES = 8        # growing types listed
 MAX_SITES = 5        # allocation sites listed
 MAX_CHAINS = 3       # referrer chains searched
 SEARCH_LIMIT = 1000000
+OUTER_LOOKS = 10000  # objects of one type looked at for an outer one
+# Calls traced for allocation sites: tracemalloc slows a call 10-30 times, so tracing every
+# attributed call would cost more than the verdict did; the sites need growth in two.
+TRACED_CALLS = 2
+ESCAPE_WALK = 10000  # steps the bound's walk takes past an escape, to name a container
 
 # The sampled leaked objects of the last attribution, with a label each, for the GDB
 # failing point (lg_worker_suspects): (label, object).
@@ -264,7 +269,7 @@ def _down_path(down, obj, source):
     return path
 
 
-def _judge_bound(lg, g, early, new, sizes_before, calls, remaining):
+def _judge_bound(lg, g, early, new, sizes_before, calls, remaining, deadline=None):
     """Whether bounded containers explain all that survived: every object made by the
     attributed calls (the last aside) must be reachable only through recognised bounded
     containers, not yet full, whose bound the run can reach. Walks referrers backwards
@@ -297,14 +302,29 @@ def _judge_bound(lg, g, early, new, sizes_before, calls, remaining):
         return out
     seen = set()
     todo = []
-    for obj in early:
-        if _companion_of(lg, g, obj, new) is None and id(obj) not in seen:
-            seen.add(id(obj))
-            todo.append((obj, obj))
     held = {}
     down = {}   # id of a new object reached -> the object it was reached from
-    # The whole walk, past the first escape: the report names every container met.
-    while todo:
+    # One walk from each source in turn (the sources seeded as the walk needs them).
+    sources = iter(early)
+    steps = after_escape = 0
+    while True:
+        if not todo:
+            for obj in sources:
+                if id(obj) not in seen and _companion_of(lg, g, obj, new) is None:
+                    seen.add(id(obj))
+                    todo.append((obj, obj))
+                    break
+            else:
+                break
+        steps += 1
+        if not steps & 1023:
+            _check(deadline)
+        if out['escape'] is not None:
+            # Growth that escapes is a leak whatever else holds it; walk on a little
+            # only to name a bounded container it also sits in.
+            after_escape += 1
+            if held or after_escape > ESCAPE_WALK:
+                break
         obj, source = todo.pop()
         refs = lg.referrers(g, obj)
         if not refs and out['escape'] is None:
@@ -325,7 +345,7 @@ def _judge_bound(lg, g, early, new, sizes_before, calls, remaining):
                 out['escape'] = source
                 out['outside'] = p
                 out['path'] = _down_path(down, obj, source)
-    del todo, seen, down
+    del todo, seen, down, sources
     holders = []
     for c in held.values():
         desc, size, maximum = _bound_of(c)
@@ -369,20 +389,31 @@ def _runner_frame(filename):
     return filename.startswith('<leakgate') or any(d in filename for d in _RUNNER_DIRS)
 
 
-def _filter_snapshot(snap):
-    return snap.filter_traces((
-        tracemalloc.Filter(False, '<leakgate*'),
-        # What clearing the standard library's bounded caches between calls allocates
-        # belongs to leakgate, not the workload.
-        tracemalloc.Filter(False, '<leakgate>', all_frames=True),
-        tracemalloc.Filter(False, tracemalloc.__file__, all_frames=True),
-    ))
+def _own_site(tb):
+    """Whether a traceback (oldest frame first) is leakgate's own allocation: made in its
+    code, or anywhere under the cache clearing between calls or tracemalloc itself."""
+    if not len(tb) or tb[-1].filename.startswith('<leakgate'):
+        return True
+    return any(f.filename == '<leakgate>' or f.filename == tracemalloc.__file__ for f in tb)
 
 
-def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=None):
+class _Deadline(Exception):
+    """Attribution ran out of time: the leak verdict stands with what was found."""
+
+
+def _check(deadline):
+    if deadline is not None and time.perf_counter() > deadline:
+        raise _Deadline()
+
+
+def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=None,
+              seconds_left=None):
     """Runs `iterations` calls with attribution on; `call` raises on a workload error.
     `remaining` is how many calls the run has left (None: unknown): a bounded container
-    that cannot fill within them bounds nothing the run can see."""
+    that cannot fill within them bounds nothing the run can see. `seconds_left` is the
+    deadline (None: none): past it, attribution stops where it is and says so, and the
+    state is 'leak' (the verdict stands)."""
+    t_start = time.perf_counter()
     gc_was = gc.isenabled()
     traced_before = tracemalloc.is_tracing()
     fds_before = _open_fds()
@@ -391,58 +422,98 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     report = {'iterations': iterations, 'grew': [], 'sites': [], 'chains': [],
               'bounded': None, 'new_fds': [], 'new_threads': [], 'new_children': [],
               'error': None,
-              'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None}
+              'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None,
+              'deadline': False, 'deadline_seconds': seconds_left}
     survivors = []
+    # The worker froze the heap before measuring (gc.freeze()): the census and the graph
+    # must see every object, so they thaw it; the calls run frozen, so that their
+    # collections walk only what is new, as while measuring. The worker freezes the heap
+    # again after attribution.
+    gc.unfreeze()
     sizes_before = _bounded_sizes()
+    gc.freeze()
     clock = time.perf_counter
     seconds = report['seconds'] = {'calls': 0.0, 'census': 0.0, 'graph': 0.0,
-                                   'chains': 0.0}
+                                   'chains': 0.0, 'sites': 0.0}
     t0 = clock()
+    deadline = clock() + seconds_left if seconds_left else None
     try:
-        if not traced_before:
-            tracemalloc.start(FRAMES)
-        # One call to settle tracemalloc's own first allocations, then the baseline.
+        # One call to settle what a first call after a pause allocates once.
         call()
         clear_caches()
         gc.collect()
-        before = _filter_snapshot(tracemalloc.take_snapshot())
-        gc.collect()       # the snapshot refilled the free lists with unrecorded blocks
+        # tracemalloc runs for the last TRACED_CALLS calls only, started then, so that
+        # its snapshot holds only what those calls allocated and is still alive: the
+        # cost follows what survived, not the heap. When the workload traces already,
+        # its traces are compared against a baseline instead.
+        before = None
+        traced_from = max(1, iterations - TRACED_CALLS + 1)
+        report['traced_calls'] = iterations - traced_from + 1
+        gc.collect()       # empties the free lists, so leaked objects are new blocks
         for i in range(1, iterations + 1):
+            _check(deadline)
+            if i == traced_from:
+                if traced_before:
+                    before = tracemalloc.take_snapshot()
+                else:
+                    tracemalloc.start(FRAMES)
+                gc.collect()
             lg.record(i)
             call()
             lg.record(0)
             clear_caches()
-            gc.collect()   # also empties the free lists, so leaked objects are new blocks
-        after = _filter_snapshot(tracemalloc.take_snapshot())
+            gc.collect()
+        after = tracemalloc.take_snapshot()
+        if not traced_before:
+            tracemalloc.stop()   # before the filtering below, which allocates
+        seconds['calls'] = clock() - t0
+        t0 = clock()
         # A site grows by blocks or, for a container's item array, by bytes alone.
-        stats = [s for s in after.compare_to(before, 'traceback')
-                 if s.size_diff > 0 and s.count_diff >= 0]
-        stats.sort(key=lambda s: (s.count_diff, s.size_diff), reverse=True)
-        for s in stats:
+        if before is None:
+            stats = [(s.count, s.size, s.traceback) for s in after.statistics('traceback')]
+        else:
+            stats = [(s.count_diff, s.size_diff, s.traceback)
+                     for s in after.compare_to(before, 'traceback')
+                     if s.size_diff > 0 and s.count_diff >= 0]
+        del before, after
+        # Filtered after grouping: one test per traceback, not per trace.
+        stats = [s for s in stats if not _own_site(s[2])]
+        stats.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        for count, size, tb in stats:
             frames = [{'file': f.filename, 'line': f.lineno,
                        'code': linecache.getline(f.filename, f.lineno).strip()}
-                      for f in s.traceback if not _runner_frame(f.filename)]
+                      for f in tb if not _runner_frame(f.filename)]
             if frames and len(report['sites']) < MAX_SITES:
-                report['sites'].append({'count': s.count_diff, 'size': s.size_diff,
-                                        'traceback': frames})
-        del before, after, stats
-    except BaseException as e:
+                report['sites'].append({'count': count, 'size': size, 'traceback': frames})
+            if len(report['sites']) >= MAX_SITES:
+                break
+        del stats
+        seconds['sites'] = clock() - t0
+    except _Deadline:
+        lg.record(0)
+        report['deadline'] = True
+    except Exception as e:
         lg.record(0)
         report['error'] = '%s: %s' % (type(e).__name__, e)
     finally:
-        if not traced_before:
+        lg.record(0)
+        if not traced_before and tracemalloc.is_tracing():
             tracemalloc.stop()
 
-    seconds['calls'] = clock() - t0
     t0 = clock()
+    gc.unfreeze()
     gc.disable()
     try:
+        if report['deadline']:
+            raise _Deadline()
         types = _all_types()
         survivors = lg.survivors(types)
         lg.record_clear()
         by_type = {}
         for obj, i in survivors:
-            per = by_type.setdefault(type(obj), [0] * iterations)
+            per = by_type.get(type(obj))
+            if per is None:
+                per = by_type[type(obj)] = [0] * iterations
             per[i - 1] += 1
         # A type grew when objects made in most calls (the last aside: it may
         # legitimately keep its latest result) are still alive: more than half of them.
@@ -466,6 +537,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         # Everything the calls left alive (the last call aside), whatever its type: a
         # bounded container explains the growth only if it holds all of it.
         early = [obj for obj, i in survivors if i < iterations]
+        _check(deadline)
         if early:
             roots = _Roots(lg, types)
             objects = gc.get_objects()
@@ -477,36 +549,60 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
                 f = f.f_back
             g = lg.graph(objects, [survivors, candidates, picks, objects, types, early,
                                    here, roots.by_id, roots.kind, by_type, grew] +
-                         here + survivors + candidates + grew)
+                         here + survivors + candidates + grew, early)
             del objects, here, f
+            _check(deadline)
             new = {id(obj) for obj, _ in survivors}
-            # A weak reference or a subclass record says nothing its referent does not.
-            candidates = [(obj, i) for obj, i in candidates
-                          if _companion_of(lg, g, obj, new) is None] or candidates
-            outer = []
-            for obj, i in candidates:
-                refs = lg.referrers(g, obj)
-                if not refs or any(id(p) not in new for p in refs):
-                    outer.append((obj, i))
             seconds['graph'] = clock() - t0
             t0 = clock()
             order = {t: n for n, (t, _) in enumerate(grew)}
-            # The latest calls first: early ones may reuse blocks freed before recording.
-            # No closure may capture a suspect here: a cell that holds one would show
-            # up as its referrer.
+            # Per growing type, by its growth, the latest calls first (early ones may
+            # reuse blocks freed before recording): the first outer object, looking at
+            # no more than OUTER_LOOKS of them, else the first object. Outer ones win
+            # when there are any. No closure may capture a suspect here: a cell that
+            # holds one would show up as its referrer.
+            # A weak reference or a subclass record says nothing its referent does not.
+            buckets = {}
+            for obj, i in candidates:
+                buckets.setdefault((order[type(obj)], -i), []).append(obj)
+            first, outer, looks = {}, {}, {}
+            n = 0
+            for key in sorted(buckets):
+                for obj in buckets[key]:
+                    n += 1
+                    if not n & 1023:
+                        _check(deadline)
+                    t = type(obj)
+                    if t in outer or looks.get(t, 0) >= OUTER_LOOKS:
+                        break
+                    if _companion_of(lg, g, obj, new) is not None:
+                        continue
+                    first.setdefault(t, obj)
+                    looks[t] = looks.get(t, 0) + 1
+                    refs = lg.referrers(g, obj)
+                    if not refs or any(id(p) not in new for p in refs):
+                        outer[t] = obj
+                        break
+                if len(outer) >= MAX_CHAINS:
+                    break
+            del buckets
+            chosen = outer or first
             picked = set()
-            for obj, i in sorted(outer or candidates,
-                                 key=lambda c: (order[type(c[0])], -c[1])):
-                if len(picks) < MAX_CHAINS and type(obj) not in picked:
-                    picked.add(type(obj))
-                    picks.append(obj)
+            for t in sorted(chosen, key=lambda t: order[t])[:MAX_CHAINS]:
+                picked.add(t)
+                picks.append(chosen[t])
+            del first, outer, chosen
             del SUSPECTS[:]
             for obj in picks:
+                _check(deadline)
                 report['chains'].append(_chain(lg, g, obj, roots))
                 SUSPECTS.append(('leaked %s, held by %s' % (
                     _type_name(type(obj)), report['chains'][-1]['root']), obj))
                 del report['chains'][-1]['_path']
-            b = _judge_bound(lg, g, early, new, sizes_before, iterations + 1, remaining)
+            seconds['picks'] = clock() - t0
+            b = _judge_bound(lg, g, early, new, sizes_before, iterations + 1, remaining,
+                             deadline)
+            seconds['bound'] = clock() - t0 - seconds['picks']
             report['holders'] = [{'container': h[0], 'size': h[1], 'max': h[2],
                                   'per_call': round(h[3], 3)} for h in b['holders']]
             if b['bounded'] is not None:
@@ -521,7 +617,9 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             del g, b, early, new
             seconds['chains'] = clock() - t0
             report['graph_objects'] = graph_objects
-    except BaseException as e:
+    except _Deadline:
+        report['deadline'] = True
+    except Exception as e:
         if report['error'] is None:
             report['error'] = '%s: %s' % (type(e).__name__, e)
     finally:
@@ -552,10 +650,14 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             'gc_objects': report['grew'], 'refs': report['grew'],
             'fds': report['new_fds'], 'threads': report['new_threads'],
             'children': report['new_children']}
-    report['growth_seen'] = report['error'] is not None or \
+    report['growth_seen'] = report['error'] is not None or report['deadline'] or \
         any(c not in seen or seen[c] for c in counters_failed)
-    state = 'bounded' if report['bounded'] else \
+    if report['deadline']:
+        # Unfinished: what was found may be partial, so it excuses nothing.
+        report['bounded'] = None
+    state = 'leak' if report['deadline'] else 'bounded' if report['bounded'] else \
         'leak' if report['growth_seen'] else 'stopped'
+    seconds['total'] = time.perf_counter() - t_start
     return (state, render_text(report), json.dumps(report), render_dot(report))
 
 
@@ -627,8 +729,8 @@ def render_text(r):
             out.append('    %-28s %s' % (g['type'], ' '.join('+%d' % c for c in
                                                           g['per_iteration'])))
     if r['sites']:
-        out.append('  where it was allocated (tracemalloc, growth over %d calls, most '
-                   'recent call last):' % k)
+        out.append('  where it was allocated (tracemalloc, growth over the last %d calls, '
+                   'most recent call last):' % r.get('traced_calls', k))
         for s in r['sites']:
             out.append('    +%d blocks, +%s' % (s['count'], _size(s['size'])))
             for f in s['traceback']:
@@ -655,6 +757,9 @@ def render_text(r):
         out.append('  no growth in %d more calls: the growth may have stopped' % k)
     if r['error']:
         out.append('  attribution incomplete: %s' % r['error'])
+    if r.get('deadline'):
+        out.append('  attribution stopped at its deadline (%g s, --timeout): the leak verdict '
+                   'stands; the above is what it found before then' % r['deadline_seconds'])
     return '\n'.join(out) + ('\n' if out else '')
 
 

@@ -22,9 +22,8 @@ struct lg_worker {
 	PyObject *main_name; /* "__main__", for -c code */
 	PyObject *attr;      /* attribute.py's namespace, once attribution ran */
 	PyObject *pytest;    /* pytest_driver.py's namespace, for --pytest */
-	PyObject *gc_freeze;   /* gc.freeze and gc.unfreeze */
-	PyObject *gc_unfreeze;
-	int frozen;          /* 0 before the first call, 1 frozen, 2 thawed for attribution */
+	PyObject *gc_freeze;   /* gc.freeze */
+	int frozen;          /* 0 before the first call, 1 frozen, 2 in attribution */
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -171,9 +170,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		PyObject *gc = PyImport_ImportModule("gc");
 
 		w->gc_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
-		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
 		Py_XDECREF(gc);
-		if (!w->gc_freeze || !w->gc_unfreeze)
+		if (!w->gc_freeze)
 			goto fail_boot;
 	}
 
@@ -202,7 +200,6 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 fail_boot:
 	PyErr_Clear();
 	Py_XDECREF(w->gc_freeze);
-	Py_XDECREF(w->gc_unfreeze);
 	Py_XDECREF(w->clear);
 	Py_XDECREF(w->boot);
 	free(w);
@@ -315,26 +312,18 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
  * heap. A full collection first, so that no garbage is frozen. What this costs: a garbage
  * cycle that includes a frozen object is not collected while frozen; since an object that
  * existed before the first call can become garbage only once, that is a one-time step,
- * never growth. Attribution thaws the heap (its census and referrer graph must see every
- * object) and freezes it again after. */
+ * never growth. Attribution thaws the heap for its census and referrer graph, which must
+ * see every object (attribute.py); it is frozen again after. */
 static void freeze_heap(lg_worker *w)
 {
 	int i;
 
 	for (i = 0; PyGC_Collect() > 0 && i < 4; i++)
 		;
-	Py_XDECREF(PyObject_CallNoArgs(w->gc_freeze));
+	Py_XDECREF(PyObject_CallObject(w->gc_freeze, NULL));
 	PyErr_Clear();
 	lg__gc_objects_moved();
 	w->frozen = 1;
-}
-
-static void thaw_heap(lg_worker *w)
-{
-	Py_XDECREF(PyObject_CallNoArgs(w->gc_unfreeze));
-	PyErr_Clear();
-	lg__gc_objects_moved();
-	w->frozen = 2;
 }
 
 int lg_worker_call(lg_worker *w, char **msg)
@@ -504,6 +493,7 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			lg_attribution *out, char **msg)
 {
 	PyObject *fn, *capsule = NULL, *call = NULL, *names = NULL, *r = NULL, *left = NULL;
+	PyObject *seconds = NULL;
 	int err = LG_EPYTHON, c;
 
 	memset(out, 0, sizeof(*out));
@@ -527,9 +517,8 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			Py_CLEAR(names);
 		Py_XDECREF(name);
 	}
-	if (w->frozen == 1)
-		thaw_heap(w);
-	w->frozen = 2;  /* attribution's calls must not freeze */
+	/* attribute.py thaws the heap for its census; the calls must not freeze it. */
+	w->frozen = 2;
 	/* Under tracemalloc, which attribute() starts: the hooks come off in reverse order. */
 	lg__record_open();
 	if (w->attr_remaining) {
@@ -538,9 +527,15 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 		left = Py_None;
 		Py_INCREF(left);
 	}
-	if (fn && call && names && left)
-		r = PyObject_CallFunction(fn, "OOOIOO", PyDict_GetItemString(w->attr, "_lg"), call,
-					  w->clear, iterations, names, left);
+	if (w->attr_deadline_ms) {
+		seconds = PyFloat_FromDouble(w->attr_deadline_ms / 1000.0);
+	} else {
+		seconds = Py_None;
+		Py_INCREF(seconds);
+	}
+	if (fn && call && names && left && seconds)
+		r = PyObject_CallFunction(fn, "OOOIOOO", PyDict_GetItemString(w->attr, "_lg"), call,
+					  w->clear, iterations, names, left, seconds);
 	if (!r || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4) {
 		if (!PyErr_Occurred())
 			PyErr_SetString(PyExc_TypeError, "attribute() returned a bad result");
@@ -567,6 +562,7 @@ done:
 		freeze_heap(w);
 	Py_XDECREF(r);
 	Py_XDECREF(left);
+	Py_XDECREF(seconds);
 	Py_XDECREF(names);
 	Py_XDECREF(call);
 	Py_XDECREF(capsule);
