@@ -449,7 +449,6 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         before = None
         traced_from = max(1, iterations - TRACED_CALLS + 1)
         report['traced_calls'] = iterations - traced_from + 1
-        gc.collect()       # empties the free lists, so leaked objects are new blocks
         for i in range(1, iterations + 1):
             _check(deadline)
             if i == traced_from:
@@ -457,12 +456,14 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
                     before = tracemalloc.take_snapshot()
                 else:
                     tracemalloc.start(FRAMES)
-                gc.collect()
+            # Last before the call: a full collection empties the free lists (the clock
+            # read above freed a float into one), so what the call leaks is new blocks.
+            gc.collect()
             lg.record(i)
             call()
             lg.record(0)
             clear_caches()
-            gc.collect()
+        gc.collect()
         after = tracemalloc.take_snapshot()
         if not traced_before:
             tracemalloc.stop()   # before the filtering below, which allocates

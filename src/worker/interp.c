@@ -22,8 +22,11 @@ struct lg_worker {
 	PyObject *main_name; /* "__main__", for -c code */
 	PyObject *attr;      /* attribute.py's namespace, once attribution ran */
 	PyObject *pytest;    /* pytest_driver.py's namespace, for --pytest */
-	PyObject *gc_freeze;   /* gc.freeze */
+	PyObject *gc_freeze;   /* gc.freeze and gc.unfreeze */
+	PyObject *gc_unfreeze;
 	int frozen;          /* 0 before the first call, 1 frozen, 2 in attribution */
+	int64_t last_blocks; /* the last snapshot's py_blocks and py_bytes; -1 before one */
+	int64_t last_bytes;
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -170,8 +173,10 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		PyObject *gc = PyImport_ImportModule("gc");
 
 		w->gc_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
+		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
 		Py_XDECREF(gc);
-		if (!w->gc_freeze)
+		w->last_blocks = w->last_bytes = -1;
+		if (!w->gc_freeze || !w->gc_unfreeze)
 			goto fail_boot;
 	}
 
@@ -200,6 +205,7 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 fail_boot:
 	PyErr_Clear();
 	Py_XDECREF(w->gc_freeze);
+	Py_XDECREF(w->gc_unfreeze);
 	Py_XDECREF(w->clear);
 	Py_XDECREF(w->boot);
 	free(w);
@@ -311,17 +317,32 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
  * (gc.freeze()), so each full collection walks what the workload made since, not the
  * heap. A full collection first, so that no garbage is frozen. What this costs: a garbage
  * cycle that includes a frozen object is not collected while frozen; since an object that
- * existed before the first call can become garbage only once, that is a one-time step,
- * never growth. Attribution thaws the heap for its census and referrer graph, which must
- * see every object (attribute.py); it is frozen again after. */
+ * existed before the first call can become garbage only once, and since a snapshot that
+ * sees growth collects the whole heap before it reads (lg_worker_snapshot), such garbage
+ * never reads as growth. Attribution thaws the heap for its census and referrer graph,
+ * which must see every object (attribute.py); it is frozen again after. */
 static void freeze_heap(lg_worker *w)
 {
+	int64_t before = -1, now;
 	int i;
 
-	for (i = 0; PyGC_Collect() > 0 && i < 4; i++)
-		;
+	/* Until nothing more is found and nothing more is untracked: a collection untracks a
+	 * tuple once what it holds is, one level of nesting per collection, and a frozen
+	 * tuple would stay counted until the next thaw. */
+	for (i = 0; i < 8; i++) {
+		Py_ssize_t found = PyGC_Collect();
+
+		lg__gc_objects_moved();
+		now = lg__gc_objects();
+		if (found == 0 && now == before)
+			break;
+		before = now;
+	}
 	Py_XDECREF(PyObject_CallObject(w->gc_freeze, NULL));
 	PyErr_Clear();
+	/* A collection of the now empty generations refreshes the collector's tally of the
+	 * oldest one, which lg__gc_objects reads (before 3.12). */
+	PyGC_Collect();
 	lg__gc_objects_moved();
 	w->frozen = 1;
 }
@@ -382,6 +403,20 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 
 	/* Allocator counters first: nothing before them may allocate. */
 	lg__hooks_read(&pm);
+	/* What looks like growth may be garbage the frozen heap keeps: a cycle through an
+	 * object frozen earlier is not collected while frozen. Then thaw, collect, freeze
+	 * again and read afresh, so that growth is counted only when a collection of the
+	 * whole heap leaves it. A flat workload never pays for this; one that grows pays one
+	 * collection of the heap per snapshot, what every snapshot cost before freezing. */
+	if (w->frozen == 1 && w->last_blocks >= 0 &&
+	    (pm.blocks > w->last_blocks || pm.bytes > w->last_bytes)) {
+		Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
+		PyErr_Clear();
+		freeze_heap(w);
+		lg__hooks_read(&pm);
+	}
+	w->last_blocks = pm.blocks;
+	w->last_bytes = pm.bytes;
 	out->value[LG_PY_BLOCKS] = pm.blocks;
 	out->value[LG_PY_BYTES] = pm.bytes;
 	out->value[LG_NATIVE_BYTES] = lg__native_bytes();
