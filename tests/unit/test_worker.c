@@ -214,8 +214,9 @@ Test(worker, frozen_objects_replaced_read_flat)
 
 /* What freezing costs, documented: a garbage cycle that includes an object from before
  * the first call is not collected while the heap is frozen (the collector does not look
- * inside the permanent generation); attribution thaws the heap, and then it goes. Such an
- * object can become garbage only once, so this is a one-time step, never growth. */
+ * inside the permanent generation), and a snapshot that sees no growth leaves it there.
+ * It goes when the heap is thawed: by attribution, as here, or by the next snapshot that
+ * sees growth, so it never reads as growth. */
 Test(worker, frozen_garbage_cycle_kept_until_thawed)
 {
 	lg_worker *w = start("import sys\nif sys._lg_holder: sys._lg_holder.pop()\n");
