@@ -212,6 +212,27 @@ Test(worker, frozen_objects_replaced_read_flat)
 	lg_worker_free(w);
 }
 
+/* Cycles made before the first call, replaced one per call by a new one: each replaced
+ * cycle is garbage the frozen heap keeps, but a snapshot that sees growth collects the
+ * whole heap before it reads, so the counters read flat, as the truth is. */
+Test(worker, frozen_cycles_replaced_read_flat)
+{
+	lg_worker *w = start("import sys\nq = sys._lg_q\nq.pop(0)\n"
+			     "n = sys._lg_Node(); n.me = n; q.append(n)\ndel n\n");
+	int64_t d[LG_NCOUNTERS];
+
+	cr_assert_eq(PyRun_SimpleStringFlags(
+		"import sys\n"
+		"class Node: pass\n"
+		"def make():\n    n = Node(); n.me = n; return n\n"
+		"sys._lg_Node = Node; sys._lg_q = [make() for i in range(300)]\n", NULL), 0);
+	delta(w, 30, d);
+	cr_assert_eq(d[LG_PY_BLOCKS], 0, "py_blocks moved by %lld", (long long)d[LG_PY_BLOCKS]);
+	cr_assert_eq(d[LG_GC_OBJECTS], 0, "gc_objects moved by %lld",
+		     (long long)d[LG_GC_OBJECTS]);
+	lg_worker_free(w);
+}
+
 /* What freezing costs, documented: a garbage cycle that includes an object from before
  * the first call is not collected while the heap is frozen (the collector does not look
  * inside the permanent generation), and a snapshot that sees no growth leaves it there.
