@@ -321,23 +321,14 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
  * sees growth collects the whole heap before it reads (lg_worker_snapshot), such garbage
  * never reads as growth. Attribution thaws the heap for its census and referrer graph,
  * which must see every object (attribute.py); it is frozen again after. */
-static void freeze_heap(lg_worker *w)
+static void freeze_heap(lg_worker *w, int settle)
 {
-	int64_t before = -1, now;
 	int i;
 
-	/* Until nothing more is found and nothing more is untracked: a collection untracks a
-	 * tuple once what it holds is, one level of nesting per collection, and a frozen
-	 * tuple would stay counted until the next thaw. */
-	for (i = 0; i < 8; i++) {
-		Py_ssize_t found = PyGC_Collect();
-
-		lg__gc_objects_moved();
-		now = lg__gc_objects();
-		if (found == 0 && now == before)
-			break;
-		before = now;
-	}
+	/* Before the first call, until nothing more is found; later, once (what a snapshot
+	 * costs without freezing). */
+	for (i = 0; PyGC_Collect() > 0 && settle && i < 4; i++)
+		;
 	Py_XDECREF(PyObject_CallObject(w->gc_freeze, NULL));
 	PyErr_Clear();
 	/* A collection of the now empty generations refreshes the collector's tally of the
@@ -354,7 +345,7 @@ int lg_worker_call(lg_worker *w, char **msg)
 	if (msg)
 		*msg = NULL;
 	if (!w->frozen)
-		freeze_heap(w);
+		freeze_heap(w, 1);
 	if (w->valgrind && !w->baselined) {
 		lg__vg_baseline();  /* before the first call: load and setup() are not judged */
 		w->baselined = 1;
@@ -412,7 +403,7 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 	    (pm.blocks > w->last_blocks || pm.bytes > w->last_bytes)) {
 		Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 		PyErr_Clear();
-		freeze_heap(w);
+		freeze_heap(w, 0);
 		lg__hooks_read(&pm);
 	}
 	w->last_blocks = pm.blocks;
@@ -594,7 +585,7 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 done:
 	lg__record_clear();
 	if (w->frozen == 2)
-		freeze_heap(w);
+		freeze_heap(w, 1);
 	Py_XDECREF(r);
 	Py_XDECREF(left);
 	Py_XDECREF(seconds);
