@@ -54,7 +54,8 @@ static const char usage_text[] =
 	"      --budget C=N[,C=N] allowed growth per iteration for counter C (defaults:\n"
 	"                         native_bytes=32, others 0)\n"
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
-	"                         (default 60; 0: no limit)\n"
+	"                         (default 60; 0: no limit); also attribution's deadline,\n"
+	"                         past which the leak stands with what it found\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
 	"      --junit FILE       write a JUnit XML report (one testcase per target)\n"
 	"      --plot FILE        write an SVG chart of every counter per iteration\n"
@@ -85,9 +86,9 @@ static const char usage_text[] =
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"counters: py_blocks py_bytes gc_objects native_bytes fds threads refs (debug builds),\n"
-	"vg_definite vg_definite_blocks (--valgrind); rss, vg_possible and vg_possible_blocks\n"
-	"are reported but never judged.\n"
+	"counters: py_blocks py_bytes gc_objects native_bytes fds threads children,\n"
+	"refs (debug builds), vg_definite vg_definite_blocks (--valgrind); rss,\n"
+	"vg_possible and vg_possible_blocks are reported but never judged.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
 	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
@@ -201,7 +202,7 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 		*eq = '\0';
 		if (lg_counter_parse(item, &c) < 0)
 			usage_error("--budget: unknown counter '%s' (counters: py_blocks, py_bytes, "
-				    "gc_objects, native_bytes, fds, threads, refs, vg_definite, "
+				    "gc_objects, native_bytes, fds, threads, children, refs, vg_definite, "
 				    "vg_definite_blocks)", item);
 		if (!lg_counter_judged(c))
 			usage_error("--budget: %s is reported, never judged", item);

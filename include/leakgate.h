@@ -59,6 +59,7 @@ typedef enum lg_counter {
 	LG_RSS,           /* resident set size; reported, never judged */
 	LG_FDS,           /* open file descriptors */
 	LG_THREADS,       /* threads of the process, settled */
+	LG_CHILDREN,      /* child processes of the worker, live or zombie */
 	LG_REFS,          /* sys.gettotalrefcount(), debug builds only */
 	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes (under Valgrind; with the
 			   * indirect ones when vg_indirect is not available) */

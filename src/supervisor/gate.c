@@ -537,7 +537,11 @@ lost:
  * still runs, 1 when it is gone. */
 static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 {
-	struct cmd_attribute c = { o->attribute, out->verdict.failed };
+	size_t total = o->warmup + o->iterations;
+	struct cmd_attribute c = { o->attribute, out->verdict.failed,
+				   (uint32_t)(total > out->series.len ? total - out->series.len : 1),
+				   /* attribution's own deadline: --timeout, as for one call */
+				   o->timeout > 0 ? (uint32_t)(o->timeout * 1000 + 0.5) : 0 };
 	lg_gate_opts slow = *o;
 	struct msg_attribution m;
 	lg_result err = { 0 };
