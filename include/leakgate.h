@@ -239,6 +239,8 @@ typedef enum lg_status {
 	LG_STATUS_ERROR,     /* the workload failed: import, exception, exit, crash, timeout */
 	LG_STATUS_INTERNAL,  /* leakgate itself failed */
 	LG_STATUS_SKIP,      /* not judged: a skipped, xfailed or no_leak_check test */
+	LG_STATUS_KNOWN,     /* a known leak: it grows past its budget, but no faster than a
+			      * baseline of known leaks allows (`known`); the caller sets it */
 } lg_status;
 
 typedef struct lg_result {
@@ -255,6 +257,10 @@ typedef struct lg_result {
 	char *native_stacks;    /* --valgrind: the definite losses that grew while measured,
 				 * with their allocation stacks, as text; or NULL */
 	char *core_path;        /* LG_ON_LEAK_CORE: the core file the worker left, or NULL */
+	/* Set by the caller that gates against a baseline of known leaks: bit (1 << c) for
+	 * each counter that grows past its own budget but within its baseline (known), and
+	 * for each baseline entry shown no longer to grow past the budget (fixed). */
+	uint32_t known, fixed;
 } lg_result;
 
 /*
@@ -310,7 +316,7 @@ LG_EXTERN int lg_gate_run(lg_gate *g, const lg_target *t, const char *display,
 LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
 			      lg_result *failure);
 LG_EXTERN void lg_gate_free(lg_gate *g);
-/* `leakgate run`'s exit code for a result: 0 pass or skip, 1 leak, 2 workload error,
+/* `leakgate run`'s exit code for a result: 0 pass, skip or known leak, 1 leak, 2 workload error,
  * 3 internal error. */
 LG_EXTERN int lg_result_exit_code(const lg_result *r);
 /* Frees what a result owns. Accepts NULL. */

@@ -13,6 +13,7 @@ static const char *status_word(lg_status s)
 	case LG_STATUS_LEAK: return "leak";
 	case LG_STATUS_ERROR: return "error";
 	case LG_STATUS_SKIP: return "skip";
+	case LG_STATUS_KNOWN: return "known";
 	default: return "internal";
 	}
 }
@@ -58,7 +59,7 @@ static int headline_counter(const lg_result *r)
 	int c;
 
 	for (c = 0; c < LG_NCOUNTERS; c++)
-		if ((r->verdict.failed >> c) & 1)
+		if (((r->status == LG_STATUS_KNOWN ? r->known : r->verdict.failed) >> c) & 1)
 			return c;
 	return -1;
 }
@@ -106,6 +107,15 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 	case LG_STATUS_PASS:
 		fprintf(f, "PASS  %s  (%zu iterations, %.1f s)\n", r->target, n, r->seconds);
 		break;
+	case LG_STATUS_KNOWN:
+		fprintf(f, "KNOWN %s  ", r->target);
+		if (c >= 0) {
+			fprintf(f, "%s ", lg_counter_name((lg_counter)c));
+			print_trend(f, &r->verdict.trend[c]);
+			fprintf(f, " within its baseline %+g", r->opts.budget[c]);
+		}
+		fprintf(f, "  (%zu iterations, %.1f s)\n", n, r->seconds);
+		break;
 	case LG_STATUS_SKIP:
 		fprintf(f, "SKIP  %s  %.*s\n", r->target,
 			r->error ? (int)strcspn(r->error, "\n") : 0, r->error ? r->error : "");
@@ -129,7 +139,7 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 		return ferror(f) ? LG_EIO : 0;
 	if (r->attribution.text)
 		fputs(r->attribution.text, f);
-	if (r->status == LG_STATUS_LEAK || verbose > 0) {
+	if (r->status == LG_STATUS_LEAK || r->status == LG_STATUS_KNOWN || verbose > 0) {
 		fprintf(f, "  %s; %zu warm-up and %zu measured iterations; judged the last %zu\n",
 			r->python ? r->python : "CPython", warm, n - warm, r->verdict.window_len);
 		print_counters(f, r);
@@ -141,7 +151,21 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 				fprintf(f, " %s", lg_counter_name((lg_counter)c));
 		fprintf(f, "\n");
 		print_native_stacks(f, r);
-	} else if (r->verdict.undecided) {
+	} else if (r->status == LG_STATUS_KNOWN) {
+		fprintf(f, "  known leak (baseline):");
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if ((r->known >> c) & 1)
+				fprintf(f, " %s", lg_counter_name((lg_counter)c));
+		fprintf(f, "\n");
+	}
+	if (r->fixed) {
+		fprintf(f, "  fixed: no longer grows past its budget, so its baseline line can go:");
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if ((r->fixed >> c) & 1)
+				fprintf(f, " %s", lg_counter_name((lg_counter)c));
+		fprintf(f, "\n");
+	}
+	if (r->status != LG_STATUS_LEAK && r->verdict.undecided) {
 		fprintf(f, "  no growth shown within the iteration limit for:");
 		for (c = 0; c < LG_NCOUNTERS; c++)
 			if ((r->verdict.undecided >> c) & 1)
@@ -222,6 +246,18 @@ static void json_result(FILE *f, const lg_result *r)
 	fputs(", \"failed\": [", f);
 	for (c = 0; c < LG_NCOUNTERS; c++)
 		if ((r->verdict.failed >> c) & 1) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
+			first = 0;
+		}
+	fputs("], \"known\": [", f);
+	for (first = 1, c = 0; c < LG_NCOUNTERS; c++)
+		if ((r->known >> c) & 1) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
+			first = 0;
+		}
+	fputs("], \"fixed\": [", f);
+	for (first = 1, c = 0; c < LG_NCOUNTERS; c++)
+		if ((r->fixed >> c) & 1) {
 			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
 			first = 0;
 		}

@@ -607,6 +607,7 @@ int lg_result_exit_code(const lg_result *r)
 	switch (r->status) {
 	case LG_STATUS_PASS:
 	case LG_STATUS_SKIP:
+	case LG_STATUS_KNOWN:
 		return 0;
 	case LG_STATUS_LEAK:
 		return 1;
