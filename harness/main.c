@@ -897,8 +897,10 @@ static void judge_baseline(const struct target_arg *t, lg_result *res)
 		res->status = LG_STATUS_KNOWN;
 }
 
-/* Gates one target, with a gate of its own when it has options of its own. */
-static void gate_target(lg_gate *gate, const struct target_arg *t, lg_result *res)
+/* Gates one target, with a gate of its own when it has options of its own. With
+ * --baseline-write (recording), a leak is accepted: it is known from now on. */
+static void gate_target(lg_gate *gate, const struct target_arg *t, int recording,
+			lg_result *res)
 {
 	lg_gate *own_gate = NULL;
 
@@ -912,6 +914,10 @@ static void gate_target(lg_gate *gate, const struct target_arg *t, lg_result *re
 		die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
 	lg_gate_free(own_gate);
 	judge_baseline(t, res);
+	if (recording && res->status == LG_STATUS_LEAK) {
+		res->known |= res->verdict.failed;
+		res->status = LG_STATUS_KNOWN;
+	}
 }
 
 /* Gates every target in order, printing each one's report as it finishes. */
@@ -927,7 +933,7 @@ static void run_targets(lg_gate *gate, struct run *r)
 		const struct target_arg *t = &r->targets[i];
 		lg_result *res = &r->res[i];
 
-		gate_target(gate, t, res);
+		gate_target(gate, t, r->outputs[4].file != NULL, res);
 		clear_progress(&r->o);
 		r->results[i] = res;
 		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
@@ -936,9 +942,9 @@ static void run_targets(lg_gate *gate, struct run *r)
 	}
 }
 
-/* --baseline-write FILE: records every counter that grows past its own budget, known or
- * new, at the upper end of its interval (rounded up to two significant digits); the
- * leaks it records are known from then on, for this run's exit code and reports too. */
+/* --baseline-write FILE: records every known leak (with --baseline-write, every leak of
+ * the run is known: gate_target), each counter at the upper end of its interval rounded
+ * up to two significant digits. */
 static int write_baseline(struct run *r)
 {
 	struct output *out = &r->outputs[4];
@@ -949,18 +955,13 @@ static int write_baseline(struct run *r)
 	if (!out->file)
 		return 0;
 	for (i = 0; i < r->ntargets; i++) {
-		lg_result *res = &r->res[i];
-		uint32_t leaking = res->known | (res->status == LG_STATUS_LEAK ? res->verdict.failed : 0);
+		const lg_result *res = &r->res[i];
 
 		for (c = 0; c < LG_NCOUNTERS; c++)
-			if (((leaking >> c) & 1) &&
+			if (((res->known >> c) & 1) &&
 			    baseline_add(&b, res->target, (lg_counter)c,
 					 baseline_round(res->verdict.trend[c].hi)) < 0)
 				die(EXIT_INTERNAL, "out of memory");
-		if (res->status == LG_STATUS_LEAK) {
-			res->known |= res->verdict.failed;
-			res->status = LG_STATUS_KNOWN;
-		}
 	}
 	bad = baseline_write(out->file, &b) < 0;
 	if (fclose(out->file) != 0)

@@ -195,8 +195,10 @@ typedef int (*lg_serve_fn)(lg_worker *w, void *arg);
 LG_EXTERN int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg,
 			    char **msg);
 /* Collects the tests pytest would run with these arguments (run from the current
- * directory, conftest and ini files included): *list receives one "NODEID\tMARKED\n" line
- * per test, MARKED being 1 for a test marked no_leak_check (free with lg_free). LG_ELOAD
+ * directory, conftest and ini files included): *list receives one
+ * "NODEID\tMARKED\tSETTINGS\n" line per test, MARKED being 1 for a test marked
+ * no_leak_check, SETTINGS its @pytest.mark.leakgate as "key=value,budget.COUNTER=N" (names
+ * and values unchecked; empty without one) (free with lg_free). LG_ELOAD
  * with the reason in *msg when pytest is missing or cannot collect. */
 LG_EXTERN int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs,
 				char **list, char **msg);
@@ -310,7 +312,8 @@ LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
 LG_EXTERN int lg_gate_run(lg_gate *g, const lg_target *t, const char *display,
 			  lg_result *out);
 /* Collects the tests pytest would run with these arguments, in a worker: 0 and *list
- * ("NODEID\tMARKED\n" lines, free with lg_free), each to be run as an LG_TARGET_PYTEST
+ * ("NODEID\tMARKED\tSETTINGS\n" lines as lg_pytest_collect's, free with lg_free),
+ * each to be run as an LG_TARGET_PYTEST
  * target with the same arguments; or LG_ELOAD with *failure describing why (release it
  * with lg_result_release). */
 LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,

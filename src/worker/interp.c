@@ -597,16 +597,16 @@ int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs, char 
 	}
 	f = open_memstream(&buf, &len);
 	for (i = 0; f && i < PyList_GET_SIZE(items); i++) {
-		const char *id;
+		const char *id, *settings;
 		PyObject *skip;
 		int marked;
 
-		if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "sO", &id, &skip)) {
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "sOs", &id, &skip, &settings)) {
 			PyErr_Clear();
 			continue;
 		}
 		marked = PyObject_IsTrue(skip) == 1;
-		fprintf(f, "%s\t%d\n", id, marked);
+		fprintf(f, "%s\t%d\t%s\n", id, marked, settings);
 	}
 	Py_DECREF(items);
 	if (!f || fclose(f) != 0) {
