@@ -12,8 +12,8 @@
 static const char header[] =
 	"# leakgate baseline: known leaks, one line per target and counter:\n"
 	"#   TARGET  COUNTER  SLOPE\n"
-	"# A known leak passes while it grows by at most SLOPE per iteration; written by\n"
-	"# leakgate run --baseline-write, read by leakgate run --baseline (see README).\n";
+	"# A known leak passes while it grows by at most SLOPE per iteration; read by\n"
+	"# leakgate run --baseline FILE, rewritten with --update-baseline (see README).\n";
 
 void baseline_release(struct baseline *b)
 {

@@ -1,6 +1,6 @@
 /* baseline.h: the baseline of known leaks (harness/baseline.c): a file of one line per
  * target and counter, "TARGET  COUNTER  SLOPE", that `leakgate run --baseline` gates
- * against and --baseline-write records. */
+ * against and --update-baseline writes. */
 #ifndef LG_BASELINE_H
 #define LG_BASELINE_H
 
@@ -30,7 +30,7 @@ void baseline_release(struct baseline *b);
 /* Adds an entry (target copied); 0 or -1 when out of memory. */
 int baseline_add(struct baseline *b, const char *target, lg_counter c, double slope);
 
-/* The value --baseline-write records for a measured slope bound: rounded up to two
+/* The value --update-baseline records for a measured slope bound: rounded up to two
  * significant digits, so that the same leak measured again writes the same number. */
 double baseline_round(double v);
 

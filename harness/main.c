@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -39,7 +40,9 @@ static const char usage_text[] =
 	"                         its function-scoped fixtures set up and torn down every\n"
 	"                         iteration, wider ones once. Failing tests are errors;\n"
 	"                         skipped, xfailed and @pytest.mark.no_leak_check tests are\n"
-	"                         reported, not judged. Must come last.\n"
+	"                         reported, not judged; @pytest.mark.leakgate(budget={...},\n"
+	"                         warmup=N, iterations=N, window=N) sets a test's own.\n"
+	"                         Must come last.\n"
 	"\n"
 	"options:\n"
 	"  -n, --iterations N     measure at most N iterations after the warm-up (default 200);\n"
@@ -48,7 +51,7 @@ static const char usage_text[] =
 	"                         (default 50)\n"
 	"      --window N         fewest measured iterations a verdict rests on (default 20)\n"
 	"      --budget C=N[,C=N] allowed growth per iteration for counter C (defaults:\n"
-	"                         native_bytes=32, others 0)\n"
+	"                         native_bytes=32, others 0; vg_indirect too)\n"
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit)\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
@@ -56,6 +59,15 @@ static const char usage_text[] =
 	"      --plot FILE        write an SVG chart of every counter per iteration\n"
 	"      --graph FILE       write the referrer chains of leaks as a Graphviz graph\n"
 	"                         (and FILE.svg from it when Graphviz's dot is installed)\n"
+	"      --baseline FILE    known leaks: one that grows no faster than FILE allows\n"
+	"                         passes as KNOWN; grown and new leaks fail; fixed ones\n"
+	"                         are named so that their line can go\n"
+	"      --update-baseline  write this run's leaks to the --baseline FILE (sorted,\n"
+	"                         one line per target and counter) and accept them\n"
+	"      --config FILE      read [tool.leakgate] from this pyproject.toml\n"
+	"      --no-config        read no pyproject.toml (default: the first one with a\n"
+	"                         [tool.leakgate] table, from the current directory up;\n"
+	"                         the command line wins over it)\n"
 	"      --attribute N      after a leak verdict, re-run N calls with attribution:\n"
 	"                         what grew, where it was allocated, what holds it\n"
 	"                         (default 5; 0: none)\n"
@@ -81,8 +93,15 @@ static const char usage_text[] =
 	"vg_definite vg_definite_blocks (--valgrind); rss, vg_possible and vg_possible_blocks\n"
 	"are reported but never judged.\n"
 	"\n"
+	"config: [tool.leakgate] in pyproject.toml: keys are the long options above\n"
+	"(iterations, warmup, window, timeout, attribute, report, junit, plot, graph,\n"
+	"baseline, python, valgrind), a budget table of counters, and targets = [...] or\n"
+	"pytest = [ARGS...]; relative paths are the file's directory's. Precedence:\n"
+	"built-in defaults < the file < the command line < a test's @pytest.mark.leakgate.\n"
+	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
-	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n";
+	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n"
+	"A known leak (within --baseline) is 0.\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -343,7 +362,7 @@ struct run {
 	struct run_opts o;
 	struct target_arg *targets;
 	size_t ntargets;
-	struct output outputs[5];
+	struct output outputs[4];
 	const char *python;
 	int pytest;         /* --pytest: pytest_argv[0..pytest_nargs) are pytest's */
 	const char *const *pytest_argv;
@@ -356,6 +375,7 @@ struct run {
 	char **owned;           /* strings made for the options, freed with the run */
 	size_t nowned;
 	const char *baseline_path;
+	int update_baseline;    /* --update-baseline: rewrite it with this run's leaks */
 	struct baseline baseline;
 };
 
@@ -382,7 +402,7 @@ static const struct option longopts[] = {
 	{ "plot", required_argument, NULL, 'P' },
 	{ "graph", required_argument, NULL, 'G' },
 	{ "baseline", required_argument, NULL, 'B' },
-	{ "baseline-write", required_argument, NULL, 'X' },
+	{ "update-baseline", no_argument, NULL, 'X' },
 	{ "config", required_argument, NULL, 'C' },
 	{ "no-config", no_argument, NULL, 'N' },
 	{ "pytest", no_argument, NULL, 'T' },
@@ -462,7 +482,7 @@ static int set_option(struct run *r, int opt, const char *arg, const char *where
 		r->outputs[3].path = arg;
 		break;
 	case 'X':
-		r->outputs[4].path = arg;
+		r->update_baseline = 1;
 		break;
 	case 'B':
 		r->baseline_path = arg;
@@ -644,7 +664,6 @@ static int parse_run(int argc, char **argv, struct run *r)
 		{ "--junit", lg_report_junit },
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
-		{ "--baseline-write", NULL },
 	};
 	size_t nfile = 0, i;
 	int opt;
@@ -675,14 +694,28 @@ static int parse_run(int argc, char **argv, struct run *r)
 	return 0;
 }
 
-/* --baseline FILE: read it (a malformed one is a usage error naming the line). */
+/* --baseline FILE: read it (a malformed one is a usage error naming the line). With
+ * --update-baseline it may not exist yet, and its directory must be writable. */
 static void read_baseline(struct run *r)
 {
+	char *dir, *err;
 	FILE *f;
-	char *err;
 
+	if (r->update_baseline && !r->baseline_path)
+		usage_error("--update-baseline goes with --baseline FILE (or baseline in "
+			    "[tool.leakgate])");
 	if (!r->baseline_path)
 		return;
+	if (r->update_baseline) {
+		if (!(dir = strdup(r->baseline_path)))
+			die(EXIT_INTERNAL, "out of memory");
+		if (access(strchr(dir, '/') ? dirname(dir) : ".", W_OK | X_OK) < 0)
+			usage_error("--baseline '%s': cannot write there: %s", r->baseline_path,
+				    strerror(errno));
+		free(dir);
+		if (access(r->baseline_path, F_OK) < 0 && errno == ENOENT)
+			return;  /* a new baseline */
+	}
 	if (!(f = fopen(r->baseline_path, "r")))
 		usage_error("--baseline '%s': %s", r->baseline_path, strerror(errno));
 	if (baseline_read(f, r->baseline_path, &r->baseline, &err) < 0)
@@ -743,6 +776,7 @@ static void prepare_run(int argc, char **argv, struct run *r)
 		die(EXIT_INTERNAL, "--valgrind: cannot find leakgate.supp next to the executable");
 	if (r->targets_from_file && strcmp(r->config.dir, ".")) {
 		r->outputs[3].path = absolute(r, r->outputs[3].path);  /* rendered afterwards */
+		r->baseline_path = absolute(r, r->baseline_path);      /* written afterwards */
 		o->gate.core_dir = absolute(r, o->gate.core_dir);
 		if (chdir(r->config.dir) < 0)
 			usage_error("%s: cannot change to its directory: %s", r->config.path,
@@ -841,7 +875,7 @@ static int write_reports(struct run *r, const lg_result *const *results, size_t 
 	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
 		struct output *out = &r->outputs[i];
 
-		if (!out->file || !out->write)
+		if (!out->file)
 			continue;
 		if (write_output(out, results, n) < 0 ||
 		    (out->write == lg_report_dot && render_graph(out->path) < 0))
@@ -898,7 +932,7 @@ static void judge_baseline(const struct target_arg *t, lg_result *res)
 }
 
 /* Gates one target, with a gate of its own when it has options of its own. With
- * --baseline-write (recording), a leak is accepted: it is known from now on. */
+ * --update-baseline (recording), a leak is accepted: it is known from now on. */
 static void gate_target(lg_gate *gate, const struct target_arg *t, int recording,
 			lg_result *res)
 {
@@ -933,7 +967,7 @@ static void run_targets(lg_gate *gate, struct run *r)
 		const struct target_arg *t = &r->targets[i];
 		lg_result *res = &r->res[i];
 
-		gate_target(gate, t, r->outputs[4].file != NULL, res);
+		gate_target(gate, t, r->update_baseline, res);
 		clear_progress(&r->o);
 		r->results[i] = res;
 		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
@@ -942,17 +976,19 @@ static void run_targets(lg_gate *gate, struct run *r)
 	}
 }
 
-/* --baseline-write FILE: records every known leak (with --baseline-write, every leak of
- * the run is known: gate_target), each counter at the upper end of its interval rounded
- * up to two significant digits. */
+/* --update-baseline: rewrites the --baseline file with every known leak (with
+ * --update-baseline, every leak of the run is known: gate_target), each counter at the
+ * upper end of its interval rounded up to two significant digits. Written beside it and
+ * renamed over it, so that a failed write leaves the old file whole. */
 static int write_baseline(struct run *r)
 {
-	struct output *out = &r->outputs[4];
 	struct baseline b = { 0 };
+	char *tmp;
+	FILE *f;
 	size_t i;
 	int c, bad;
 
-	if (!out->file)
+	if (!r->update_baseline)
 		return 0;
 	for (i = 0; i < r->ntargets; i++) {
 		const lg_result *res = &r->res[i];
@@ -963,15 +999,22 @@ static int write_baseline(struct run *r)
 					 baseline_round(res->verdict.trend[c].hi)) < 0)
 				die(EXIT_INTERNAL, "out of memory");
 	}
-	bad = baseline_write(out->file, &b) < 0;
-	if (fclose(out->file) != 0)
+	if (asprintf(&tmp, "%s.tmp", r->baseline_path) < 0)
+		die(EXIT_INTERNAL, "out of memory");
+	f = fopen(tmp, "w");
+	bad = !f || baseline_write(f, &b) < 0;
+	if (f && fclose(f) != 0)
 		bad = 1;
-	out->file = NULL;
-	if (bad)
-		error("cannot write --baseline-write '%s': %s", out->path, strerror(errno));
-	else
+	if (!bad && rename(tmp, r->baseline_path) < 0)
+		bad = 1;
+	if (bad) {
+		error("cannot write --baseline '%s': %s", r->baseline_path, strerror(errno));
+		unlink(tmp);
+	} else {
 		error("baseline: %zu known leak%s written to %s", b.n, b.n == 1 ? "" : "s",
-		      out->path);
+		      r->baseline_path);
+	}
+	free(tmp);
 	baseline_release(&b);
 	return bad ? -1 : 0;
 }

@@ -171,7 +171,7 @@ Test(config, malformed_file_is_a_usage_error_naming_the_line, .timeout = 60)
 	}
 }
 
-/* The baseline: --baseline-write records the leaks (sorted, stable numbers); gated
+/* The baseline: --update-baseline records the leaks (sorted, stable numbers); gated
  * against it, a known leak passes as KNOWN (exit 0), a leak that grew and a new one fail,
  * a fixed one passes and says its line can go. */
 Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
@@ -181,7 +181,7 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 
 	lgt_write("w.py", workload);
 	/* The leak first on the command line, so sorting shows. */
-	out = run("cd $T && $LEAKGATE run -q -w 10 --window 10 --baseline-write b.txt "
+	out = run("cd $T && $LEAKGATE run -q -w 10 --window 10 --baseline b.txt --update-baseline "
 		  "w.py:leak w.py:clean; echo \"exit $?\"; grep -v '^#' b.txt", &code, &err);
 	cr_assert_eq(code, 0);
 	cr_assert(!strncmp(out, "exit 0\nw.py:leak  py_blocks  1\n", 31), "%s\n%s", out, err);
@@ -191,7 +191,7 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 	free(err);
 
 	/* The same leak measured again writes the same file. */
-	out = run("cd $T && $LEAKGATE run -q -w 10 --window 10 --baseline-write b2.txt "
+	out = run("cd $T && $LEAKGATE run -q -w 10 --window 10 --baseline b2.txt --update-baseline "
 		  "w.py:clean w.py:leak; echo \"exit $?\"; grep -v '^#' b2.txt", &code, &err);
 	cr_assert_str_eq(out, first, "%s", err);
 	free(out);
