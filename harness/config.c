@@ -328,6 +328,7 @@ fail:
 /* An array of strings, over several lines if need be. */
 static int parse_array(struct parser *ps, char ***items, size_t *n)
 {
+	unsigned open_line = ps->line;
 	char **v = NULL;
 
 	*n = 0;
@@ -338,9 +339,10 @@ static int parse_array(struct parser *ps, char ***items, size_t *n)
 		skip_space(ps);
 		if (*ps->p == ']')
 			break;
+		if (!*ps->p)
+			break;
 		if (*ps->p != '"' && *ps->p != '\'') {
-			fail(ps, *ps->p ? "leakgate's arrays hold strings only" :
-			     "unterminated array");
+			fail(ps, "leakgate's arrays hold strings only");
 			goto fail;
 		}
 		if (parse_string(ps, &s) < 0)
@@ -358,11 +360,16 @@ static int parse_array(struct parser *ps, char ***items, size_t *n)
 			ps->p++;
 			continue;
 		}
-		if (*ps->p != ']') {
+		if (*ps->p && *ps->p != ']') {
 			fail(ps, "expected ',' or ']' in the array");
 			goto fail;
 		}
 		break;
+	}
+	if (!*ps->p) {
+		ps->line = open_line;
+		fail(ps, "unterminated array (no ']')");
+		goto fail;
 	}
 	ps->p++;
 	*items = v;

@@ -132,3 +132,35 @@ Test(markers, strict_markers_pass_outside_leakgate, .timeout = 180)
 	free(out);
 	free(err);
 }
+
+/* [tool.leakgate]'s pytest = [...] and python: the suite gated from a subdirectory, as if
+ * run from the file's directory, with the file's pytest arguments and baseline. */
+Test(markers, pytest_arguments_and_baseline_from_the_file, .timeout = 180)
+{
+	char *out, *err, *text;
+	int code;
+
+	NEED_PYTEST_PYTHON;
+	cr_assert(asprintf(&text, "[tool.leakgate]\n"
+			   "python = \"%s\"\n"
+			   "warmup = 10\n"
+			   "window = 10\n"
+			   "baseline = \"known-leaks.txt\"\n"
+			   "pytest = [\"-p\", \"no:cacheprovider\", \"-k\", \"unmarked or short\"]\n",
+			   getenv("LEAKGATE_PYTEST_PYTHON")) > 0);
+	lgt_write("pyproject.toml", text);
+	free(text);
+	lgt_write("known-leaks.txt", "test_markers.py::test_leak_unmarked  py_blocks  1\n"
+		  "test_markers.py::test_leak_unmarked  py_bytes  64\n");
+	code = lgt_sh("rm -rf $T/p && cp -r tests/pytest_markers $T/p && mkdir $T/p/sub && "
+		      "cp $T/pyproject.toml $T/known-leaks.txt $T/p/ && cd $T/p/sub && "
+		      "$LEAKGATE run -q; echo \"exit $?\"", &out, &err);
+	cr_assert_eq(code, 0);
+	cr_assert_str_eq(out, "exit 0\n", "%s", err);
+	cr_assert(strstr(err, "KNOWN test_markers.py::test_leak_unmarked  py_blocks +1.00/iter"),
+		  "%s", err);
+	cr_assert(strstr(err, "PASS  test_markers.py::test_clean_short_warmup"), "%s", err);
+	cr_assert_eq(lgt_lines(err), 2, "only the two tests -k selects:\n%s", err);
+	free(out);
+	free(err);
+}
