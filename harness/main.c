@@ -978,7 +978,8 @@ static void run_targets(lg_gate *gate, struct run *r)
 
 /* --update-baseline: rewrites the --baseline file with every known leak (with
  * --update-baseline, every leak of the run is known: gate_target), each counter at the
- * upper end of its interval rounded up to two significant digits. Written beside it and
+ * upper end of its interval rounded up to two significant digits, and the lines of
+ * targets this run did not gate. Written beside it and
  * renamed over it, so that a failed write leaves the old file whole. */
 static int write_baseline(struct run *r)
 {
@@ -998,6 +999,16 @@ static int write_baseline(struct run *r)
 			    baseline_add(&b, res->target, (lg_counter)c,
 					 baseline_round(res->verdict.trend[c].hi)) < 0)
 				die(EXIT_INTERNAL, "out of memory");
+	}
+	/* Targets this run did not gate (deselected, say) keep their lines. */
+	for (i = 0; i < r->baseline.n; i++) {
+		const struct baseline_entry *e = &r->baseline.v[i];
+		size_t k;
+
+		for (k = 0; k < r->ntargets && strcmp(r->targets[k].display, e->target); k++)
+			;
+		if (k == r->ntargets && baseline_add(&b, e->target, e->counter, e->slope) < 0)
+			die(EXIT_INTERNAL, "out of memory");
 	}
 	if (asprintf(&tmp, "%s.tmp", r->baseline_path) < 0)
 		die(EXIT_INTERNAL, "out of memory");

@@ -235,6 +235,20 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 			 "can go: py_blocks py_bytes"), "%s", err);
 	free(out);
 	free(err);
+
+	/* Updated by a run of other targets: their leaks are added, the lines of targets
+	 * it did not gate stay; updated by a run where the leak is fixed, its lines go. */
+	out = run("cd $T && cp b.txt b3.txt && $LEAKGATE run -q -w 10 --window 10 --baseline "
+		  "b3.txt --update-baseline w.py:leak_other w.py:clean; echo \"exit $?\"; "
+		  "grep -v '^#' b3.txt | cut -d' ' -f1-3 | tr -s ' '; LEAK_N=0 $LEAKGATE run -q "
+		  "-w 10 --window 10 --baseline b3.txt --update-baseline w.py:leak; "
+		  "grep -v '^#' b3.txt | cut -d' ' -f1-3 | tr -s ' '", &code, &err);
+	cr_assert_str_eq(out, "exit 0\n"
+			 "w.py:leak py_blocks\nw.py:leak py_bytes\n"
+			 "w.py:leak_other py_blocks\nw.py:leak_other py_bytes\n"
+			 "w.py:leak_other py_blocks\nw.py:leak_other py_bytes\n", "%s", err);
+	free(out);
+	free(err);
 }
 
 /* A malformed baseline is a usage error naming its line; a missing one too. */
