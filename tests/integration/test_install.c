@@ -47,6 +47,7 @@ Test(install, layout_pkgconfig_and_uninstall, .timeout = 120)
 		"./usr/share/leakgate/leakgate.gdb\n",
 		"./usr/share/leakgate/leakgate.mk\n",
 		"./usr/share/leakgate/leakgate.supp\n",
+		"./usr/share/leakgate/pytest_leakgate-0.1.0-py3-none-any.whl\n",
 		"./usr/share/man/man1/leakgate.1\n",
 		"libexec link: ../../../bin/leakgate\n",
 		"prefix: /usr\n",
