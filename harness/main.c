@@ -971,8 +971,11 @@ static void run_targets(lg_gate *gate, struct run *r)
 		clear_progress(&r->o);
 		r->results[i] = res;
 		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
-		if (res->core_path)
+		if (res->core_path) {
 			error("%s: core written to %s", res->target, res->core_path);
+			error("%s: open it with: %s", res->target,
+			      gdb_open_command(res->core_path));
+		}
 	}
 }
 
