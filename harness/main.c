@@ -572,7 +572,7 @@ static void find_config(int argc, char **argv, struct run *r)
 /* What a key of [tool.leakgate] sets: the long option of the same name. */
 static const char *const file_keys[] = {
 	"iterations", "warmup", "window", "timeout", "attribute", "report", "junit", "plot",
-	"graph", "baseline", "python", "valgrind", "targets", "pytest", "budget.*", NULL,
+	"graph", "baseline", "python", "valgrind", "targets", "pytest", NULL,
 };
 
 /* A path given in the file: relative ones are relative to the file's directory. */
@@ -611,7 +611,10 @@ static void apply_config(struct run *r)
 			;
 		for (k = 0; file_keys[k] && strcmp(file_keys[k], e->key); k++)
 			;
-		if (!file_keys[k] && strcmp(e->key, "targets"))
+		if (!strcmp(e->key, "budget"))
+			usage_error("%s is a table of counters: [tool.leakgate.budget], or "
+				    "budget = { py_blocks = 1 }", where);
+		if (!file_keys[k])
 			usage_error("%s:%u: unknown key '%s' in [tool.leakgate] (keys: iterations, "
 				    "warmup, window, timeout, attribute, budget, report, junit, "
 				    "plot, graph, baseline, python, valgrind, targets, pytest)",

@@ -143,6 +143,7 @@ Test(config, malformed_file_is_a_usage_error_naming_the_line, .timeout = 60)
 		{ "targets = [\n  \"w.py:leak\"\n  \"w.py:clean\"\n]\n", ":4: expected ',' or ']'" },
 		{ "targets = [\"nocolon\"]\n", ":2: targets: bad target 'nocolon'" },
 		{ "budget = { rss = 1 }\n", ":2: budget.rss: rss is reported, never judged" },
+		{ "budget = 5\n", ":2: budget is a table of counters" },
 		{ "\n\n[tool.leakgate.budget]\nbogus = 1\n", ":5: budget.bogus: unknown counter" },
 		{ "report = \"\"\"r.json\"\"\"\n", ":2: multi-line strings are not supported" },
 		{ "report = \"r.json\" junit = \"j.xml\"\n", ":2: unexpected 'j' after the value" },
