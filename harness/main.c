@@ -545,8 +545,10 @@ static void find_config(int argc, char **argv, struct run *r)
 	int i, none = 0;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--pytest") && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--no-config"))
-			none = 1;
+		if (!strcmp(argv[i], "--no-config") || !strcmp(argv[i], "-h") ||
+		    !strcmp(argv[i], "--help") || !strcmp(argv[i], "-V") ||
+		    !strcmp(argv[i], "--version"))
+			none = 1;  /* --help works whatever the file says */
 		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			path = argv[++i];
 		else if (!strncmp(argv[i], "--config=", 9))

@@ -170,6 +170,8 @@ Test(config, malformed_file_is_a_usage_error_naming_the_line, .timeout = 60)
 		free(text);
 		free(err);
 	}
+	/* --help still works. */
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run --help | grep -c update-baseline", NULL, NULL), 0);
 }
 
 /* The baseline: --update-baseline records the leaks (sorted, stable numbers); gated
