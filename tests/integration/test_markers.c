@@ -2,7 +2,7 @@
  * --pytest, @pytest.mark.leakgate sets a test's budgets, warm-up and iterations and
  * no_leak_check skips it; a bad marker is a usage error naming the test. Outside
  * leakgate, the project's own `pytest --strict-markers` passes once the markers are
- * registered: by the plugin wheel leakgate builds (installed with pip into a venv), or
+ * registered: by the plugin wheel leakgate builds (installed with pip), or
  * by the ini lines the README gives. Run with Debian's python3 and python3-pytest. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -92,7 +92,7 @@ Test(markers, bad_marker_is_a_usage_error_naming_the_test, .timeout = 120)
 }
 
 /* The project's own pytest --strict-markers: fails with leakgate's markers unregistered,
- * passes with the plugin wheel pip-installed into a venv (its pytest11 entry point), and
+ * passes with the plugin wheel pip-installed (its pytest11 entry point), and
  * with the README's ini lines instead. */
 Test(markers, strict_markers_pass_outside_leakgate, .timeout = 180)
 {
@@ -109,10 +109,12 @@ Test(markers, strict_markers_pass_outside_leakgate, .timeout = 180)
 	free(out);
 	free(err);
 
+	/* pip installs the wheel (here into a directory of its own on PYTHONPATH, which
+	 * works in a venv or not: pytest finds the entry point there as in site-packages). */
 	code = lgt_sh("W=$(ls \"$(dirname \"$LEAKGATE\")\"/share/pytest_leakgate-*-py3-none-any.whl) "
-		      "&& \"$LEAKGATE_PYTEST_PYTHON\" -m venv --system-site-packages --without-pip "
-		      "$T/venv && $T/venv/bin/python -m pip install -q --no-index \"$W\" && "
-		      "$T/venv/bin/python -m pytest -q --strict-markers -p no:cacheprovider "
+		      "&& \"$LEAKGATE_PYTEST_PYTHON\" -m pip install -q --disable-pip-version-check "
+		      "--no-index --target $T/site \"$W\" && PYTHONPATH=$T/site "
+		      "\"$LEAKGATE_PYTEST_PYTHON\" -m pytest -q --strict-markers -p no:cacheprovider "
 		      "tests/pytest_markers", &out, &err);
 	cr_assert_eq(code, 0, "%s\n%s", out, err);
 	cr_assert(strstr(out, "5 passed"), "%s", out);
