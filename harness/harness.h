@@ -22,6 +22,8 @@ struct run_opts {
 	lg_gate_opts gate;
 	int verbose, quiet;
 	int progress;  /* show progress on stderr (a terminal, and CI unset) */
+	unsigned jobs; /* -j: targets gated at once (0: one per CPU this process may use) */
+	size_t done, total;  /* targets finished, of all (for the progress line) */
 };
 
 /* `leakgate gdb ...` (harness/gdb.c). */

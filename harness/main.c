@@ -84,6 +84,9 @@ static const char usage_text[] =
 	"                         started with leakgate gdb -- leakgate run ...), or core\n"
 	"                         (a core file; its path is printed)\n"
 	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
+	"  -j, --jobs N           gate up to N targets at once, each in its own worker\n"
+	"                         (default: the CPUs leakgate may use; -j 1: one at a\n"
+	"                         time, in order); reports still come in order\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -102,8 +105,9 @@ static const char usage_text[] =
 	"built-in defaults < the file < the command line < a test's @pytest.mark.leakgate.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
-	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n"
-	"A known leak (within --baseline) is 0.\n";
+	"crash, timeout), 3 internal error, 4 usage error. With several targets: 1 when any\n"
+	"leaked, whatever else failed; otherwise the worst. A closing line counts every\n"
+	"outcome. A known leak (within --baseline) is 0.\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -253,7 +257,7 @@ struct target_arg {
 	const char *display;
 	int skip;  /* --pytest: marked no_leak_check */
 	const char *settings;  /* --pytest: its @pytest.mark.leakgate, "KEY=VALUE,..." */
-	lg_gate_opts *opts;    /* options of its own (marker, baseline), or NULL */
+	lg_target_opts own;    /* options of its own (marker, baseline), when target.opts */
 	uint32_t baselined;    /* counters the baseline lists for it */
 	double budget[LG_NCOUNTERS];  /* its budgets before the baseline raised them */
 };
@@ -339,13 +343,14 @@ static void on_sample(void *arg, const lg_result *r)
 		return;
 	last_progress = now;
 	progress_shown = 1;
+	fprintf(stderr, "\r\033[K[%zu of %zu done] ", o->done, o->total);
 	if (s->warmup)
-		fprintf(stderr, "\r\033[K%s: iteration %u (warm-up)", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u (warm-up)", r->target, s->iteration);
 	else if (t->n)
-		fprintf(stderr, "\r\033[K%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
+		fprintf(stderr, "%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
 			r->target, s->iteration, t->slope, t->lo, t->hi);
 	else
-		fprintf(stderr, "\r\033[K%s: iteration %u", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u", r->target, s->iteration);
 }
 
 /* The gate's on_note: detail only with -v. */
@@ -412,6 +417,7 @@ static const struct option longopts[] = {
 	{ "python", required_argument, NULL, 'Y' },
 	{ "on-leak", required_argument, NULL, 'L' },
 	{ "core-dir", required_argument, NULL, 'D' },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -513,6 +519,9 @@ static int set_option(struct run *r, int opt, const char *arg, const char *where
 		break;
 	case 'D':
 		o->gate.core_dir = arg;
+		break;
+	case 'j':
+		o->jobs = (unsigned)parse_count(NAME("-j/--jobs"), arg, 1);
 		break;
 	case 'C':
 	case 'N':
@@ -686,10 +695,10 @@ static int parse_run(int argc, char **argv, struct run *r)
 	opterr = 0;
 	optind = 1;
 	while ((!r->pytest || r->targets_from_file) &&
-	       (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+	       (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		if (opt == ':')
 			usage_error("option '%s' needs a value", argv[optind - 1]);
-		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNqvThV", opt))
+		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNjqvThV", opt))
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		if (set_option(r, opt, optarg, NULL))
 			return 1;
@@ -798,7 +807,7 @@ static void prepare_run(int argc, char **argv, struct run *r)
 
 /* Applies a test's @pytest.mark.leakgate settings ("iterations=N,warmup=N,window=N,
  * budget.COUNTER=N") to its options; they win over the file and the command line. */
-static void apply_marker(const struct target_arg *t, lg_gate_opts *o)
+static void apply_marker(const struct target_arg *t, lg_target_opts *o)
 {
 	char *copy = strdup(t->settings), *item, *save = NULL, *name;
 
@@ -849,27 +858,23 @@ static void plan_targets(struct run *r)
 	for (i = 0; i < r->ntargets; i++) {
 		struct target_arg *t = &r->targets[i];
 
+		t->own.iterations = r->o.gate.iterations;
+		t->own.warmup = r->o.gate.warmup;
+		t->own.verdict = r->o.gate.verdict;
 		if (t->settings && t->settings[0]) {
-			if (!(t->opts = malloc(sizeof(*t->opts))))
-				die(EXIT_INTERNAL, "out of memory");
-			*t->opts = r->o.gate;
-			apply_marker(t, t->opts);
+			apply_marker(t, &t->own);
+			t->target.opts = &t->own;
 		}
-		memcpy(t->budget, (t->opts ? t->opts : &r->o.gate)->verdict.budget,
-		       sizeof(t->budget));
+		memcpy(t->budget, t->own.verdict.budget, sizeof(t->budget));
 		for (k = 0; k < r->baseline.n; k++) {
 			const struct baseline_entry *e = &r->baseline.v[k];
 
 			if (strcmp(e->target, t->display))
 				continue;
-			if (!t->opts) {
-				if (!(t->opts = malloc(sizeof(*t->opts))))
-					die(EXIT_INTERNAL, "out of memory");
-				*t->opts = r->o.gate;
-			}
+			t->target.opts = &t->own;
 			t->baselined |= 1u << e->counter;
-			if (e->slope > t->opts->verdict.budget[e->counter])
-				t->opts->verdict.budget[e->counter] = e->slope;
+			if (e->slope > t->own.verdict.budget[e->counter])
+				t->own.verdict.budget[e->counter] = e->slope;
 		}
 	}
 }
@@ -939,51 +944,14 @@ static void judge_baseline(const struct target_arg *t, lg_result *res)
 		res->status = LG_STATUS_KNOWN;
 }
 
-/* Gates one target, with a gate of its own when it has options of its own. With
- * --update-baseline (recording), a leak is accepted: it is known from now on. */
-static void gate_target(lg_gate *gate, const struct target_arg *t, int recording,
-			lg_result *res)
+/* A result as the run reports it: with a baseline, known or fixed; with
+ * --update-baseline (recording), a leak is accepted, known from now on. */
+static void settle(const struct target_arg *t, int recording, lg_result *res)
 {
-	lg_gate *own_gate = NULL;
-
-	if (t->skip) {
-		skip(t, res);
-		return;
-	}
-	if (t->opts && lg_gate_new(t->opts, &own_gate) < 0)
-		die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
-	if (lg_gate_run(own_gate ? own_gate : gate, &t->target, t->display, res) < 0)
-		die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
-	lg_gate_free(own_gate);
 	judge_baseline(t, res);
 	if (recording && res->status == LG_STATUS_LEAK) {
 		res->known |= res->verdict.failed;
 		res->status = LG_STATUS_KNOWN;
-	}
-}
-
-/* Gates every target in order, printing each one's report as it finishes. */
-static void run_targets(lg_gate *gate, struct run *r)
-{
-	size_t i, n = r->ntargets ? r->ntargets : 1;
-
-	r->res = calloc(n, sizeof(*r->res));
-	r->results = calloc(n, sizeof(*r->results));
-	if (!r->res || !r->results)
-		die(EXIT_INTERNAL, "out of memory");
-	for (i = 0; i < r->ntargets; i++) {
-		const struct target_arg *t = &r->targets[i];
-		lg_result *res = &r->res[i];
-
-		gate_target(gate, t, r->update_baseline, res);
-		clear_progress(&r->o);
-		r->results[i] = res;
-		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
-		if (res->core_path) {
-			error("%s: core written to %s", res->target, res->core_path);
-			error("%s: open it with: %s", res->target,
-			      gdb_open_command(res->core_path));
-		}
 	}
 }
 
@@ -1041,7 +1009,94 @@ static int write_baseline(struct run *r)
 	return bad ? -1 : 0;
 }
 
-/* The run's exit code: the worst target's, and 3 when a report could not be written. */
+/* The results of a run as they come in, and which of them are reported yet: reports
+ * print in the targets' order, whatever order the targets finish in. */
+struct ordered {
+	struct run_opts *o;
+	lg_result *res;
+	char *done;       /* done[i]: res[i] is filled in */
+	const size_t *index;  /* lg_gate_run_all's i-th target is targets[index[i]] */
+	size_t n, printed;
+	const struct target_arg *targets;
+	int recording;        /* --update-baseline */
+};
+
+static void print_result(const lg_result *r, const struct run_opts *o)
+{
+	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
+	if (r->core_path) {
+		error("%s: core written to %s", r->target, r->core_path);
+		error("%s: open it with: %s", r->target, gdb_open_command(r->core_path));
+	}
+}
+
+/* Marks res[i] done and prints every result from the first one not yet printed up to the
+ * next one still running. */
+static void finish(struct ordered *d, size_t i)
+{
+	d->done[i] = 1;
+	d->o->done++;
+	clear_progress(d->o);
+	for (; d->printed < d->n && d->done[d->printed]; d->printed++)
+		print_result(&d->res[d->printed], d->o);
+}
+
+/* lg_gate_run_all's on_done: the result moves to its target's place (the library is done
+ * with it). */
+static void on_done(void *arg, size_t i, const lg_result *r)
+{
+	struct ordered *d = arg;
+
+	d->res[d->index[i]] = *r;
+	settle(&d->targets[d->index[i]], d->recording, &d->res[d->index[i]]);
+	finish(d, d->index[i]);
+}
+
+/* Gates every target, -j at once, printing each one's report in order as it is known. */
+static void run_targets(lg_gate *gate, struct run *r)
+{
+	size_t i, k = 0, n = r->ntargets ? r->ntargets : 1;
+	lg_target *t = calloc(n, sizeof(*t));
+	const char **display = calloc(n, sizeof(*display));
+	size_t *index = calloc(n, sizeof(*index));
+	lg_result *scratch = calloc(n, sizeof(*scratch));
+	struct ordered d = { &r->o, NULL, calloc(n, 1), index, r->ntargets, 0, r->targets,
+			     r->update_baseline };
+
+	r->res = calloc(n, sizeof(*r->res));
+	r->results = calloc(n, sizeof(*r->results));
+	if (!r->res || !r->results || !t || !display || !index || !scratch || !d.done)
+		die(EXIT_INTERNAL, "out of memory");
+	d.res = r->res;
+	r->o.done = 0;
+	r->o.total = r->ntargets;
+	for (i = 0; i < r->ntargets; i++) {
+		r->results[i] = &r->res[i];
+		if (r->targets[i].skip) {
+			skip(&r->targets[i], &r->res[i]);
+			finish(&d, i);
+			continue;
+		}
+		t[k] = r->targets[i].target;
+		display[k] = r->targets[i].display;
+		index[k++] = i;
+	}
+	if (lg_gate_run_all(gate, t, display, k, r->o.jobs, on_done, &d, scratch) < 0)
+		die(EXIT_INTERNAL, "cannot gate the targets");
+	free(scratch);
+	free(d.done);
+	free(t);
+	free(display);
+	free(index);
+}
+
+/*
+ * The run's exit code. A leak is what the gate exists to find and is never hidden: a run
+ * with a leak exits 1 whatever else failed (a test that errors for an environmental
+ * reason must not turn a leak found elsewhere into "exit 2"; both still fail the build,
+ * and the closing line names the errors). Without a leak the worst code wins, and 3 when
+ * a report could not be written.
+ */
 static int run_exit_code(const struct run *r, int reports_failed)
 {
 	int worst = EXIT_PASS;
@@ -1050,6 +1105,8 @@ static int run_exit_code(const struct run *r, int reports_failed)
 	for (i = 0; i < r->ntargets; i++) {
 		int code = lg_result_exit_code(&r->res[i]);
 
+		if (code == EXIT_LEAK)
+			return EXIT_LEAK;
 		if (code > worst)
 			worst = code;
 	}
@@ -1058,14 +1115,34 @@ static int run_exit_code(const struct run *r, int reports_failed)
 	return worst;
 }
 
+/* The closing line: every outcome counted. */
+static void print_totals(const struct run *r, double seconds)
+{
+	size_t count[LG_STATUS_KNOWN + 1] = { 0 }, i;
+
+	for (i = 0; i < r->ntargets; i++)
+		if ((unsigned)r->res[i].status <= LG_STATUS_KNOWN)
+			count[r->res[i].status]++;
+	fflush(stdout);
+	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
+		r->ntargets, r->pytest ? "test" : "target", r->ntargets == 1 ? "" : "s",
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
+		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
+	if (count[LG_STATUS_KNOWN])
+		fprintf(stderr, ", %zu known leak%s", count[LG_STATUS_KNOWN],
+			count[LG_STATUS_KNOWN] == 1 ? "" : "s");
+	if (count[LG_STATUS_INTERNAL])
+		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
+			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
+	fprintf(stderr, " (%.1f s)\n", seconds);
+}
+
 static void run_release(struct run *r)
 {
 	size_t i;
 
 	for (i = 0; r->res && i < r->ntargets; i++)
 		lg_result_release(&r->res[i]);
-	for (i = 0; r->targets && i < r->ntargets; i++)
-		free(r->targets[i].opts);
 	free(r->res);
 	free(r->results);
 	free(r->targets);
@@ -1081,6 +1158,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
 	lg_gate *gate;
+	double start = seconds_now();
 	int code, bad;
 
 	if (parse_run(argc, argv, &r)) {
@@ -1097,6 +1175,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	plan_targets(&r);
 	run_targets(gate, &r);
+	if (r.ntargets)
+		print_totals(&r, seconds_now() - start);
 	bad = write_baseline(&r) < 0;
 	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0 || bad);
 	lg_gate_free(gate);
