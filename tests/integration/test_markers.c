@@ -162,7 +162,10 @@ Test(markers, pytest_arguments_and_baseline_from_the_file, .timeout = 180)
 	cr_assert(strstr(err, "KNOWN test_markers.py::test_leak_unmarked  py_blocks +1.00/iter"),
 		  "%s", err);
 	cr_assert(strstr(err, "PASS  test_markers.py::test_clean_short_warmup"), "%s", err);
-	cr_assert_eq(lgt_lines(err), 2, "only the two tests -k selects:\n%s", err);
+	cr_assert_eq(lgt_lines(err), 3, "only the two tests -k selects, and the closing line:\n%s",
+		     err);
+	cr_assert(strstr(err, "leakgate: 2 tests: 1 passed, 0 leaked, 0 errors, 0 skipped, "
+			 "1 known leak ("), "%s", err);
 	free(out);
 	free(err);
 }
