@@ -2,6 +2,9 @@
  * exit code (the worst target's). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,9 +109,12 @@ static const char usage_text[] =
 	"built-in defaults < the file < the command line < a test's @pytest.mark.leakgate.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
-	"crash, timeout), 3 internal error, 4 usage error. With several targets: 1 when any\n"
-	"leaked, whatever else failed; otherwise the worst. A closing line counts every\n"
-	"outcome. A known leak (within --baseline) is 0.\n";
+	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
+	"targets: 1 when any leaked, whatever else failed; otherwise the worst. A closing\n"
+	"line counts every outcome. SIGINT, SIGTERM or SIGHUP stop the workers, write the\n"
+	"reports with the unfinished targets marked interrupted, and exit 128 + the\n"
+	"signal's number (130 for SIGINT, 143 for SIGTERM).\n"
+	"A known leak (within --baseline) is 0.\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -163,6 +170,39 @@ static double parse_number(const char *what, const char *arg)
 	return v;
 }
 
+/* --timeout: at most 1000000 s (11.6 days), so that any deadline is exact in a double
+ * and a typo is not silently "no limit". */
+static double parse_timeout(const char *name, const char *arg)
+{
+	double v = parse_number(name, arg);
+
+	if (v > 1000000)
+		usage_error("%s expects seconds from 0 to 1000000, not '%s'", name, arg);
+	return v;
+}
+
+/* --max-memory 512M: bytes, or K, M, G, T (powers of 1024); 0 turns the guard off. */
+static size_t parse_size(const char *opt, const char *arg)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end != arg && *end && !end[1] && (u = strchr(units, toupper((unsigned char)*end)))) {
+		v *= pow(1024, (double)(u - units + 1));
+		end++;
+	}
+	if (errno || end == arg || *end || !isfinite(v) || v < 0 || v >= 1.8e19)
+		usage_error("%s expects a size in bytes, or with K, M, G or T, not '%s'", opt,
+			    arg);
+	if (v != 0 && v < 16 * 1024 * 1024)
+		usage_error("%s %s is below 16M: CPython alone needs more", opt, arg);
+	return (size_t)v;
+}
+
 /* One counter's budget; `name` says where it was given (--budget, a file's line). */
 static void set_budget(const char *name, const char *counter, const char *value,
 		       lg_verdict_opts *vo)
@@ -185,6 +225,8 @@ static void parse_budget(const char *name, const char *arg, lg_verdict_opts *vo)
 
 	if (!copy)
 		die(EXIT_INTERNAL, "out of memory");
+	if (!*arg || *arg == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
+		usage_error("--budget expects COUNTER=N[,COUNTER=N...], not '%s'", arg);
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 
@@ -196,60 +238,177 @@ static void parse_budget(const char *name, const char *arg, lg_verdict_opts *vo)
 	free(copy);
 }
 
-/* A report file: the option that asked for it and the library function that writes it. */
+/* A report file: the option that asked for it and the library function that writes it.
+ * It is written to `tmp`, beside its final name, and renamed into place once complete,
+ * so that a run that does not finish never destroys the previous report; a path that
+ * exists and is no regular file (/dev/stdout, a FIFO) is written in place. */
 struct output {
 	const char *option;
 	int (*write)(FILE *f, const lg_result *const *results, size_t n);
 	const char *path;
 	FILE *file;
+	char *tmp;
 };
+
+static struct output *live_outputs;  /* for remove_temporaries */
+static size_t nlive_outputs;
+
+/* At exit (die() included): no half-written report is left beside its final name. */
+static void remove_temporaries(void)
+{
+	size_t i;
+
+	for (i = 0; i < nlive_outputs; i++)
+		if (live_outputs[i].tmp) {
+			unlink(live_outputs[i].tmp);
+			free(live_outputs[i].tmp);
+			live_outputs[i].tmp = NULL;
+		}
+}
+
+/* Opens `path` for writing through a temporary file beside it (a mkstemp name after
+ * PATH.), with the mode a plain fopen() would give. NULL with errno on failure. */
+static FILE *open_beside(const char *path, char **tmp)
+{
+	struct stat st;
+	mode_t mask;
+	FILE *f;
+	int fd;
+
+	*tmp = NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return fopen(path, "w");
+	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
+		*tmp = NULL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	fd = mkstemp(*tmp);
+	if (fd < 0)
+		goto fail;
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0 || !(f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		close(fd);
+		unlink(*tmp);
+		errno = e;
+		goto fail;
+	}
+	return f;
+fail:
+	free(*tmp);
+	*tmp = NULL;
+	return NULL;
+}
+
+/* Closes a file from open_beside and renames it into place: 0 or -1 with errno. */
+static int close_beside(FILE *f, const char *path, char **tmp)
+{
+	int bad = fclose(f) != 0;
+
+	if (*tmp) {
+		if (bad || rename(*tmp, path) < 0) {
+			int e = errno;
+
+			unlink(*tmp);
+			errno = e;
+			bad = 1;
+		}
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return bad ? -1 : 0;
+}
 
 static int write_output(struct output *out, const lg_result *const *results, size_t n)
 {
 	int bad = out->write(out->file, results, n) < 0;
+	int e = errno;
 
-	if (fclose(out->file) != 0)
+	if (close_beside(out->file, out->path, &out->tmp) < 0)
 		bad = 1;
+	else
+		errno = e;
 	out->file = NULL;
 	if (bad)
 		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
 	return bad ? -1 : 0;
 }
 
-/* Renders FILE.dot to FILE.svg with Graphviz when `dot` is installed; -1 if it failed. */
-static int render_graph(const char *dot_path)
+/* The SVG that render_graph makes of --graph FILE: FILE without .dot, plus .svg (free
+ * it). */
+static char *graph_svg_path(const char *dot_path)
 {
 	size_t len = strlen(dot_path);
 	char *svg = malloc(len + 5);
-	pid_t pid;
-	int status;
 
 	if (!svg)
-		return -1;
+		die(EXIT_INTERNAL, "out of memory");
 	memcpy(svg, dot_path, len + 1);
 	if (len > 4 && !strcmp(svg + len - 4, ".dot"))
 		svg[len - 4] = '\0';
 	strcat(svg, ".svg");
+	return svg;
+}
+
+/* Renders FILE.dot to FILE.svg with Graphviz when `dot` is installed; -1 if it failed.
+ * The SVG too is written beside its name and renamed into place. */
+static int render_graph(const char *dot_path)
+{
+	char *svg = graph_svg_path(dot_path), *tmp = NULL;
+	pid_t pid;
+	int status, fd;
+
+	if (asprintf(&tmp, "%s.XXXXXX", svg) < 0 || (fd = mkstemp(tmp)) < 0) {
+		error("--graph: cannot write '%s': %s", svg, strerror(errno));
+		free(tmp);
+		free(svg);
+		return -1;
+	}
+	close(fd);
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		execlp("dot", "dot", "-Tsvg", dot_path, "-o", svg, (char *)NULL);
+		execlp("dot", "dot", "-Tsvg", dot_path, "-o", tmp, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	status = -1;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		unlink(tmp);
+		free(tmp);
 		free(svg);
 		return 0;  /* no Graphviz: the .dot file is the result */
 	}
-	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || rename(tmp, svg) < 0) {
 		error("--graph: Graphviz could not render '%s' to '%s'", dot_path, svg);
+		unlink(tmp);
+		free(tmp);
 		free(svg);
 		return -1;
 	}
+	free(tmp);
 	free(svg);
 	return 0;
+}
+
+/* A path's identity for comparing report names: its directory's real path and its last
+ * component (the file need not exist yet), or NULL when the directory does not. */
+static char *path_identity(const char *path)
+{
+	char *a = strdup(path), *b = strdup(path), *dir, *id = NULL, real[PATH_MAX];
+
+	if (!a || !b)
+		die(EXIT_INTERNAL, "out of memory");
+	dir = dirname(a);
+	if (realpath(dir, real) && asprintf(&id, "%s/%s", real, basename(b)) < 0)
+		id = NULL;
+	free(a);
+	free(b);
+	return id;
 }
 
 struct target_arg {
@@ -418,6 +577,7 @@ static const struct option longopts[] = {
 	{ "on-leak", required_argument, NULL, 'L' },
 	{ "core-dir", required_argument, NULL, 'D' },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "max-memory", required_argument, NULL, 'm' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -475,7 +635,7 @@ static int set_option(struct run *r, int opt, const char *arg, const char *where
 		parse_budget(NAME("--budget"), arg, &o->gate.verdict);
 		break;
 	case 't':
-		o->gate.timeout = parse_number(NAME("--timeout"), arg);
+		o->gate.timeout = parse_timeout(NAME("--timeout"), arg);
 		break;
 	case 'r':
 		r->outputs[0].path = arg;
@@ -522,6 +682,9 @@ static int set_option(struct run *r, int opt, const char *arg, const char *where
 		break;
 	case 'j':
 		o->jobs = (unsigned)parse_count(NAME("-j/--jobs"), arg, 1);
+		break;
+	case 'm':
+		o->gate.memory_limit = parse_size(NAME("--max-memory"), arg);
 		break;
 	case 'C':
 	case 'N':
@@ -698,7 +861,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 	       (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		if (opt == ':')
 			usage_error("option '%s' needs a value", argv[optind - 1]);
-		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNjqvThV", opt))
+		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNjmqvThV", opt))
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		if (set_option(r, opt, optarg, NULL))
 			return 1;
@@ -752,6 +915,69 @@ static const char *absolute(struct run *r, const char *path)
 	return own(r, full);
 }
 
+/* The absolute path of this executable, or NULL. */
+static const char *self_exe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return path;
+}
+
+/* --core-dir must take a new file: tried with a directory made and removed at once (the
+ * worker writes its core through such a private directory), so that /proc or a read-only
+ * file system is refused before the run, naming the real reason. */
+static void check_core_dir(const char *dir)
+{
+	char *probe = NULL;
+
+	if (access(dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", dir, strerror(errno));
+	if (asprintf(&probe, "%s/.leakgate-probe.XXXXXX", dir) < 0)
+		die(EXIT_INTERNAL, "out of memory");
+	if (!mkdtemp(probe))
+		usage_error("--core-dir '%s': cannot create files there: %s", dir,
+			    strerror(errno));
+	rmdir(probe);
+	free(probe);
+}
+
+/* Two reports that would land in one file are a usage error: --report F --junit F, or
+ * --plot x.svg with --graph x.dot (whose rendering is x.svg). */
+static void check_report_names(const struct run *r)
+{
+	const size_t n = sizeof(r->outputs) / sizeof(r->outputs[0]);
+	const char *opt[sizeof(r->outputs) / sizeof(r->outputs[0]) + 1];
+	char *id[sizeof(r->outputs) / sizeof(r->outputs[0]) + 1];
+	size_t i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct output *out = &r->outputs[i];
+
+		if (!out->path)
+			continue;
+		opt[k] = out->option;
+		id[k++] = path_identity(out->path);
+		if (out->write == lg_report_dot) {
+			char *svg = graph_svg_path(out->path);
+
+			opt[k] = "--graph's rendering";
+			id[k++] = path_identity(svg);
+			free(svg);
+		}
+	}
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++)
+			if (id[i] && id[j] && !strcmp(id[i], id[j]))
+				usage_error("%s and %s would both write '%s'", opt[i], opt[j],
+					    id[i]);
+	for (i = 0; i < k; i++)
+		free(id[i]);
+}
+
 /* Checks what parse_run read against itself and the machine, and completes the gate's
  * options: --python's build, --valgrind's programs, the report files (opened here, so an
  * unwritable one stops the run before it starts), the baseline, the callbacks; targets
@@ -770,29 +996,49 @@ static void prepare_run(int argc, char **argv, struct run *r)
 			    "iterations", o->gate.iterations, o->gate.verdict.min_window);
 	if (o->gate.core_dir && o->gate.on_leak != LG_ON_LEAK_CORE)
 		usage_error("--core-dir goes with --on-leak=core");
-	if (o->gate.core_dir && access(o->gate.core_dir, W_OK | X_OK) < 0)
-		usage_error("--core-dir '%s': %s", o->gate.core_dir, strerror(errno));
+	if (o->gate.core_dir)
+		check_core_dir(o->gate.core_dir);
 	if (o->quiet && o->verbose)
 		usage_error("-q and -v contradict each other");
+	check_report_names(r);
 	/* Installed in a venv (pip install), leakgate runs in that venv by default. */
 	if (r->python || (r->python = venv_python()))
 		o->gate.worker.executable = python_select(r->python, argc, argv);
 	read_baseline(r);
-	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
-		struct output *out = &r->outputs[i];
-
-		if (out->path && !(out->file = fopen(out->path, "w")))
-			usage_error("cannot write %s '%s': %s", out->option, out->path,
-				    strerror(errno));
-	}
 	/* Exit 4 when valgrind is missing (the run cannot be done as asked, like an
 	 * unwritable --report); 3 when leakgate's own suppression file is (a broken build). */
 	if (o->gate.valgrind && !(o->gate.valgrind = valgrind_path()))
 		usage_error("--valgrind: valgrind is not on PATH (Debian: apt-get install valgrind)");
 	if (o->gate.valgrind && !(o->gate.suppressions = valgrind_suppressions()))
 		die(EXIT_INTERNAL, "--valgrind: cannot find leakgate.supp next to the executable");
+	live_outputs = r->outputs;
+	nlive_outputs = sizeof(r->outputs) / sizeof(r->outputs[0]);
+	atexit(remove_temporaries);
+	for (i = 0; i < nlive_outputs; i++) {
+		struct output *out = &r->outputs[i];
+
+		if (out->path && !(out->file = open_beside(out->path, &out->tmp)))
+			usage_error("cannot write %s '%s': %s", out->option, out->path,
+				    strerror(errno));
+	}
+	/* Every worker starts by exec of this program's hidden worker mode (valgrind.c):
+	 * a fresh process, whatever this one holds. */
+	if (!o->gate.worker_exe)
+		o->gate.worker_exe = self_exe();
 	if (r->targets_from_file && strcmp(r->config.dir, ".")) {
-		r->outputs[3].path = absolute(r, r->outputs[3].path);  /* rendered afterwards */
+		/* Renamed into place or rendered afterwards, from the file's directory. */
+		for (i = 0; i < nlive_outputs; i++) {
+			struct output *out = &r->outputs[i];
+			char *tmp;
+
+			out->path = absolute(r, out->path);
+			if (out->tmp) {
+				if (!(tmp = strdup(absolute(r, out->tmp))))
+					die(EXIT_INTERNAL, "out of memory");
+				free(out->tmp);
+				out->tmp = tmp;
+			}
+		}
 		r->baseline_path = absolute(r, r->baseline_path);      /* written afterwards */
 		o->gate.core_dir = absolute(r, o->gate.core_dir);
 		if (chdir(r->config.dir) < 0)
@@ -1023,10 +1269,40 @@ struct ordered {
 
 static void print_result(const lg_result *r, const struct run_opts *o)
 {
+	/* A target the interrupt kept from starting is counted by the closing line and marked
+	 * in the reports, not printed one by one. */
+	if (r->status == LG_STATUS_INTERRUPTED && r->series.len == 0)
+		return;
 	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
 	if (r->core_path) {
 		error("%s: core written to %s", r->target, r->core_path);
 		error("%s: open it with: %s", r->target, gdb_open_command(r->core_path));
+	}
+}
+
+/* SIGINT, SIGTERM and SIGHUP (unless ignored) stop the workers (lg_gate_interrupt); the run then writes
+ * its reports, the unfinished targets marked interrupted, and exits 128 + the signal. */
+static void on_stop_signal(int signo)
+{
+	lg_gate_interrupt(signo);
+}
+
+static void catch_stop_signals(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	/* A signal ignored on entry stays ignored (nohup, a shell's background job). */
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(signals[i], &sa, NULL);
 	}
 }
 
@@ -1102,6 +1378,8 @@ static int run_exit_code(const struct run *r, int reports_failed)
 	int worst = EXIT_PASS;
 	size_t i;
 
+	if (lg_gate_interrupted())  /* the run did not finish: 128 + the signal, as a shell says */
+		return LG_EXIT_INTERRUPTED + lg_gate_interrupted();
 	for (i = 0; i < r->ntargets; i++) {
 		int code = lg_result_exit_code(&r->res[i]);
 
@@ -1118,10 +1396,10 @@ static int run_exit_code(const struct run *r, int reports_failed)
 /* The closing line: every outcome counted. */
 static void print_totals(const struct run *r, double seconds)
 {
-	size_t count[LG_STATUS_KNOWN + 1] = { 0 }, i;
+	size_t count[LG_STATUS_INTERRUPTED + 1] = { 0 }, i;
 
 	for (i = 0; i < r->ntargets; i++)
-		if ((unsigned)r->res[i].status <= LG_STATUS_KNOWN)
+		if ((unsigned)r->res[i].status <= LG_STATUS_INTERRUPTED)
 			count[r->res[i].status]++;
 	fflush(stdout);
 	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
@@ -1134,7 +1412,19 @@ static void print_totals(const struct run *r, double seconds)
 	if (count[LG_STATUS_INTERNAL])
 		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
 			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
+	if (count[LG_STATUS_INTERRUPTED])
+		fprintf(stderr, ", %zu interrupted", count[LG_STATUS_INTERRUPTED]);
 	fprintf(stderr, " (%.1f s)\n", seconds);
+	if (lg_gate_interrupted()) {
+		int signo = lg_gate_interrupted();
+		size_t not_run = 0;
+
+		for (i = 0; i < r->ntargets; i++)
+			not_run += r->res[i].status == LG_STATUS_INTERRUPTED &&
+				   r->res[i].series.len == 0;
+		error("interrupted by signal %d (%s): workers stopped; %zu target%s not run",
+		      signo, strsignal(signo), not_run, not_run == 1 ? "" : "s");
+	}
 }
 
 static void run_release(struct run *r)
@@ -1166,6 +1456,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	prepare_run(argc, argv, &r);
+	catch_stop_signals();
 	if (lg_gate_new(&r.o.gate, &gate) < 0)
 		die(EXIT_INTERNAL, "cannot create the gate");
 	if (r.pytest && (code = collect_pytest(gate, &r)) >= 0) {

@@ -11,13 +11,14 @@
 #include "leakgate.h"
 
 /* How a worker process ends (its exit status), and the supervisor's own codes for a
- * target's outcome, which match lg_result_exit_code. */
-enum {
-	LG__EXIT_PASS = 0,
-	LG__EXIT_LEAK = 1,
-	LG__EXIT_WORKLOAD = 2,
-	LG__EXIT_INTERNAL = 3,
-};
+ * target's outcome: the public lg_exit codes, under the names this side has used. */
+#define LG__EXIT_PASS LG_EXIT_PASS
+#define LG__EXIT_LEAK LG_EXIT_LEAK
+#define LG__EXIT_WORKLOAD LG_EXIT_WORKLOAD
+#define LG__EXIT_INTERNAL LG_EXIT_INTERNAL
+/* A worker whose pipe to the supervisor was closed under it (EBADF: the workload closed
+ * descriptors it does not own). */
+#define LG__EXIT_PIPE_CLOSED 70
 
 /* Messages from worker to supervisor: a header, then `len` bytes. */
 enum msg_type {
@@ -97,6 +98,10 @@ struct cmd_failpoint {
 double lg__now(void);
 /* Writes and reads that finish or fail (EINTR and short counts handled): 0 or -1. */
 int lg__write_full(int fd, const void *buf, size_t len);
+/* Writes a message header and two parts with one writev() when they fit PIPE_BUF (then
+ * atomically, whoever else writes to the pipe), else in turn: 0 or -1. */
+int lg__write_msg(int fd, const void *hdr, size_t hlen, const void *a, size_t alen,
+		  const void *b, size_t blen);
 int lg__read_full(int fd, void *buf, size_t len);
 /* Reads exactly len bytes before the deadline (0: none). 0 on success, 1 on timeout,
  * -1 on end of file or error. */

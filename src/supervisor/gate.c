@@ -16,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <valgrind/valgrind.h>
 
 #include "protocol.h"
 #include "supervisor.h"
@@ -50,11 +53,127 @@ static void keep_only(int a, int b)
 	close_range(from, ~0u, 0);
 }
 
-/* Starts a worker for t. With `channel`, its command channel is a Unix socket rather
- * than a pipe, so that descriptors can travel over it (the fork server's). */
+/*
+ * The workers alive in this process, by pid (each is its process group's leader), for
+ * lg_gate_interrupt, which runs in a signal handler: slots are claimed and cleared with
+ * atomic operations, and a worker that starts after the interrupt is stopped at once.
+ */
+#define MAX_LIVE 256
+static volatile sig_atomic_t live[MAX_LIVE];
+static volatile sig_atomic_t interrupted;
+
+static void track(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_LIVE; i++) {
+		sig_atomic_t none = 0;
+
+		if (__atomic_compare_exchange_n(&live[i], &none, (sig_atomic_t)pid, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			break;
+	}
+	if (interrupted) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+}
+
+static void untrack(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_LIVE; i++) {
+		sig_atomic_t mine = (sig_atomic_t)pid;
+
+		__atomic_compare_exchange_n(&live[i], &mine, 0, 0, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+	}
+}
+
+void lg_gate_interrupt(int signo)
+{
+	size_t i;
+	int e = errno;
+
+	if (signo <= 0)
+		return;
+	interrupted = signo;
+	for (i = 0; i < MAX_LIVE; i++) {
+		pid_t pid = (pid_t)__atomic_load_n(&live[i], __ATOMIC_SEQ_CST);
+
+		if (pid > 0) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+		}
+	}
+	errno = e;
+}
+
+int lg_gate_interrupted(void)
+{
+	return interrupted;
+}
+
+size_t lg_gate_default_memory_limit(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (size_t)pages / 2 * (size_t)size : 0;
+}
+
+void lg__worker_child(const lg_gate_opts *o, pid_t supervisor)
+{
+	static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t set;
+	size_t i;
+
+	setpgid(0, 0);
+	/* Survives exec (valgrind); the check closes the race with a supervisor that died
+	 * before the call. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != supervisor)
+		_exit(LG_EXIT_INTERNAL);
+	for (i = 0; i < MAX_LIVE; i++)
+		live[i] = 0;
+	/* The caller's handlers (lg_gate_interrupt) are the supervisor's business. */
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		signal(stop_signals[i], SIG_DFL);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* The memory guard. RLIMIT_DATA (Linux 4.7+) counts the heap and private writable
+	 * mappings, pymalloc's arenas included; ASan reserves terabytes of shadow there, and
+	 * memcheck keeps its own accounting, so neither gets one. */
+	if (o->memory_limit && !o->valgrind) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_DATA, &rl) == 0 &&
+		    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > o->memory_limit)) {
+			rl.rlim_cur = o->memory_limit;
+			setrlimit(RLIMIT_DATA, &rl);
+		}
+	}
+#endif
+	/* The worker gets SIGPIPE back (lg_gate_run blocks it for the supervisor). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Starts the worker for one target: a forked child (lg__worker_child) that execs the
+ * worker program when there is one (o->worker_exe, or memcheck's), so that nothing of the
+ * caller's process (its threads' locks, its state) reaches the worker; else the worker
+ * loop in the fork itself (a C program gating through the API without the leakgate
+ * binary). With `channel`, the command channel is a Unix socket rather than a pipe, so
+ * that descriptors can travel over it (the fork server's). */
 static int spawn(const lg_target *t, const lg_gate_opts *o, int channel, struct worker *w)
 {
-	int cmd[2], msg[2];
+	struct lg__exec x;
+	/* Under memcheck already (leakgate itself run under valgrind), the worker stays
+	 * under it only through a fork: valgrind does not follow an exec by default. */
+	int cmd[2], msg[2], exec_it = o->valgrind || (o->worker_exe &&
+						      !o->worker.malloc_allocator &&
+						      !RUNNING_ON_VALGRIND);
+	pid_t self = getpid();
 
 	w->log[0] = '\0';
 	if (o->valgrind && lg__vg_log_create(w->log, sizeof(w->log)) < 0)
@@ -62,37 +181,39 @@ static int spawn(const lg_target *t, const lg_gate_opts *o, int channel, struct 
 	if (channel ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cmd) < 0 :
 		      pipe2(cmd, O_CLOEXEC) < 0)
 		goto fail_log;
-	if (pipe2(msg, O_CLOEXEC) < 0) {
-		close(cmd[0]);
-		close(cmd[1]);
-		goto fail_log;
-	}
+	if (pipe2(msg, O_CLOEXEC) < 0)
+		goto fail_cmd;
+	if (exec_it && lg__exec_prepare(&x, o, w->log, t, cmd[0], msg[1]) < 0)
+		goto fail_msg;
 	fflush(NULL);
 	w->pid = fork();
-	if (w->pid < 0) {
-		close(cmd[0]);
-		close(cmd[1]);
-		close(msg[0]);
-		close(msg[1]);
-		goto fail_log;
-	}
+	if (w->pid < 0)
+		goto fail_exec;
 	if (w->pid == 0) {
-		sigset_t set;
-
-		/* The worker gets SIGPIPE back (lg_gate_run blocks it for the supervisor). */
-		sigemptyset(&set);
-		sigaddset(&set, SIGPIPE);
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		lg__worker_child(o, self);
 		keep_only(cmd[0], msg[1]);
-		if (o->valgrind)
-			lg__vg_exec(o, w->log, t, cmd[0], msg[1]);
+		if (exec_it)
+			lg__exec_run(&x);
 		lg_gate_worker(t, &o->worker, cmd[0], msg[1]);
 	}
+	if (exec_it)
+		lg__exec_release(&x);
+	setpgid(w->pid, w->pid);  /* as the child does: whichever runs first */
+	track(w->pid);
 	close(cmd[0]);
 	close(msg[1]);
 	w->cmd_fd = cmd[1];
 	w->msg_fd = msg[0];
 	return 0;
+fail_exec:
+	if (exec_it)
+		lg__exec_release(&x);
+fail_msg:
+	close(msg[0]);
+	close(msg[1]);
+fail_cmd:
+	close(cmd[0]);
+	close(cmd[1]);
 fail_log:
 	if (w->log[0]) {
 		int e = errno;  /* the caller reports why the worker could not start */
@@ -104,17 +225,44 @@ fail_log:
 	return -1;
 }
 
-/* Ends the worker (killing it if asked) and returns its wait status. */
+/* Whether the worker ends by itself within `seconds` (it is not reaped). */
+static int ends_within(const struct worker *w, double seconds)
+{
+	double deadline = lg__now() + seconds;
+
+	do {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		    errno != EINTR)
+			return 1;  /* not ours to wait for: nothing to kill either */
+		if (si.si_pid == w->pid)
+			return 1;
+		usleep(5000);
+	} while (lg__now() < deadline);
+	return 0;
+}
+
+/* Ends the worker (killing it if asked) and whatever the workload left running in its
+ * process group, and returns the worker's wait status. The worker is waited for without
+ * being reaped first, so that its pid still names its group when the group is killed. */
 static int reap(struct worker *w, int kill_it)
 {
+	siginfo_t si;
 	int status = 0;
 
-	if (kill_it)
+	if (kill_it) {
+		kill(-w->pid, SIGKILL);
 		kill(w->pid, SIGKILL);
+	}
 	close(w->cmd_fd);
 	close(w->msg_fd);
+	while (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	kill(-w->pid, SIGKILL);
 	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	untrack(w->pid);
 	return status;
 }
 
@@ -131,12 +279,18 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/* Describes why the worker stopped talking: a signal, an exit, or a hang. */
-static char *describe_death(int status, int timed_out, double timeout)
+/* Describes why the worker stopped talking: a signal, an exit, a hang, or a pipe the
+ * workload closed under a worker that still ran (then leakgate's own kill is no news). */
+static char *describe_death(int status, int timed_out, int closed_alive, double timeout)
 {
 	if (timed_out)
 		return xasprintf("timed out: no result within %g s (--timeout); the worker "
 				 "was killed", timeout);
+	if (closed_alive || (WIFEXITED(status) && WEXITSTATUS(status) == LG__EXIT_PIPE_CLOSED))
+		return xasprintf("the worker's pipe to leakgate was closed under it (does the "
+				 "workload close file descriptors it does not own, such as "
+				 "os.closerange(3, ...)?)%s",
+				 closed_alive ? "; the worker was killed" : "");
 	if (WIFSIGNALED(status))
 		return xasprintf("the worker was killed by signal %d (%s)%s",
 				 WTERMSIG(status), strsignal(WTERMSIG(status)),
@@ -205,10 +359,12 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 		}
 	}
 	if (r != 0) {
+		/* End of file from a worker that does not end: it closed its pipe. */
+		int alive = r < 0 && !ends_within(w, 0.5);
 		int status = reap(w, 1);
 
 		out->status = LG_STATUS_ERROR;
-		out->error = describe_death(status, r == 1, o->timeout);
+		out->error = describe_death(status, r == 1, alive, o->timeout);
 		return LG__EXIT_WORKLOAD;
 	}
 	return 0;
@@ -571,6 +727,8 @@ static int server_fork(struct server *s, const lg_target *t, const lg_gate_opts 
 		return -1;
 	}
 	w->pid = f.pid;
+	setpgid(w->pid, w->pid);  /* as the worker does: whichever runs first */
+	track(w->pid);
 	w->cmd_fd = cmd[1];
 	w->msg_fd = msg[0];
 	w->log[0] = '\0';
@@ -743,6 +901,7 @@ void lg_gate_opts_init(lg_gate_opts *o)
 	o->warmup = 50;
 	o->timeout = 60;
 	o->attribute = 5;
+	o->memory_limit = lg_gate_default_memory_limit();
 	lg_verdict_opts_init(&o->verdict);
 }
 
@@ -805,17 +964,73 @@ static void pipe_unguard(const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
+/* What an interrupt did to a result: an interrupted target, or one never started when
+ * `started` is 0. A verdict reached before the signal stands. */
+static void mark_interrupted(lg_result *out, const char *display, int started)
+{
+	int signo = interrupted;
+
+	if (!signo)
+		return;
+	if (!started) {
+		memset(out, 0, sizeof(*out));
+		out->target = display;
+		lg_series_init(&out->series, 0);
+	} else if (out->status == LG_STATUS_PASS || out->status == LG_STATUS_LEAK ||
+		   out->status == LG_STATUS_SKIP) {
+		return;
+	}
+	free(out->error);
+	out->status = LG_STATUS_INTERRUPTED;
+	out->error = started ?
+		xasprintf("interrupted by signal %d (%s)", signo, strsignal(signo)) :
+		xasprintf("not run: interrupted by signal %d (%s)", signo, strsignal(signo));
+}
+
+/* The guard's MemoryError: say that it is leakgate's limit, not the machine's. */
+static void name_memory_guard(lg_result *out, const lg_gate_opts *o)
+{
+	char *text;
+
+	if (out->status != LG_STATUS_ERROR || !o->memory_limit || o->valgrind || !out->error ||
+	    !strstr(out->error, "MemoryError"))
+		return;
+	text = xasprintf("%s%sthe workload reached the memory guard: at most %zu MiB per "
+			 "worker (--max-memory)", out->error,
+			 out->error[0] && out->error[strlen(out->error) - 1] != '\n' ? "\n" : "",
+			 o->memory_limit >> 20);
+	if (text) {
+		free(out->error);
+		out->error = text;
+	}
+}
+
+/* One target, for lg_gate_run and each of lg_gate_run_all's threads: not started once the
+ * run is interrupted; its result says so when it was, and names the memory guard when that
+ * stopped it. */
+static void run_one(lg_gate *g, const lg_target *t, const char *display,
+		    const lg_gate_opts *o, lg_result *out)
+{
+	display = display ? display : t->spec;
+	if (interrupted) {
+		mark_interrupted(out, display, 0);
+		return;
+	}
+	supervise(g, t, display, o, out);
+	name_memory_guard(out, o);
+	mark_interrupted(out, display, 1);
+}
+
 int lg_gate_run(lg_gate *g, const lg_target *t, const char *display, lg_result *out)
 {
 	sigset_t saved;
 
-	if (!g || !t || !out || (t->kind != LG_TARGET_PYTEST && !t->spec) ||
-	    (t->kind == LG_TARGET_PYTEST && !t->spec) ||
+	if (!g || !t || !out || !t->spec ||
 	    (t->opts && (t->opts->verdict.min_window < 3 ||
 			 t->opts->iterations < t->opts->verdict.min_window)))
 		return LG_EINVAL;
 	pipe_guard(&saved);
-	supervise(g, t, display ? display : t->spec, &g->o, out);
+	run_one(g, t, display, &g->o, out);
 	pipe_unguard(&saved);
 	return 0;
 }
@@ -869,8 +1084,7 @@ static void *pool_run(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (i >= p->n)
 			break;
-		supervise(p->g, &p->t[i], p->display && p->display[i] ? p->display[i] : p->t[i].spec,
-			  &p->o, &p->out[i]);
+		run_one(p->g, &p->t[i], p->display ? p->display[i] : NULL, &p->o, &p->out[i]);
 		if (p->on_done) {
 			pthread_mutex_lock(&p->lock);
 			p->on_done(p->arg, i, &p->out[i]);
@@ -946,11 +1160,20 @@ int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **li
 	int code;
 
 	*list = NULL;
-	pipe_guard(&saved);
-	server_quit(&g->srv, g->o.timeout);  /* a new collection replaces the last */
-	code = collect_tests(g, &t, &g->o, list, failure);
-	pipe_unguard(&saved);
-	return code ? LG_ELOAD : 0;
+	if (!interrupted) {
+		pipe_guard(&saved);
+		server_quit(&g->srv, g->o.timeout);  /* a new collection replaces the last */
+		code = collect_tests(g, &t, &g->o, list, failure);
+		pipe_unguard(&saved);
+		if (!code)
+			return 0;
+		mark_interrupted(failure, "pytest collection", 1);
+	} else {
+		mark_interrupted(failure, "pytest collection", 0);
+	}
+	free(*list);
+	*list = NULL;
+	return LG_ELOAD;
 }
 
 int lg_result_exit_code(const lg_result *r)
@@ -959,13 +1182,15 @@ int lg_result_exit_code(const lg_result *r)
 	case LG_STATUS_PASS:
 	case LG_STATUS_SKIP:
 	case LG_STATUS_KNOWN:
-		return 0;
+		return LG_EXIT_PASS;
 	case LG_STATUS_LEAK:
-		return 1;
+		return LG_EXIT_LEAK;
 	case LG_STATUS_ERROR:
-		return 2;
+		return LG_EXIT_WORKLOAD;
+	case LG_STATUS_INTERRUPTED:
+		return LG_EXIT_INTERRUPTED + (interrupted > 0 ? interrupted : SIGINT);
 	default:
-		return 3;
+		return LG_EXIT_INTERNAL;
 	}
 }
 

@@ -105,6 +105,8 @@ static const char bootstrap[] =
 	"    for f in getattr(mod, '_cleanups', ()):\n"
 	"        f()\n";
 
+static int worker_made;  /* lg_worker_new ran in this process */
+
 int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 {
 	static const char *const argv[] = { "leakgate" };
@@ -115,9 +117,14 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	PyObject *code = NULL;
 
 	*out = NULL;
+	/* One per process: CPython and the hooks go in once (a second Py_PreInitialize after
+	 * the hooks, or over a live interpreter, crashes). */
+	if (worker_made || Py_IsInitialized())
+		return LG_EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return LG_ENOMEM;
+	worker_made = 1;
 
 	/* Under Valgrind, pymalloc's arenas would hide every object from memcheck: the
 	 * malloc allocator, whatever was asked. */
@@ -167,6 +174,10 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		       (1u << LG_THREADS);
 	if (w->totalrefs)
 		w->available |= 1u << LG_REFS;
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator replaces glibc's: mallinfo2() sees none of the heap. */
+	w->available &= ~(1u << LG_NATIVE_BYTES);
+#endif
 	if (w->valgrind) {
 		/* memcheck replaces malloc: glibc's mallinfo2 sees none of the heap. */
 		w->available &= ~(1u << LG_NATIVE_BYTES);
@@ -246,9 +257,11 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 		text = describe && value ?
 			PyObject_CallFunctionObjArgs(describe, value, NULL) : NULL;
 		if (text && PyUnicode_Check(text)) {
-			const char *s = PyUnicode_AsUTF8(text);
+			/* A file name that is not UTF-8 holds lone surrogates: escaped. */
+			PyObject *b = PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
 
-			*msg = s ? strdup(s) : NULL;
+			*msg = b ? strdup(PyBytes_AS_STRING(b)) : NULL;
+			Py_XDECREF(b);
 		}
 		Py_XDECREF(text);
 		PyErr_Clear();
@@ -261,7 +274,7 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 
 int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 {
-	PyObject *load, *pair, *setup, *r;
+	PyObject *load, *pair, *setup, *r, *spec;
 
 	if (msg)
 		*msg = NULL;
@@ -271,8 +284,13 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 		return w->code ? 0 : take_exception(w, LG_ELOAD, msg);
 	}
 	load = PyDict_GetItemString(w->boot, "load");
-	pair = PyObject_CallFunction(load, "ss",
-				     t->kind == LG_TARGET_FILE ? "file" : "module", t->spec);
+	/* The spec names a file as the file system does: decoded as os.fsdecode() would
+	 * (surrogateescape), so that a name that is not UTF-8 opens all the same. */
+	spec = PyUnicode_DecodeFSDefault(t->spec);
+	pair = spec ? PyObject_CallFunction(load, "sO",
+					    t->kind == LG_TARGET_FILE ? "file" : "module", spec) :
+		      NULL;
+	Py_XDECREF(spec);
 	if (!pair)
 		return take_exception(w, LG_ELOAD, msg);
 	w->func = PyTuple_GET_ITEM(pair, 0);
@@ -844,6 +862,16 @@ void lg_worker_free(lg_worker *w)
 
 	if (!w)
 		return;
+	/* The workload's objects may print as they go: drop them before the flush. */
+	Py_CLEAR(w->func);
+	Py_CLEAR(w->code);
+	Py_CLEAR(w->main_name);
+	Py_CLEAR(w->attr);
+	Py_CLEAR(w->pytest);
+	Py_CLEAR(w->clear);
+	Py_CLEAR(w->totalrefs);
+	Py_CLEAR(w->boot);
+	PyErr_Clear();
 	f = PySys_GetObject("stdout");
 	if (f)
 		Py_XDECREF(PyObject_CallMethod(f, "flush", NULL));

@@ -4,8 +4,10 @@
  * --pytest, collect once and fork a worker per test from the collected state. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,9 +18,9 @@ static void send_msg(int fd, uint32_t type, const void *a, size_t alen,
 {
 	struct msg_hdr h = { type, (uint32_t)(alen + blen) };
 
-	if (lg__write_full(fd, &h, sizeof(h)) || lg__write_full(fd, a, alen) ||
-	    lg__write_full(fd, b, blen))
-		_exit(LG__EXIT_INTERNAL);  /* the supervisor is gone */
+	/* One write when it fits: a process the workload forked may write here too. */
+	if (lg__write_msg(fd, &h, sizeof(h), a, alen, b, blen))
+		_exit(errno == EBADF ? LG__EXIT_PIPE_CLOSED : LG__EXIT_INTERNAL);
 }
 
 static void send_error(int fd, int code, uint32_t iteration, const char *text)
@@ -68,6 +70,8 @@ static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
 
 struct loop {
 	int cmd_fd, msg_fd;
+	pid_t pid;  /* the worker's own: a forked copy that returns from a call differs */
+	pid_t supervisor;  /* the worker's parent, and that of the fork server's workers */
 };
 
 /* The measuring loop, while the target is loaded: READY, then one call and snapshot per
@@ -114,6 +118,17 @@ static int serve(lg_worker *w, void *arg)
 			start = lg__now();
 		iteration++;
 		err = lg_worker_call(w, &msg);
+		if (getpid() != l->pid) {
+			char text[256];
+
+			/* A child the workload forked came back from the call into this loop:
+			 * it must not go on as a second worker. The worker's error, as any. */
+			snprintf(text, sizeof(text), "a process the workload forked (pid %d) "
+				 "returned from the call into leakgate's worker; a forked child "
+				 "must end with os._exit()", (int)getpid());
+			send_error(l->msg_fd, LG_ERAISE, iteration, text);
+			_exit(LG__EXIT_WORKLOAD);
+		}
 		if (err) {
 			send_error(l->msg_fd, err, iteration, msg);
 			lg_worker_free(w);
@@ -208,11 +223,18 @@ static void server_forked(void *arg, int pid, const char *why)
 		send_error(s->l->msg_fd, LG_EIO, 0, why);
 }
 
-/* In the new worker: its own pipes replace the server's channel. */
+/* In the new worker: its own pipes replace the server's channel, and it leads a process
+ * group of its own that dies with the supervisor, its parent (CLONE_PARENT), as a worker
+ * the supervisor started itself does (lg__worker_child). */
 static void server_start(void *arg)
 {
 	struct server *s = arg;
 
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != s->l->supervisor)
+		_exit(LG__EXIT_INTERNAL);
+	s->l->pid = getpid();
 	close(s->l->cmd_fd);
 	close(s->l->msg_fd);
 	s->l->cmd_fd = s->cmd_fd;
@@ -240,7 +262,7 @@ static void serve_tests(lg_worker *w, const lg_target *t, const struct msg_hello
 void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
 {
 	struct msg_hello hello = { 0 };
-	struct loop l = { cmd_fd, msg_fd };
+	struct loop l = { cmd_fd, msg_fd, getpid(), getppid() };
 	lg_worker *w;
 	char *msg = NULL;
 	int err;

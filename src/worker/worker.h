@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "leakgate.h"
+#include "worker_api.h"
 #include "protocol.h"
 
 /* Live blocks and their bytes through the PyMem domains since the hooks went in: a block's

@@ -65,6 +65,16 @@ Test(cli, usage_errors_are_one_line)
 		"$LEAKGATE run -q -v x.py:f",
 		"$LEAKGATE run -j 0 x.py:f",
 		"$LEAKGATE run --jobs many x.py:f",
+		"$LEAKGATE run --budget= x.py:f",
+		"$LEAKGATE run --budget , x.py:f",
+		"$LEAKGATE run --budget py_blocks=1, x.py:f",
+		"$LEAKGATE run --timeout 3000000 x.py:f",
+		"$LEAKGATE run --max-memory lots x.py:f",
+		"$LEAKGATE run --max-memory 1K x.py:f",
+		"$LEAKGATE run --report $T/same --junit $T/same x.py:f",
+		"$LEAKGATE run --report $T/same --junit $T/../$(basename $T)/same x.py:f",
+		"$LEAKGATE run --plot $T/x.svg --graph $T/x.dot x.py:f",
+		"$LEAKGATE run --on-leak=core --core-dir /proc x.py:f",
 		NULL,
 	};
 	const char *const *c;
