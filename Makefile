@@ -10,7 +10,10 @@ ifeq ($(origin PYTHON),undefined)
 PYTHON := python3
 BUILD ?= build
 # make install of the default build installs everything; of another, only its binary
-# (INSTALL_DEFAULT=1 with PYTHON= installs that one as the default).
+# (INSTALL_DEFAULT=1 with PYTHON= installs that one as the default). With the default
+# build, PYTHONS="python3.12 /path/to/python3.13" installs a build for each of those too,
+# in one command; PYTHONS=all for every CPython 3.8+ ci/find-pythons.sh finds (one whose
+# build fails is skipped, with a message).
 INSTALL_DEFAULT ?= 1
 endif
 PREFIX ?= /usr/local
@@ -62,7 +65,7 @@ LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/worker/main.c src/worker/interp.c src/worker/hooks.c src/worker/sysstat.c \
 	src/worker/gccount.c src/worker/attribute.c src/worker/vg.c src/worker/gdbjit.c \
 	src/worker/failpoint.c
-HARNESS_SRC := harness/main.c harness/valgrind.c \
+HARNESS_SRC := harness/main.c harness/valgrind.c harness/config.c harness/baseline.c \
 	harness/pyselect.c harness/gdb.c harness/paths.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
@@ -79,13 +82,16 @@ TEST_RUNNER := $(BUILD)/tests/runner
 SUPP := $(BUILD)/share/leakgate.supp
 MAN := $(BUILD)/leakgate.1
 PC := $(BUILD)/leakgate.pc
+LG_VERSION := $(shell sed -n 's/^\#define LG_VERSION "\(.*\)"/\1/p' include/leakgate.h)
+# The pytest plugin that registers leakgate's markers, as a wheel pip installs offline.
+WHEEL := $(BUILD)/share/pytest_leakgate-$(LG_VERSION)-py3-none-any.whl
 
 DECODE_OBJ := $(BUILD)/gdb/decode.o $(BUILD)/gdb/pyruntime.o
 PLUGIN := $(BUILD)/leakgate-gdb.so
 FUZZ_OBJ := $(BUILD)/gdb/fuzz_decode.o
 
 .PHONY: all deps check-python ext leakcheck test test-sanitize test-matrix bench install uninstall clean fuzz FORCE
-all: $(BIN) $(LIB) $(SUPP) $(PLUGIN) $(BUILD)/leakgate.gdb $(MAN) $(PC)
+all: $(BIN) $(LIB) $(SUPP) $(PLUGIN) $(BUILD)/leakgate.gdb $(MAN) $(PC) $(WHEEL)
 
 check-python:
 	@test -n "$(PY_INCLUDE)" || { echo "leakgate: cannot query $(PYTHON) (set PYTHON=)" >&2; \
@@ -127,6 +133,11 @@ $(SUPP): share/leakgate.supp
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
+$(WHEEL): share/pytest-plugin/pytest_leakgate.py share/pytest-plugin/mkwheel.py include/leakgate.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  WHEEL   $@")
+	$(Q)$(PYTHON) share/pytest-plugin/mkwheel.py share/pytest-plugin $(LG_VERSION) $(dir $@) >/dev/null
+
 $(TEST_EXT): tests/ext/lgtest.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
@@ -135,9 +146,11 @@ $(TEST_EXT): tests/ext/lgtest.c $(BUILD)/python.id | check-python
 # The worker tests compare the version the worker reports with the headers' own.
 $(BUILD)/tests/unit/test_worker.o: ALL_CFLAGS += -DPY_VERSION_FOR_TEST='"$(PY_VERSION)"'
 
-$(TEST_RUNNER): $(TEST_OBJ) $(LIB) $(DECODE_OBJ) $(FUZZ_OBJ)
+# The harness's pure readers (pyproject.toml, the baseline) are unit-tested too.
+HARNESS_UNIT_OBJ := $(BUILD)/harness/config.o $(BUILD)/harness/baseline.o
+$(TEST_RUNNER): $(TEST_OBJ) $(LIB) $(DECODE_OBJ) $(FUZZ_OBJ) $(HARNESS_UNIT_OBJ)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(DECODE_OBJ) $(FUZZ_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(TEST_OBJ) $(DECODE_OBJ) $(FUZZ_OBJ) $(HARNESS_UNIT_OBJ) $(LIB) $(PY_LIBS) -lcriterion -o $@
 
 # The gate over the bundled examples: each must get the verdict it declares.
 leakcheck: deps
@@ -214,10 +227,21 @@ install: all
 	install -m 644 $(PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/leakgate.pc
 	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
 	install -m 644 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/leakgate/leakgate-gdb.so
-	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk \
+	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk $(WHEEL) \
 		$(DESTDIR)$(PREFIX)/share/leakgate/
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/leakgate.1
 	ln -sfn ../../../bin/leakgate $(LIBEXEC_BIN)
+	$(Q)$(if $(filter all,$(PYTHONS)),ci/find-pythons.sh $(PY_TAG) | cut -d' ' -f2,printf '%s\n' $(PYTHONS)) | \
+	while read -r p; do \
+		[ -n "$$p" ] || continue; \
+		tag=$$("$$p" -I -S -c 'import sys; print(sys.version.split()[0] + sys.abiflags)') || \
+			{ echo "make install: PYTHONS: cannot run $$p" >&2; exit 1; }; \
+		echo "make install: the build for CPython $$tag ($$p)"; \
+		$(MAKE) --no-print-directory PYTHON="$$p" BUILD=build/py$$tag INSTALL_DEFAULT=0 \
+			PYTHONS= PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' install </dev/null || \
+		{ [ "$(PYTHONS)" = all ] && echo "make install: skipped CPython $$tag ($$p): its build failed" >&2; } || \
+		exit 1; \
+	done
 
 # Everything make install put there, the builds for other CPythons included.
 uninstall:
@@ -272,7 +296,6 @@ fuzz: $(FUZZER)
 
 # leakgate(1) from the real --help (docs/gen-man.py) and leakgate.pc, both for PREFIX:
 # prefix.id is rewritten only when PREFIX changes.
-LG_VERSION := $(shell sed -n 's/^\#define LG_VERSION "\(.*\)"/\1/p' include/leakgate.h)
 $(BUILD)/prefix.id: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "baseline.h"
+#include "config.h"
 #include "harness.h"
 #include "paths.h"
 
@@ -42,7 +45,9 @@ static const char usage_text[] =
 	"                         its function-scoped fixtures set up and torn down every\n"
 	"                         iteration, wider ones once. Failing tests are errors;\n"
 	"                         skipped, xfailed and @pytest.mark.no_leak_check tests are\n"
-	"                         reported, not judged. Must come last.\n"
+	"                         reported, not judged; @pytest.mark.leakgate(budget={...},\n"
+	"                         warmup=N, iterations=N, window=N) sets a test's own.\n"
+	"                         Must come last.\n"
 	"\n"
 	"options:\n"
 	"  -n, --iterations N     measure at most N iterations after the warm-up (default 300);\n"
@@ -52,7 +57,7 @@ static const char usage_text[] =
 	"      --window N         the first span: a flat target passes after N measured\n"
 	"                         iterations; later spans double (default 20)\n"
 	"      --budget C=N[,C=N] allowed growth per iteration for counter C (defaults:\n"
-	"                         native_bytes=32, others 0)\n"
+	"                         native_bytes=32, others 0; vg_indirect too)\n"
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit); also attribution's deadline,\n"
 	"                         past which the leak stands with what it found\n"
@@ -61,6 +66,15 @@ static const char usage_text[] =
 	"      --plot FILE        write an SVG chart of every counter per iteration\n"
 	"      --graph FILE       write the referrer chains of leaks as a Graphviz graph\n"
 	"                         (and FILE.svg from it when Graphviz's dot is installed)\n"
+	"      --baseline FILE    known leaks: one that grows no faster than FILE allows\n"
+	"                         passes as KNOWN; grown and new leaks fail; fixed ones\n"
+	"                         are named so that their line can go\n"
+	"      --update-baseline  write this run's leaks to the --baseline FILE (sorted,\n"
+	"                         one line per target and counter) and accept them\n"
+	"      --config FILE      read [tool.leakgate] from this pyproject.toml\n"
+	"      --no-config        read no pyproject.toml (default: the first one with a\n"
+	"                         [tool.leakgate] table, from the current directory up;\n"
+	"                         the command line wins over it)\n"
 	"      --attribute N      after a leak verdict, re-run N calls with attribution:\n"
 	"                         what grew, where it was allocated, what holds it\n"
 	"                         (default 5; 0: none)\n"
@@ -90,12 +104,19 @@ static const char usage_text[] =
 	"refs (debug builds), vg_definite vg_definite_blocks (--valgrind); rss,\n"
 	"vg_possible and vg_possible_blocks are reported but never judged.\n"
 	"\n"
+	"config: [tool.leakgate] in pyproject.toml: keys are the long options above\n"
+	"(iterations, warmup, window, timeout, attribute, report, junit, plot, graph,\n"
+	"baseline, python, valgrind), a budget table of counters, and targets = [...] or\n"
+	"pytest = [ARGS...]; relative paths are the file's directory's. Precedence:\n"
+	"built-in defaults < the file < the command line < a test's @pytest.mark.leakgate.\n"
+	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
 	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
 	"targets: 1 when any leaked, whatever else failed; otherwise the worst. A closing\n"
 	"line counts every outcome. SIGINT, SIGTERM or SIGHUP stop the workers, write the\n"
 	"reports with the unfinished targets marked interrupted, and exit 128 + the\n"
-	"signal's number (130 for SIGINT, 143 for SIGTERM).\n";
+	"signal's number (130 for SIGINT, 143 for SIGTERM).\n"
+	"A known leak (within --baseline) is 0.\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -153,12 +174,12 @@ static double parse_number(const char *what, const char *arg)
 
 /* --timeout: at most 1000000 s (11.6 days), so that any deadline is exact in a double
  * and a typo is not silently "no limit". */
-static double parse_timeout(const char *arg)
+static double parse_timeout(const char *name, const char *arg)
 {
-	double v = parse_number("--timeout", arg);
+	double v = parse_number(name, arg);
 
 	if (v > 1000000)
-		usage_error("--timeout expects seconds from 0 to 1000000, not '%s'", arg);
+		usage_error("%s expects seconds from 0 to 1000000, not '%s'", name, arg);
 	return v;
 }
 
@@ -184,8 +205,23 @@ static size_t parse_size(const char *opt, const char *arg)
 	return (size_t)v;
 }
 
+/* One counter's budget; `name` says where it was given (--budget, a file's line). */
+static void set_budget(const char *name, const char *counter, const char *value,
+		       lg_verdict_opts *vo)
+{
+	lg_counter c;
+
+	if (lg_counter_parse(counter, &c) < 0)
+		usage_error("%s: unknown counter '%s' (counters: py_blocks, py_bytes, "
+			    "gc_objects, native_bytes, fds, threads, children, refs, "
+			    "vg_definite, vg_definite_blocks, vg_indirect)", name, counter);
+	if (!lg_counter_judged(c))
+		usage_error("%s: %s is reported, never judged", name, counter);
+	vo->budget[c] = parse_number(name, value);
+}
+
 /* --budget py_blocks=0.5,native_bytes=64 */
-static void parse_budget(const char *arg, lg_verdict_opts *vo)
+static void parse_budget(const char *name, const char *arg, lg_verdict_opts *vo)
 {
 	char *copy = strdup(arg), *item, *save = NULL;
 
@@ -195,18 +231,11 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 		usage_error("--budget expects COUNTER=N[,COUNTER=N...], not '%s'", arg);
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
-		lg_counter c;
 
 		if (!eq)
-			usage_error("--budget expects COUNTER=N[,COUNTER=N...], not '%s'", item);
+			usage_error("%s expects COUNTER=N[,COUNTER=N...], not '%s'", name, item);
 		*eq = '\0';
-		if (lg_counter_parse(item, &c) < 0)
-			usage_error("--budget: unknown counter '%s' (counters: py_blocks, py_bytes, "
-				    "gc_objects, native_bytes, fds, threads, children, refs, vg_definite, "
-				    "vg_definite_blocks)", item);
-		if (!lg_counter_judged(c))
-			usage_error("--budget: %s is reported, never judged", item);
-		vo->budget[c] = parse_number("--budget", eq + 1);
+		set_budget(name, item, eq + 1, vo);
 	}
 	free(copy);
 }
@@ -388,10 +417,14 @@ struct target_arg {
 	lg_target target;
 	const char *display;
 	int skip;  /* --pytest: marked no_leak_check */
+	const char *settings;  /* --pytest: its @pytest.mark.leakgate, "KEY=VALUE,..." */
+	lg_target_opts own;    /* options of its own (marker, baseline), when target.opts */
+	uint32_t baselined;    /* counters the baseline lists for it */
+	double budget[LG_NCOUNTERS];  /* its budgets before the baseline raised them */
 };
 
-/* The targets of --pytest, one per collected test, from lg_gate_collect's lines (which
- * this edits in place: the node ids point into it). */
+/* The targets of --pytest, one per collected test, from lg_gate_collect's lines,
+ * "NODEID\tMARKED\tSETTINGS" (which this edits in place: the node ids point into it). */
 static struct target_arg *collected_targets(char *list, const lg_target *t, size_t *n)
 {
 	struct target_arg *v;
@@ -405,8 +438,13 @@ static struct target_arg *collected_targets(char *list, const lg_target *t, size
 		die(EXIT_INTERNAL, "out of memory");
 	for (line = strtok_r(list, "\n", &save); line && k < count;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *tab = strrchr(line, '\t');
+		char *tab = strrchr(line, '\t'), *settings;
 
+		if (!tab)
+			continue;
+		*tab = '\0';
+		settings = tab + 1;
+		tab = strrchr(line, '\t');
 		if (!tab)
 			continue;
 		*tab = '\0';
@@ -414,6 +452,7 @@ static struct target_arg *collected_targets(char *list, const lg_target *t, size
 		v[k].target.spec = line;
 		v[k].display = line;
 		v[k].skip = tab[1] == '1';
+		v[k].settings = settings;
 		k++;
 	}
 	*n = k;
@@ -493,154 +532,389 @@ struct run {
 	size_t ntargets;
 	struct output outputs[4];
 	const char *python;
-	int pytest;         /* --pytest: argv[pytest_args...] are pytest's */
-	int pytest_args;
+	int pytest;         /* --pytest: pytest_argv[0..pytest_nargs) are pytest's */
+	const char *const *pytest_argv;
+	size_t pytest_nargs;
 	char *collected;    /* --pytest: lg_gate_collect's lines, which targets point into */
 	lg_result *res;
 	const lg_result **results;
+	struct config config;   /* [tool.leakgate], when a pyproject.toml has it */
+	int targets_from_file;  /* the targets are the file's (the command line gave none) */
+	char **owned;           /* strings made for the options, freed with the run */
+	size_t nowned;
+	const char *baseline_path;
+	int update_baseline;    /* --update-baseline: rewrite it with this run's leaks */
+	struct baseline baseline;
 };
 
-/* Parses `leakgate run`'s options and targets into *r; dies with EXIT_USAGE on a bad one.
- * Returns 1 when the command line only asked for --help or --version (printed). */
+/* Keeps s (malloc'd) until the run is released, and returns it. */
+static char *own(struct run *r, char *s)
+{
+	char **v = realloc(r->owned, (r->nowned + 1) * sizeof(*v));
+
+	if (!s || !v)
+		die(EXIT_INTERNAL, "out of memory");
+	r->owned = v;
+	return r->owned[r->nowned++] = s;
+}
+
+static const struct option longopts[] = {
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "warmup", required_argument, NULL, 'w' },
+	{ "window", required_argument, NULL, 'W' },
+	{ "budget", required_argument, NULL, 'b' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "report", required_argument, NULL, 'r' },
+	{ "attribute", required_argument, NULL, 'A' },
+	{ "junit", required_argument, NULL, 'J' },
+	{ "plot", required_argument, NULL, 'P' },
+	{ "graph", required_argument, NULL, 'G' },
+	{ "baseline", required_argument, NULL, 'B' },
+	{ "update-baseline", no_argument, NULL, 'X' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "no-config", no_argument, NULL, 'N' },
+	{ "pytest", no_argument, NULL, 'T' },
+	{ "valgrind", no_argument, NULL, 'M' },
+	{ "python", required_argument, NULL, 'Y' },
+	{ "on-leak", required_argument, NULL, 'L' },
+	{ "core-dir", required_argument, NULL, 'D' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "max-memory", required_argument, NULL, 'm' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A target on the command line replaces the file's. */
+static void cli_target(struct run *r)
+{
+	if (!r->targets_from_file)
+		return;
+	r->targets_from_file = 0;
+	r->ntargets = 0;
+	r->pytest = 0;
+}
+
+/* Applies one option (getopt's code) with its argument. `where` names it in errors: NULL
+ * on the command line, else "FILE:LINE: key". Returns 1 when it asked for --help or
+ * --version (printed), else 0; dies with EXIT_USAGE on a bad value. */
+static int set_option(struct run *r, int opt, const char *arg, const char *where)
+{
+#define NAME(cli) (where ? where : (cli))
+	struct run_opts *o = &r->o;
+	struct target_arg *t;
+	const char *why;
+
+	switch (opt) {
+	case 1:
+		cli_target(r);
+		t = &r->targets[r->ntargets];
+		if (lg_target_parse(arg, &t->target, &why) < 0)
+			usage_error("bad target '%s': %s", arg, why);
+		t->display = arg;
+		r->ntargets++;
+		break;
+	case 'c':
+		cli_target(r);
+		t = &r->targets[r->ntargets];
+		t->target.kind = LG_TARGET_CODE;
+		t->target.spec = arg;
+		t->display = "-c";
+		r->ntargets++;
+		break;
+	case 'n':
+		o->gate.iterations = parse_count(NAME("-n/--iterations"), arg, 1);
+		break;
+	case 'w':
+		o->gate.warmup = parse_count(NAME("-w/--warmup"), arg, 0);
+		break;
+	case 'W':
+		o->gate.verdict.min_window = parse_count(NAME("--window"), arg, 3);
+		break;
+	case 'b':
+		parse_budget(NAME("--budget"), arg, &o->gate.verdict);
+		break;
+	case 't':
+		o->gate.timeout = parse_timeout(NAME("--timeout"), arg);
+		break;
+	case 'r':
+		r->outputs[0].path = arg;
+		break;
+	case 'J':
+		r->outputs[1].path = arg;
+		break;
+	case 'P':
+		r->outputs[2].path = arg;
+		break;
+	case 'G':
+		r->outputs[3].path = arg;
+		break;
+	case 'X':
+		r->update_baseline = 1;
+		break;
+	case 'B':
+		r->baseline_path = arg;
+		break;
+	case 'A':
+		o->gate.attribute = (unsigned)parse_count(NAME("--attribute"), arg, 0);
+		if (o->gate.attribute > 1000)
+			usage_error("%s expects a whole number from 0 to 1000, not '%s'",
+				    NAME("--attribute"), arg);
+		break;
+	case 'M':
+		o->gate.valgrind = "";
+		break;
+	case 'Y':
+		r->python = arg;
+		break;
+	case 'L':
+		if (!strcmp(arg, "exit"))
+			o->gate.on_leak = LG_ON_LEAK_EXIT;
+		else if (!strcmp(arg, "trap"))
+			o->gate.on_leak = LG_ON_LEAK_TRAP;
+		else if (!strcmp(arg, "core"))
+			o->gate.on_leak = LG_ON_LEAK_CORE;
+		else
+			usage_error("--on-leak expects exit, trap or core, not '%s'", arg);
+		break;
+	case 'D':
+		o->gate.core_dir = arg;
+		break;
+	case 'j':
+		o->jobs = (unsigned)parse_count(NAME("-j/--jobs"), arg, 1);
+		break;
+	case 'm':
+		o->gate.memory_limit = parse_size(NAME("--max-memory"), arg);
+		break;
+	case 'C':
+	case 'N':
+		break;  /* read before the other options (find_config) */
+	case 'q':
+		o->quiet = 1;
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case 'T':
+		cli_target(r);
+		r->pytest = 1;  /* what follows is pytest's */
+		break;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 1;
+	case 'V':
+		printf("leakgate %s\n", LG_VERSION);
+		return 1;
+	}
+	return 0;
+#undef NAME
+}
+
+/* The config file: --config FILE, none with --no-config, else the first pyproject.toml
+ * with a [tool.leakgate] table from the current directory upward. Only the options
+ * before --pytest are leakgate's. Dies with EXIT_USAGE on a bad file. */
+static void find_config(int argc, char **argv, struct run *r)
+{
+	char *path = NULL, *err = NULL;
+	int i, none = 0;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--pytest") && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--no-config") || !strcmp(argv[i], "-h") ||
+		    !strcmp(argv[i], "--help") || !strcmp(argv[i], "-V") ||
+		    !strcmp(argv[i], "--version"))
+			none = 1;  /* --help works whatever the file says */
+		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+		else if (!strcmp(argv[i], "-c"))
+			i++;  /* code, which could read "--config" */
+	}
+	if (none)
+		return;
+	if (path && access(path, R_OK) < 0)
+		usage_error("--config '%s': %s", path, strerror(errno));
+	if (path && !(path = strdup(path)))
+		die(EXIT_INTERNAL, "out of memory");
+	if (!path && !(path = config_find(".", &err)) && err)
+		usage_error("%s", err);
+	if (!path)
+		return;
+	if (config_read(path, &r->config, &err) < 0)
+		usage_error("%s", err);
+	free(path);
+}
+
+/* What a key of [tool.leakgate] sets: the long option of the same name. */
+static const char *const file_keys[] = {
+	"iterations", "warmup", "window", "timeout", "attribute", "report", "junit", "plot",
+	"graph", "baseline", "python", "valgrind", "targets", "pytest", NULL,
+};
+
+/* A path given in the file: relative ones are relative to the file's directory. */
+static const char *file_path(struct run *r, const char *path)
+{
+	char *full;
+
+	if (path[0] == '/' || !strcmp(r->config.dir, "."))
+		return path;
+	if (asprintf(&full, "%s/%s", r->config.dir, path) < 0)
+		die(EXIT_INTERNAL, "out of memory");
+	return own(r, full);
+}
+
+/* Applies [tool.leakgate]'s entries, before the command line's options (which win). */
+static void apply_config(struct run *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->config.n; i++) {
+		const struct config_entry *e = &r->config.entries[i];
+		const struct option *lo;
+		char *where;
+		int numeric;
+
+		if (asprintf(&where, "%s:%u: %s", r->config.path, e->line, e->key) < 0)
+			die(EXIT_INTERNAL, "out of memory");
+		own(r, where);
+		if (!strncmp(e->key, "budget.", 7)) {
+			if (e->type != CONFIG_NUMBER)
+				usage_error("%s expects a number", where);
+			set_budget(where, e->key + 7, e->text, &r->o.gate.verdict);
+			continue;
+		}
+		for (lo = longopts; lo->name && strcmp(lo->name, e->key); lo++)
+			;
+		for (k = 0; file_keys[k] && strcmp(file_keys[k], e->key); k++)
+			;
+		if (!strcmp(e->key, "budget"))
+			usage_error("%s is a table of counters: [tool.leakgate.budget], or "
+				    "budget = { py_blocks = 1 }", where);
+		if (!file_keys[k])
+			usage_error("%s:%u: unknown key '%s' in [tool.leakgate] (keys: iterations, "
+				    "warmup, window, timeout, attribute, budget, report, junit, "
+				    "plot, graph, baseline, python, valgrind, targets, pytest)",
+				    r->config.path, e->line, e->key);
+		if (!strcmp(e->key, "targets") || !strcmp(e->key, "pytest")) {
+			if (e->type != CONFIG_ARRAY)
+				usage_error("%s expects an array of strings", where);
+			if (r->targets_from_file)
+				usage_error("%s: give targets or pytest, not both", where);
+			r->targets_from_file = 1;
+			if (!strcmp(e->key, "pytest")) {
+				r->pytest = 1;
+				r->pytest_argv = (const char *const *)e->items;
+				r->pytest_nargs = e->nitems;
+				continue;
+			}
+			for (k = 0; k < e->nitems; k++) {
+				struct target_arg *t = &r->targets[r->ntargets];
+				const char *why;
+
+				if (lg_target_parse(e->items[k], &t->target, &why) < 0)
+					usage_error("%s: bad target '%s': %s", where, e->items[k], why);
+				t->display = e->items[k];
+				r->ntargets++;
+			}
+			continue;
+		}
+		if (lo->has_arg == no_argument) {
+			if (e->type != CONFIG_BOOL)
+				usage_error("%s expects true or false", where);
+			if (!strcmp(e->text, "true"))
+				set_option(r, lo->val, NULL, where);
+			continue;
+		}
+		numeric = strchr("nwWtA", lo->val) != NULL;
+		if (e->type != (numeric ? CONFIG_NUMBER : CONFIG_STRING))
+			usage_error("%s expects %s", where, numeric ? "a number" : "a string");
+		set_option(r, lo->val, numeric || (lo->val == 'Y' && !strchr(e->text, '/')) ?
+			   e->text : file_path(r, e->text), where);
+	}
+}
+
+/* Parses `leakgate run`'s options and targets into *r, over what the config file says;
+ * dies with EXIT_USAGE on a bad one. Returns 1 when the command line only asked for
+ * --help or --version (printed). */
 static int parse_run(int argc, char **argv, struct run *r)
 {
-	static const struct option longopts[] = {
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "warmup", required_argument, NULL, 'w' },
-		{ "window", required_argument, NULL, 'W' },
-		{ "budget", required_argument, NULL, 'b' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "attribute", required_argument, NULL, 'A' },
-		{ "junit", required_argument, NULL, 'J' },
-		{ "plot", required_argument, NULL, 'P' },
-		{ "graph", required_argument, NULL, 'G' },
-		{ "pytest", no_argument, NULL, 'T' },
-		{ "valgrind", no_argument, NULL, 'M' },
-		{ "python", required_argument, NULL, 'Y' },
-		{ "on-leak", required_argument, NULL, 'L' },
-		{ "core-dir", required_argument, NULL, 'D' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "max-memory", required_argument, NULL, 'm' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const struct output outputs[] = {
 		{ "--report", lg_report_json },
 		{ "--junit", lg_report_junit },
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
-	struct run_opts *o = &r->o;
+	size_t nfile = 0, i;
 	int opt;
 
 	memcpy(r->outputs, outputs, sizeof(outputs));
-	if (!(r->targets = calloc((size_t)argc, sizeof(*r->targets))))
+	lg_gate_opts_init(&r->o.gate);
+	find_config(argc, argv, r);
+	for (i = 0; i < r->config.n; i++)
+		nfile += r->config.entries[i].nitems;
+	if (!(r->targets = calloc((size_t)argc + nfile, sizeof(*r->targets))))
 		die(EXIT_INTERNAL, "out of memory");
-	lg_gate_opts_init(&o->gate);
+	apply_config(r);
 	opterr = 0;
 	optind = 1;
-	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
-		struct target_arg *t = &r->targets[r->ntargets];
-		const char *why;
-
-		switch (opt) {
-		case 1:
-			if (lg_target_parse(optarg, &t->target, &why) < 0)
-				usage_error("bad target '%s': %s", optarg, why);
-			t->display = optarg;
-			r->ntargets++;
-			break;
-		case 'c':
-			t->target.kind = LG_TARGET_CODE;
-			t->target.spec = optarg;
-			t->display = "-c";
-			r->ntargets++;
-			break;
-		case 'n':
-			o->gate.iterations = parse_count("-n/--iterations", optarg, 1);
-			break;
-		case 'w':
-			o->gate.warmup = parse_count("-w/--warmup", optarg, 0);
-			break;
-		case 'W':
-			o->gate.verdict.min_window = parse_count("--window", optarg, 3);
-			break;
-		case 'b':
-			parse_budget(optarg, &o->gate.verdict);
-			break;
-		case 't':
-			o->gate.timeout = parse_timeout(optarg);
-			break;
-		case 'r':
-			r->outputs[0].path = optarg;
-			break;
-		case 'J':
-			r->outputs[1].path = optarg;
-			break;
-		case 'P':
-			r->outputs[2].path = optarg;
-			break;
-		case 'G':
-			r->outputs[3].path = optarg;
-			break;
-		case 'A':
-			o->gate.attribute = (unsigned)parse_count("--attribute", optarg, 0);
-			if (o->gate.attribute > 1000)
-				usage_error("--attribute expects a whole number from 0 to 1000, "
-					    "not '%s'", optarg);
-			break;
-		case 'M':
-			o->gate.valgrind = "";
-			break;
-		case 'Y':
-			r->python = optarg;
-			break;
-		case 'L':
-			if (!strcmp(optarg, "exit"))
-				o->gate.on_leak = LG_ON_LEAK_EXIT;
-			else if (!strcmp(optarg, "trap"))
-				o->gate.on_leak = LG_ON_LEAK_TRAP;
-			else if (!strcmp(optarg, "core"))
-				o->gate.on_leak = LG_ON_LEAK_CORE;
-			else
-				usage_error("--on-leak expects exit, trap or core, not '%s'", optarg);
-			break;
-		case 'D':
-			o->gate.core_dir = optarg;
-			break;
-		case 'j':
-			o->jobs = (unsigned)parse_count("-j/--jobs", optarg, 1);
-			break;
-		case 'm':
-			o->gate.memory_limit = parse_size("--max-memory", optarg);
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'T':
-			r->pytest = 1;  /* what follows is pytest's */
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 1;
-		case 'V':
-			printf("leakgate %s\n", LG_VERSION);
-			return 1;
-		case ':':
+	while ((!r->pytest || r->targets_from_file) &&
+	       (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
+		if (opt == ':')
 			usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
+		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNjmqvThV", opt))
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
-		}
+		if (set_option(r, opt, optarg, NULL))
+			return 1;
 	}
-	r->pytest_args = optind;
+	if (r->pytest && !r->targets_from_file) {
+		r->pytest_argv = (const char *const *)argv + optind;
+		r->pytest_nargs = (size_t)(argc - optind);
+	}
 	return 0;
+}
+
+/* --baseline FILE: read it (a malformed one is a usage error naming the line). With
+ * --update-baseline it may not exist yet, and its directory must be writable. */
+static void read_baseline(struct run *r)
+{
+	char *dir, *err;
+	FILE *f;
+
+	if (r->update_baseline && !r->baseline_path)
+		usage_error("--update-baseline goes with --baseline FILE (or baseline in "
+			    "[tool.leakgate])");
+	if (!r->baseline_path)
+		return;
+	if (r->update_baseline) {
+		if (!(dir = strdup(r->baseline_path)))
+			die(EXIT_INTERNAL, "out of memory");
+		if (access(strchr(dir, '/') ? dirname(dir) : ".", W_OK | X_OK) < 0)
+			usage_error("--baseline '%s': cannot write there: %s", r->baseline_path,
+				    strerror(errno));
+		free(dir);
+		if (access(r->baseline_path, F_OK) < 0 && errno == ENOENT)
+			return;  /* a new baseline */
+	}
+	if (!(f = fopen(r->baseline_path, "r")))
+		usage_error("--baseline '%s': %s", r->baseline_path, strerror(errno));
+	if (baseline_read(f, r->baseline_path, &r->baseline, &err) < 0)
+		usage_error("%s", err);
+	fclose(f);
+}
+
+/* An absolute path for one given relative to the current directory (before a chdir). */
+static const char *absolute(struct run *r, const char *path)
+{
+	char *cwd, *full;
+
+	if (!path || path[0] == '/')
+		return path;
+	if (!(cwd = getcwd(NULL, 0)) || asprintf(&full, "%s/%s", cwd, path) < 0)
+		die(EXIT_INTERNAL, "cannot find the current directory");
+	free(cwd);
+	return own(r, full);
 }
 
 /* The absolute path of this executable, or NULL. */
@@ -708,7 +982,8 @@ static void check_report_names(const struct run *r)
 
 /* Checks what parse_run read against itself and the machine, and completes the gate's
  * options: --python's build, --valgrind's programs, the report files (opened here, so an
- * unwritable one stops the run before it starts), the callbacks. Dies on a bad one. */
+ * unwritable one stops the run before it starts), the baseline, the callbacks; targets
+ * from the file run from the file's directory. Dies on a bad one. */
 static void prepare_run(int argc, char **argv, struct run *r)
 {
 	struct run_opts *o = &r->o;
@@ -731,6 +1006,7 @@ static void prepare_run(int argc, char **argv, struct run *r)
 	/* Installed in a venv (pip install), leakgate runs in that venv by default. */
 	if (r->python || (r->python = venv_python()))
 		o->gate.worker.executable = python_select(r->python, argc, argv);
+	read_baseline(r);
 	/* Exit 4 when valgrind is missing (the run cannot be done as asked, like an
 	 * unwritable --report); 3 when leakgate's own suppression file is (a broken build). */
 	if (o->gate.valgrind && !(o->gate.valgrind = valgrind_path()))
@@ -751,10 +1027,104 @@ static void prepare_run(int argc, char **argv, struct run *r)
 	 * a fresh process, whatever this one holds. */
 	if (!o->gate.worker_exe)
 		o->gate.worker_exe = self_exe();
+	if (r->targets_from_file && strcmp(r->config.dir, ".")) {
+		/* Renamed into place or rendered afterwards, from the file's directory. */
+		for (i = 0; i < nlive_outputs; i++) {
+			struct output *out = &r->outputs[i];
+			char *tmp;
+
+			out->path = absolute(r, out->path);
+			if (out->tmp) {
+				if (!(tmp = strdup(absolute(r, out->tmp))))
+					die(EXIT_INTERNAL, "out of memory");
+				free(out->tmp);
+				out->tmp = tmp;
+			}
+		}
+		r->baseline_path = absolute(r, r->baseline_path);      /* written afterwards */
+		o->gate.core_dir = absolute(r, o->gate.core_dir);
+		if (chdir(r->config.dir) < 0)
+			usage_error("%s: cannot change to its directory: %s", r->config.path,
+				    strerror(errno));
+	}
 	o->progress = !o->quiet && isatty(2) && !getenv("CI");
 	o->gate.on_sample = on_sample;
 	o->gate.on_note = on_note;
 	o->gate.arg = o;
+}
+
+/* Applies a test's @pytest.mark.leakgate settings ("iterations=N,warmup=N,window=N,
+ * budget.COUNTER=N") to its options; they win over the file and the command line. */
+static void apply_marker(const struct target_arg *t, lg_target_opts *o)
+{
+	char *copy = strdup(t->settings), *item, *save = NULL, *name;
+
+	if (!copy)
+		die(EXIT_INTERNAL, "out of memory");
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq)
+			eq = item + strlen(item);
+		else
+			*eq++ = '\0';
+		if (asprintf(&name, "%s: @pytest.mark.leakgate: %s%s", t->display,
+			     strncmp(item, "budget.", 7) ? "" : "budget ",
+			     strncmp(item, "budget.", 7) ? item : item + 7) < 0)
+			die(EXIT_INTERNAL, "out of memory");
+		if (!strcmp(item, "iterations"))
+			o->iterations = parse_count(name, eq, 1);
+		else if (!strcmp(item, "warmup"))
+			o->warmup = parse_count(name, eq, 0);
+		else if (!strcmp(item, "window"))
+			o->verdict.min_window = parse_count(name, eq, 3);
+		else if (!strncmp(item, "budget.", 7))
+			set_budget(name, item + 7, eq, &o->verdict);
+		else if (!strcmp(item, "budget"))
+			usage_error("%s: @pytest.mark.leakgate: budget expects a dict of counter "
+				    "names to numbers, not %s", t->display, eq);
+		else if (!strcmp(item, "args"))
+			usage_error("%s: @pytest.mark.leakgate takes keyword arguments only "
+				    "(budget=, warmup=, iterations=, window=)", t->display);
+		else
+			usage_error("%s: @pytest.mark.leakgate: unknown argument '%s' (budget, "
+				    "warmup, iterations, window)", t->display, item);
+		free(name);
+	}
+	free(copy);
+	if (o->iterations < o->verdict.min_window)
+		usage_error("%s: @pytest.mark.leakgate: %zu iterations are below the window of "
+			    "%zu", t->display, o->iterations, o->verdict.min_window);
+}
+
+/* Each target's own options: its marker's settings, then the baseline's known growth
+ * (a counter's budget raised to what the baseline allows). */
+static void plan_targets(struct run *r)
+{
+	size_t i, k;
+
+	for (i = 0; i < r->ntargets; i++) {
+		struct target_arg *t = &r->targets[i];
+
+		t->own.iterations = r->o.gate.iterations;
+		t->own.warmup = r->o.gate.warmup;
+		t->own.verdict = r->o.gate.verdict;
+		if (t->settings && t->settings[0]) {
+			apply_marker(t, &t->own);
+			t->target.opts = &t->own;
+		}
+		memcpy(t->budget, t->own.verdict.budget, sizeof(t->budget));
+		for (k = 0; k < r->baseline.n; k++) {
+			const struct baseline_entry *e = &r->baseline.v[k];
+
+			if (strcmp(e->target, t->display))
+				continue;
+			t->target.opts = &t->own;
+			t->baselined |= 1u << e->counter;
+			if (e->slope > t->own.verdict.budget[e->counter])
+				t->own.verdict.budget[e->counter] = e->slope;
+		}
+	}
 }
 
 /* Writes every report file asked for over n results; -1 if one could not be written. */
@@ -777,10 +1147,9 @@ static int write_reports(struct run *r, const lg_result *const *results, size_t 
 
 /* --pytest: turns the collected tests into targets. When collection failed, reports that
  * failure alone (to stderr and every report file) and returns its exit code; else -1. */
-static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
+static int collect_pytest(lg_gate *gate, struct run *r)
 {
-	lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + r->pytest_args,
-			(size_t)(argc - r->pytest_args) };
+	lg_target t = { LG_TARGET_PYTEST, NULL, r->pytest_argv, r->pytest_nargs };
 	lg_result failed = { 0 };
 
 	if (lg_gate_collect(gate, t.args, t.nargs, &r->collected, &failed) < 0) {
@@ -799,6 +1168,95 @@ static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
 	return -1;
 }
 
+/* With a baseline: which of the target's listed counters still grow past their own
+ * budget (known: shown above it, though within the baseline) and which no longer do
+ * (fixed: shown at or below it). A passing target with a known leak is KNOWN. */
+static void judge_baseline(const struct target_arg *t, lg_result *res)
+{
+	int c;
+
+	if (res->status != LG_STATUS_PASS && res->status != LG_STATUS_LEAK)
+		return;
+	for (c = 0; c < LG_NCOUNTERS; c++) {
+		const lg_trend *tr = &res->verdict.trend[c];
+
+		if (!((t->baselined >> c) & 1) || !tr->n)
+			continue;
+		if (tr->lo > t->budget[c])
+			res->known |= 1u << c;
+		else if (tr->hi <= t->budget[c])
+			res->fixed |= 1u << c;
+	}
+	res->known &= ~res->verdict.failed;
+	if (res->status == LG_STATUS_PASS && res->known)
+		res->status = LG_STATUS_KNOWN;
+}
+
+/* A result as the run reports it: with a baseline, known or fixed; with
+ * --update-baseline (recording), a leak is accepted, known from now on. */
+static void settle(const struct target_arg *t, int recording, lg_result *res)
+{
+	judge_baseline(t, res);
+	if (recording && res->status == LG_STATUS_LEAK) {
+		res->known |= res->verdict.failed;
+		res->status = LG_STATUS_KNOWN;
+	}
+}
+
+/* --update-baseline: rewrites the --baseline file with every known leak (with
+ * --update-baseline, every leak of the run is known: gate_target), each counter at the
+ * upper end of its interval rounded up to two significant digits, and the lines of
+ * targets this run did not gate. Written beside it and
+ * renamed over it, so that a failed write leaves the old file whole. */
+static int write_baseline(struct run *r)
+{
+	struct baseline b = { 0 };
+	char *tmp;
+	FILE *f;
+	size_t i;
+	int c, bad;
+
+	if (!r->update_baseline)
+		return 0;
+	for (i = 0; i < r->ntargets; i++) {
+		const lg_result *res = &r->res[i];
+
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (((res->known >> c) & 1) &&
+			    baseline_add(&b, res->target, (lg_counter)c,
+					 baseline_round(res->verdict.trend[c].hi)) < 0)
+				die(EXIT_INTERNAL, "out of memory");
+	}
+	/* Targets this run did not gate (deselected, say) keep their lines. */
+	for (i = 0; i < r->baseline.n; i++) {
+		const struct baseline_entry *e = &r->baseline.v[i];
+		size_t k;
+
+		for (k = 0; k < r->ntargets && strcmp(r->targets[k].display, e->target); k++)
+			;
+		if (k == r->ntargets && baseline_add(&b, e->target, e->counter, e->slope) < 0)
+			die(EXIT_INTERNAL, "out of memory");
+	}
+	if (asprintf(&tmp, "%s.tmp", r->baseline_path) < 0)
+		die(EXIT_INTERNAL, "out of memory");
+	f = fopen(tmp, "w");
+	bad = !f || baseline_write(f, &b) < 0;
+	if (f && fclose(f) != 0)
+		bad = 1;
+	if (!bad && rename(tmp, r->baseline_path) < 0)
+		bad = 1;
+	if (bad) {
+		error("cannot write --baseline '%s': %s", r->baseline_path, strerror(errno));
+		unlink(tmp);
+	} else {
+		error("baseline: %zu known leak%s written to %s", b.n, b.n == 1 ? "" : "s",
+		      r->baseline_path);
+	}
+	free(tmp);
+	baseline_release(&b);
+	return bad ? -1 : 0;
+}
+
 /* The results of a run as they come in, and which of them are reported yet: reports
  * print in the targets' order, whatever order the targets finish in. */
 struct ordered {
@@ -807,6 +1265,8 @@ struct ordered {
 	char *done;       /* done[i]: res[i] is filled in */
 	const size_t *index;  /* lg_gate_run_all's i-th target is targets[index[i]] */
 	size_t n, printed;
+	const struct target_arg *targets;
+	int recording;        /* --update-baseline */
 };
 
 static void print_result(const lg_result *r, const struct run_opts *o)
@@ -866,6 +1326,7 @@ static void on_done(void *arg, size_t i, const lg_result *r)
 	struct ordered *d = arg;
 
 	d->res[d->index[i]] = *r;
+	settle(&d->targets[d->index[i]], d->recording, &d->res[d->index[i]]);
 	finish(d, d->index[i]);
 }
 
@@ -877,7 +1338,8 @@ static void run_targets(lg_gate *gate, struct run *r)
 	const char **display = calloc(n, sizeof(*display));
 	size_t *index = calloc(n, sizeof(*index));
 	lg_result *scratch = calloc(n, sizeof(*scratch));
-	struct ordered d = { &r->o, NULL, calloc(n, 1), index, r->ntargets, 0 };
+	struct ordered d = { &r->o, NULL, calloc(n, 1), index, r->ntargets, 0, r->targets,
+			     r->update_baseline };
 
 	r->res = calloc(n, sizeof(*r->res));
 	r->results = calloc(n, sizeof(*r->results));
@@ -946,6 +1408,9 @@ static void print_totals(const struct run *r, double seconds)
 		r->ntargets, r->pytest ? "test" : "target", r->ntargets == 1 ? "" : "s",
 		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
 		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
+	if (count[LG_STATUS_KNOWN])
+		fprintf(stderr, ", %zu known leak%s", count[LG_STATUS_KNOWN],
+			count[LG_STATUS_KNOWN] == 1 ? "" : "s");
 	if (count[LG_STATUS_INTERNAL])
 		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
 			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
@@ -974,6 +1439,11 @@ static void run_release(struct run *r)
 	free(r->results);
 	free(r->targets);
 	free(r->collected);
+	config_release(&r->config);
+	baseline_release(&r->baseline);
+	for (i = 0; i < r->nowned; i++)
+		free(r->owned[i]);
+	free(r->owned);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -981,7 +1451,7 @@ static int cmd_run(int argc, char **argv)
 	struct run r = { 0 };
 	lg_gate *gate;
 	double start = seconds_now();
-	int code;
+	int code, bad;
 
 	if (parse_run(argc, argv, &r)) {
 		run_release(&r);
@@ -991,15 +1461,17 @@ static int cmd_run(int argc, char **argv)
 	catch_stop_signals();
 	if (lg_gate_new(&r.o.gate, &gate) < 0)
 		die(EXIT_INTERNAL, "cannot create the gate");
-	if (r.pytest && (code = collect_pytest(gate, argc, argv, &r)) >= 0) {
+	if (r.pytest && (code = collect_pytest(gate, &r)) >= 0) {
 		lg_gate_free(gate);
 		run_release(&r);
 		return code;
 	}
+	plan_targets(&r);
 	run_targets(gate, &r);
 	if (r.ntargets)
 		print_totals(&r, seconds_now() - start);
-	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0);
+	bad = write_baseline(&r) < 0;
+	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0 || bad);
 	lg_gate_free(gate);
 	run_release(&r);
 	return code;

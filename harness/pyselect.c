@@ -231,9 +231,14 @@ const char *python_select(const char *python, int argc, char **argv)
 		/* The base interpreter (a venv's links to it), to build against. */
 		if (!realpath(info.executable, base))
 			snprintf(base, sizeof(base), "%s", info.executable);
+		/* Installed: the command that installs where this leakgate looks (its own
+		 * prefix, a DESTDIR one included); in the build tree: the build beside it. */
+		if (install_prefix())
+			die(EXIT_USAGE, "no leakgate build for CPython %s (--python %s); install "
+			    "one from leakgate's source tree with: make PYTHON=%s install "
+			    "PREFIX=%s", info.tag, python, base, install_prefix());
 		die(EXIT_USAGE, "no leakgate build for CPython %s (--python %s); build one in "
-		    "leakgate's source tree with: make PYTHON=%s%s", info.tag, python, base,
-		    install_prefix() ? " install" : "");
+		    "leakgate's source tree with: make PYTHON=%s", info.tag, python, base);
 	}
 	args = calloc((size_t)argc + 2, sizeof(*args));
 	if (!args)

@@ -178,12 +178,20 @@ typedef enum lg_target_kind {
 	LG_TARGET_PYTEST,  /* one pytest test, by node id (--pytest) */
 } lg_target_kind;
 
+/* A target's own measuring options, over the gate's (a test's @pytest.mark.leakgate, a
+ * baseline's known growth): iterations >= verdict.min_window >= 3. */
+typedef struct lg_target_opts {
+	size_t iterations, warmup;
+	lg_verdict_opts verdict;
+} lg_target_opts;
+
 typedef struct lg_target {
 	lg_target_kind kind;
 	const char *spec;  /* as given: "dir/f.py:func", "pkg.mod:func", the code, or a
 			    * pytest node id */
 	const char *const *args;  /* LG_TARGET_PYTEST: pytest's command-line arguments */
 	size_t nargs;
+	const lg_target_opts *opts;  /* its own options, or NULL: the gate's */
 } lg_target;
 
 /* Parses a TARGET argument (a file or module form; -c code is built by the caller).
@@ -221,6 +229,8 @@ typedef enum lg_status {
 	LG_STATUS_ERROR,     /* the workload failed: import, exception, exit, crash, timeout */
 	LG_STATUS_INTERNAL,  /* leakgate itself failed */
 	LG_STATUS_SKIP,      /* not judged: a skipped, xfailed or no_leak_check test */
+	LG_STATUS_KNOWN,     /* a known leak: it grows past its budget, but no faster than a
+			      * baseline of known leaks allows (`known`); the caller sets it */
 	LG_STATUS_INTERRUPTED, /* stopped (or never started) by lg_gate_interrupt */
 } lg_status;
 
@@ -238,6 +248,10 @@ typedef struct lg_result {
 	char *native_stacks;    /* --valgrind: the definite losses that grew while measured,
 				 * with their allocation stacks, as text; or NULL */
 	char *core_path;        /* LG_ON_LEAK_CORE: the core file the worker left, or NULL */
+	/* Set by the caller that gates against a baseline of known leaks: bit (1 << c) for
+	 * each counter that grows past its own budget but within its baseline (known), and
+	 * for each baseline entry shown no longer to grow past the budget (fixed). */
+	uint32_t known, fixed;
 } lg_result;
 
 /*
@@ -315,7 +329,8 @@ LG_EXTERN int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 LG_EXTERN unsigned lg_cpus(void);
 /* Collects the tests pytest would run with these arguments, in a worker: 0 and *list
- * ("NODEID\tMARKED\n" lines, free with lg_free), each to be run as an LG_TARGET_PYTEST
+ * ("NODEID\tMARKED\tSETTINGS\n" lines as lg_pytest_collect's, free with lg_free),
+ * each to be run as an LG_TARGET_PYTEST
  * target with the same arguments; or LG_ELOAD with *failure describing why (release it
  * with lg_result_release). The worker that collected stays, until the next collection or
  * lg_gate_free, as a fork server: each test lg_gate_run or lg_gate_run_all gates with
@@ -326,8 +341,9 @@ LG_EXTERN unsigned lg_cpus(void);
 LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
 			      lg_result *failure);
 LG_EXTERN void lg_gate_free(lg_gate *g);
-/* `leakgate run`'s exit code for a result (lg_exit): 0 pass or skip, 1 leak, 2 workload
- * error, 3 internal error, LG_EXIT_INTERRUPTED + the signal for an interrupted one. */
+/* `leakgate run`'s exit code for a result (lg_exit): 0 pass, skip or known leak, 1 leak,
+ * 2 workload error, 3 internal error, LG_EXIT_INTERRUPTED + the signal for an interrupted
+ * one. */
 LG_EXTERN int lg_result_exit_code(const lg_result *r);
 /* Stops every worker of every gate in this process (their whole process groups, so the
  * workload's own children too) and makes lg_gate_run and lg_gate_collect return

@@ -101,11 +101,14 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         (data + "/data/share/leakgate/leakgate.supp", os.path.join(ROOT, "share", "leakgate.supp"), False),
         (data + "/data/share/leakgate/leakgate.mk", os.path.join(ROOT, "share", "leakgate.mk"), False),
         (data + "/data/share/man/man1/leakgate.1", os.path.join(b, "leakgate.1"), False),
+        # The pytest plugin that registers leakgate's markers (its pytest11 entry point).
+        ("pytest_leakgate.py", os.path.join(ROOT, "share", "pytest-plugin", "pytest_leakgate.py"), False),
     ]
     meta = [
         (info + "/METADATA", _metadata(version).encode()),
         (info + "/WHEEL", ("Wheel-Version: 1.0\nGenerator: leakgate_build\n"
                            "Root-Is-Purelib: false\nTag: %s\n" % tag).encode()),
+        (info + "/entry_points.txt", b"[pytest11]\nleakgate = pytest_leakgate\n"),
     ]
     name = "%s-%s-%s.whl" % (NAME, version, tag)
     path = os.path.join(wheel_directory, name)

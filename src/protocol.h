@@ -27,7 +27,7 @@ enum msg_type {
 	MSG_SAMPLE,     /* lg_sample */
 	MSG_ERROR,      /* struct msg_error, then the message text */
 	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
-	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\n" lines */
+	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\tSETTINGS\n" lines */
 	MSG_CORE,       /* the core file's path, NUL-terminated (after CMD_FAILPOINT) */
 	MSG_FORKED,     /* struct msg_forked: the fork server started a test's worker */
 };

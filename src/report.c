@@ -13,6 +13,7 @@ static const char *status_word(lg_status s)
 	case LG_STATUS_LEAK: return "leak";
 	case LG_STATUS_ERROR: return "error";
 	case LG_STATUS_SKIP: return "skip";
+	case LG_STATUS_KNOWN: return "known";
 	case LG_STATUS_INTERRUPTED: return "interrupted";
 	default: return "internal";
 	}
@@ -59,7 +60,7 @@ static int headline_counter(const lg_result *r)
 	int c;
 
 	for (c = 0; c < LG_NCOUNTERS; c++)
-		if ((r->verdict.failed >> c) & 1)
+		if (((r->status == LG_STATUS_KNOWN ? r->known : r->verdict.failed) >> c) & 1)
 			return c;
 	return -1;
 }
@@ -107,6 +108,15 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 	case LG_STATUS_PASS:
 		fprintf(f, "PASS  %s  (%zu iterations, %.1f s)\n", r->target, n, r->seconds);
 		break;
+	case LG_STATUS_KNOWN:
+		fprintf(f, "KNOWN %s  ", r->target);
+		if (c >= 0) {
+			fprintf(f, "%s ", lg_counter_name((lg_counter)c));
+			print_trend(f, &r->verdict.trend[c]);
+			fputs(" within the baseline", f);
+		}
+		fprintf(f, "  (%zu iterations, %.1f s)\n", n, r->seconds);
+		break;
 	case LG_STATUS_SKIP:
 		fprintf(f, "SKIP  %s  %.*s\n", r->target,
 			r->error ? (int)strcspn(r->error, "\n") : 0, r->error ? r->error : "");
@@ -133,7 +143,7 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 		return ferror(f) ? LG_EIO : 0;
 	if (r->attribution.text)
 		fputs(r->attribution.text, f);
-	if (r->status == LG_STATUS_LEAK || verbose > 0) {
+	if (r->status == LG_STATUS_LEAK || r->status == LG_STATUS_KNOWN || verbose > 0) {
 		fprintf(f, "  %s; %zu warm-up and %zu measured iterations; judged the last %zu\n",
 			r->python ? r->python : "CPython", warm, n - warm, r->verdict.window_len);
 		print_counters(f, r);
@@ -145,7 +155,21 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 				fprintf(f, " %s", lg_counter_name((lg_counter)c));
 		fprintf(f, "\n");
 		print_native_stacks(f, r);
-	} else if (r->verdict.undecided) {
+	} else if (r->status == LG_STATUS_KNOWN) {
+		fprintf(f, "  known leak (baseline):");
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if ((r->known >> c) & 1)
+				fprintf(f, " %s", lg_counter_name((lg_counter)c));
+		fprintf(f, "\n");
+	}
+	if (r->fixed) {
+		fprintf(f, "  fixed: no longer grows past its budget, so its baseline line can go:");
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if ((r->fixed >> c) & 1)
+				fprintf(f, " %s", lg_counter_name((lg_counter)c));
+		fprintf(f, "\n");
+	}
+	if (r->status != LG_STATUS_LEAK && r->verdict.undecided) {
 		fprintf(f, "  no growth shown within the iteration limit for:");
 		for (c = 0; c < LG_NCOUNTERS; c++)
 			if ((r->verdict.undecided >> c) & 1)
@@ -229,6 +253,18 @@ static void json_result(FILE *f, const lg_result *r)
 			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
 			first = 0;
 		}
+	fputs("], \"known\": [", f);
+	for (first = 1, c = 0; c < LG_NCOUNTERS; c++)
+		if ((r->known >> c) & 1) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
+			first = 0;
+		}
+	fputs("], \"fixed\": [", f);
+	for (first = 1, c = 0; c < LG_NCOUNTERS; c++)
+		if ((r->fixed >> c) & 1) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", lg_counter_name((lg_counter)c));
+			first = 0;
+		}
 	fprintf(f, "], \"window\": {\"start\": %zu, \"length\": %zu}, \"error\": ",
 		r->verdict.window_start, r->verdict.window_len);
 	if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL ||
@@ -267,16 +303,17 @@ static void json_result(FILE *f, const lg_result *r)
 
 int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
 {
-	size_t i, count[LG_STATUS_SKIP + 1] = { 0 };
+	size_t i, count[LG_STATUS_KNOWN + 1] = { 0 };
 
 	/* Every outcome counted, as the closing line of `leakgate run` counts them. */
 	for (i = 0; i < n; i++)
-		if ((unsigned)results[i]->status <= LG_STATUS_SKIP)
+		if ((unsigned)results[i]->status <= LG_STATUS_KNOWN)
 			count[results[i]->status]++;
 	fprintf(f, "{\"leakgate\": \"%s\", \"summary\": {\"pass\": %zu, \"leak\": %zu, "
-		"\"error\": %zu, \"skip\": %zu, \"internal\": %zu}, \"targets\": [", LG_VERSION,
-		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
-		count[LG_STATUS_SKIP], count[LG_STATUS_INTERNAL]);
+		"\"known\": %zu, \"error\": %zu, \"skip\": %zu, \"internal\": %zu}, "
+		"\"targets\": [", LG_VERSION, count[LG_STATUS_PASS], count[LG_STATUS_LEAK],
+		count[LG_STATUS_KNOWN], count[LG_STATUS_ERROR], count[LG_STATUS_SKIP],
+		count[LG_STATUS_INTERNAL]);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		json_result(f, results[i]);

@@ -77,7 +77,7 @@ int lg_report_junit(FILE *f, const lg_result *const *results, size_t n)
 		char *text = text_report(r);
 		size_t first = text ? strcspn(text, "\n") : 0;
 		const char *tag = r->status == LG_STATUS_LEAK ? "failure" :
-				  r->status == LG_STATUS_PASS ? NULL :
+				  r->status == LG_STATUS_PASS || r->status == LG_STATUS_KNOWN ? NULL :
 				  r->status == LG_STATUS_SKIP ? "skipped" : "error";
 
 		fputs("    <testcase classname=\"leakgate\" name=\"", f);

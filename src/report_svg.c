@@ -119,6 +119,7 @@ static const char *verdict_word(lg_status s)
 	case LG_STATUS_LEAK: return "LEAK";
 	case LG_STATUS_ERROR: return "ERROR";
 	case LG_STATUS_SKIP: return "SKIP";
+	case LG_STATUS_KNOWN: return "KNOWN";
 	case LG_STATUS_INTERRUPTED: return "INTERRUPTED";
 	default: return "INTERNAL";
 	}
@@ -153,7 +154,8 @@ int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
 
 		fprintf(f, "<text class=\"title\" x=\"10\" y=\"%zu\" font-size=\"16\" "
 			"font-weight=\"bold\" fill=\"%s\">", height + 23,
-			r->status == LG_STATUS_PASS ? "#185" : "#b00");
+			r->status == LG_STATUS_PASS ? "#185" :
+			r->status == LG_STATUS_KNOWN ? "#a60" : "#b00");
 		lg__xml_text(f, verdict_word(r->status), SIZE_MAX);
 		fputs("  ", f);
 		lg__xml_text(f, r->target, SIZE_MAX);

@@ -30,8 +30,10 @@ typedef int (*lg_serve_fn)(lg_worker *w, void *arg);
 int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg,
 			    char **msg);
 /* Collects the tests pytest would run with these arguments (run from the current
- * directory, conftest and ini files included): *list receives one "NODEID\tMARKED\n" line
- * per test, MARKED being 1 for a test marked no_leak_check (free with lg_free). LG_ELOAD
+ * directory, conftest and ini files included): *list receives one
+ * "NODEID\tMARKED\tSETTINGS\n" line per test, MARKED being 1 for a test marked
+ * no_leak_check, SETTINGS its @pytest.mark.leakgate as "key=value,budget.COUNTER=N" (names
+ * and values unchecked; empty without one) (free with lg_free). LG_ELOAD
  * with the reason in *msg when pytest is missing or cannot collect. */
 int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs,
 				char **list, char **msg);

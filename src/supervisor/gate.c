@@ -764,11 +764,20 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 	struct msg_hello hello;
 	struct worker w;
 	double start = lg__now();
-	size_t total = o->warmup + o->iterations;
+	lg_gate_opts own;
+	size_t total;
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
 	int code, gone = 0;
 
+	if (t->opts) {  /* the target's own measuring options */
+		own = *o;
+		own.iterations = t->opts->iterations;
+		own.warmup = t->opts->warmup;
+		own.verdict = t->opts->verdict;
+		o = &own;
+	}
+	total = o->warmup + o->iterations;
 	memset(out, 0, sizeof(*out));
 	out->target = display;
 	out->opts = o->verdict;
@@ -1023,7 +1032,9 @@ int lg_gate_run(lg_gate *g, const lg_target *t, const char *display, lg_result *
 {
 	sigset_t saved;
 
-	if (!g || !t || !out || !t->spec)
+	if (!g || !t || !out || !t->spec ||
+	    (t->opts && (t->opts->verdict.min_window < 3 ||
+			 t->opts->iterations < t->opts->verdict.min_window)))
 		return LG_EINVAL;
 	pipe_guard(&saved);
 	run_one(g, t, display, &g->o, out);
@@ -1113,7 +1124,8 @@ int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const *display, 
 	if (!g || (n && (!t || !out)))
 		return LG_EINVAL;
 	for (i = 0; i < n; i++)
-		if (!t[i].spec)
+		if (!t[i].spec || (t[i].opts && (t[i].opts->verdict.min_window < 3 ||
+						 t[i].opts->iterations < t[i].opts->verdict.min_window)))
 			return LG_EINVAL;
 	if (!jobs)
 		jobs = lg_cpus();
@@ -1176,6 +1188,7 @@ int lg_result_exit_code(const lg_result *r)
 	switch (r->status) {
 	case LG_STATUS_PASS:
 	case LG_STATUS_SKIP:
+	case LG_STATUS_KNOWN:
 		return LG_EXIT_PASS;
 	case LG_STATUS_LEAK:
 		return LG_EXIT_LEAK;

@@ -687,7 +687,8 @@ static PyObject *str_list(const char *const *v, size_t n)
 	return l;
 }
 
-/* The driver's [(nodeid, marked)] as "NODEID\tMARKED\n" lines in *list (free()). */
+/* The driver's [(nodeid, marked, settings)] as "NODEID\tMARKED\tSETTINGS\n" lines in
+ * *list (free()). */
 static int items_text(PyObject *items, char **list)
 {
 	char *buf = NULL;
@@ -697,16 +698,16 @@ static int items_text(PyObject *items, char **list)
 
 	*list = NULL;
 	for (i = 0; f && i < PyList_GET_SIZE(items); i++) {
-		const char *id;
+		const char *id, *settings;
 		PyObject *skip;
 		int marked;
 
-		if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "sO", &id, &skip)) {
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "sOs", &id, &skip, &settings)) {
 			PyErr_Clear();
 			continue;
 		}
 		marked = PyObject_IsTrue(skip) == 1;
-		fprintf(f, "%s\t%d\n", id, marked);
+		fprintf(f, "%s\t%d\t%s\n", id, marked, settings);
 	}
 	if (!f || fclose(f) != 0) {
 		free(buf);

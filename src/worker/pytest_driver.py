@@ -4,10 +4,34 @@
 # that runs that test's whole protocol (function-scoped fixtures set up and torn down each
 # time, wider ones once) from inside pytest's own test loop; serve_tests() collects once
 # and forks a worker per test, each of which goes on as run() would.
+import re
+
 import pytest
 from _pytest.runner import runtestprotocol
 
 MARK = 'no_leak_check'
+# The same lines as leakgate's pytest plugin (share/pytest_leakgate.py) registers.
+MARKERS = (
+    '%s: leakgate does not gate this test' % MARK,
+    'leakgate(budget=None, warmup=None, iterations=None, window=None): this test\'s own '
+    'leakgate settings: budget a dict of counter names to allowed growth per iteration',
+)
+
+
+def _settings(item):
+    """The test's closest @pytest.mark.leakgate as "key=value,budget.COUNTER=N" for the
+    harness, which checks every name and value; '' when it has none."""
+    mark = item.get_closest_marker('leakgate')
+    if mark is None:
+        return ''
+    word = lambda v: re.sub(r'[\s,=]', '_', str(v)) or '_'
+    out = ['args'] if mark.args else []
+    for key, value in mark.kwargs.items():
+        if key == 'budget' and isinstance(value, dict):
+            out += ['budget.%s=%s' % (word(c), word(n)) for c, n in value.items()]
+        else:
+            out.append('%s=%s' % (word(key), word(value)))
+    return ','.join(out)
 
 
 class Outcome(Exception):
@@ -25,7 +49,8 @@ class _Base:
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config):
-        config.addinivalue_line('markers', '%s: leakgate does not gate this test' % MARK)
+        for line in MARKERS:
+            config.addinivalue_line('markers', line)
         # The worker reports; pytest's terminal output per iteration would only be noise.
         tr = config.pluginmanager.getplugin('terminalreporter')
         if tr is not None:
@@ -47,7 +72,7 @@ class _Collector(_Base):
     def pytest_collection_finish(self, session):
         for item in session.items:
             skip = item.get_closest_marker(MARK) is not None
-            self.items.append((item.nodeid, skip))
+            self.items.append((item.nodeid, skip, _settings(item)))
 
     def pytest_runtestloop(self, session):
         return True  # collection only
@@ -159,7 +184,7 @@ class _Server(_Runner):
         if self.errors:
             return True
         self.listed = True
-        nodeid = self.fork([(i.nodeid, i.get_closest_marker(MARK) is not None)
+        nodeid = self.fork([(i.nodeid, i.get_closest_marker(MARK) is not None, _settings(i))
                             for i in session.items])
         if nodeid is None:
             return True
@@ -196,7 +221,7 @@ def _main(args, plugin):
 
 
 def collect(args):
-    """-> [(nodeid, skip)], or raises RuntimeError with pytest's complaint."""
+    """-> [(nodeid, skip, settings)], or raises RuntimeError with pytest's complaint."""
     plugin = _Collector()
     code = _main(list(args) + ['-p', 'no:cacheprovider'], plugin)
     if plugin.errors:

@@ -47,6 +47,7 @@ Test(install, layout_pkgconfig_and_uninstall, .timeout = 120)
 		"./usr/share/leakgate/leakgate.gdb\n",
 		"./usr/share/leakgate/leakgate.mk\n",
 		"./usr/share/leakgate/leakgate.supp\n",
+		"./usr/share/leakgate/pytest_leakgate-0.1.0-py3-none-any.whl\n",
 		"./usr/share/man/man1/leakgate.1\n",
 		"libexec link: ../../../bin/leakgate\n",
 		"prefix: /usr\n",
@@ -237,5 +238,47 @@ Test(install, capi_example_builds_and_runs, .timeout = 180)
 
 	cr_assert_eq(code, 0, "%s", out);
 	cr_assert(strstr(out, "Synthesis: Tested: 2 | Passing: 2 | Failing: 0"), "%s", out);
+	free(out);
+}
+
+/* One make install for several CPythons (PYTHONS=...), and the hint for a missing build:
+ * followed literally, it installs where the running leakgate looks (its own prefix, here
+ * a DESTDIR one), after which --python runs. */
+Test(install, pythons_in_one_command_and_the_hint_installs_where_leakgate_looks,
+     .timeout = 300)
+{
+	const char *py = getenv("LEAKGATE_PYTEST_PYTHON");
+	char *out;
+	int code;
+
+	if (!py || !getenv("LEAKGATE_PYTHON"))
+		cr_skip_test("LEAKGATE_PYTEST_PYTHON and LEAKGATE_PYTHON unset (make test sets "
+			     "them)");
+	code = sh("S=$PWD; B=$(dirname \"${LEAKGATE#$PWD/}\"); R=$T/root; rm -rf \"$R\"; "
+		  "lock() { flock \"$B/.install.lock\" env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "
+		  "\"$@\" >>\"$T/make.log\" 2>&1 || { cat \"$T/make.log\"; echo \"$* failed\"; "
+		  "exit 99; }; }; "
+		  "lock make --no-print-directory install BUILD=\"$B\" PYTHON=\"$LEAKGATE_PYTHON\" "
+		  "INSTALL_DEFAULT=1 PYTHONS=\"$LEAKGATE_PYTEST_PYTHON\" DESTDIR=\"$R\" PREFIX=/usr; "
+		  "want=py" TAG_OF("\"$LEAKGATE_PYTEST_PYTHON\"") "; "
+		  "echo \"builds: $(ls \"$R/usr/libexec/leakgate\" | wc -l)\"; "
+		  "test -d \"$R/usr/libexec/leakgate/$want\" && echo \"has $want\"; "
+		  "ls \"$R\"/usr/share/leakgate/pytest_leakgate-*-py3-none-any.whl >/dev/null && "
+		  "echo 'has the plugin wheel'; "
+		  "export PATH=\"$R/usr/bin:/usr/bin:/bin\"; unset PYTHONPATH; cd \"$T\"; "
+		  "run() { leakgate run -q -n 20 -w 5 --python \"$LEAKGATE_PYTEST_PYTHON\" "
+		  "-c 'x = [0] * 8'; }; "
+		  "run; echo \"exit $?\"; "
+		  "rm -rf \"$R/usr/libexec/leakgate/$want\"; run 2>hint.txt; echo \"exit $?\"; "
+		  "cmd=$(sed -n 's/.*install one from leakgate.s source tree with: //p' hint.txt); "
+		  "echo \"hint: $cmd\"; cd \"$S\" && lock $cmd && cd \"$T\" && run; "
+		  "echo \"exit $?\"", &out);
+	cr_assert_eq(code, 0, "%s", out);
+	cr_assert(strstr(out, "builds: 2\n"), "the default build's link and one more: %s", out);
+	cr_assert(strstr(out, "has py"), "%s", out);
+	cr_assert(strstr(out, "has the plugin wheel\n"), "%s", out);
+	cr_assert(strstr(out, "exit 0\nexit 4\nhint: make PYTHON="), "%s", out);
+	cr_assert(strstr(out, " install PREFIX=/tmp/"), "the hint names no prefix: %s", out);
+	cr_assert(strstr(out, "/root/usr\nexit 0\n"), "the hint was not enough: %s", out);
 	free(out);
 }

@@ -57,6 +57,11 @@ Test(pip, install_into_fresh_venv_and_gate, .timeout = 300)
 		      "-p no:cacheprovider 2>&1; echo \"pytest: exit $?\"; "
 		      "python -c 'import json, sys; t = json.load(open(\"r.json\"))[\"targets\"][0]; "
 		      "print(\"report:\", t[\"python\"] == \"CPython \" + sys.version.split()[0])'; "
+		      /* The venv's own pytest --strict-markers knows leakgate's markers. */
+		      "printf 'import pytest\\n@pytest.mark.leakgate(warmup=3)\\n"
+		      "@pytest.mark.no_leak_check\\ndef test_m():\\n    pass\\n' > test_m.py; "
+		      "python -m pytest -q --strict-markers -p no:cacheprovider test_m.py >sm.txt "
+		      "2>&1; echo \"strict: exit $?\"; tail -n 1 sm.txt; "
 		      /* leakgate gdb finds the plugin pip put under the venv's lib/. */
 		      "leakgate gdb -q -batch -nx -ex 'print $lg_plugin' 2>&1 | grep -o '/lib/leakgate/[^\"]*'",
 		      &out);
@@ -73,6 +78,7 @@ Test(pip, install_into_fresh_venv_and_gate, .timeout = 300)
 	cr_expect(strstr(out, "pytest: exit 1\n"), "%s", out);
 	cr_expect(strstr(out, "report: True\n"), "the run was not the venv's CPython: %s", out);
 	cr_expect(strstr(out, "/lib/leakgate/leakgate-gdb.so\n"), "%s", out);
+	cr_expect(strstr(out, "1 passed") && strstr(out, "strict: exit 0\n"), "%s", out);
 	free(out);
 }
 
@@ -86,7 +92,8 @@ Test(pip, uninstall_leaves_nothing, .timeout = 300)
 		      "&& echo 'man: ok'; "
 		      "pipv uninstall -y leakgate; "
 		      "echo \"left: $(ls -d \"$V/bin/leakgate\" \"$V/lib/leakgate\" \"$V/share/leakgate\" "
-		      "\"$V/share/man/man1/leakgate.1\" 2>/dev/null | wc -l)\"",
+		      "\"$V/share/man/man1/leakgate.1\" \"$site/pytest_leakgate.py\" 2>/dev/null | "
+		      "wc -l)\"",
 		      &out);
 
 	cr_assert_eq(code, 0, "%s", out);
