@@ -91,15 +91,58 @@ class _Base:
         self.errors.append((None, str(excrepr)))
 
 
+def _plugin_name(impl):
+    f = getattr(impl.plugin, '__file__', None)
+    return os.path.relpath(f) if f else getattr(impl, 'plugin_name', repr(impl.plugin))
+
+
+def _observers(pm, name):
+    """The implementations of a hook that are neither pytest's own nor leakgate's."""
+    return [impl for impl in getattr(pm.hook, name).get_hookimpls()
+            if not _own(impl.function) and not isinstance(impl.plugin, _Base)]
+
+
+def _probe_records(item, rounds=4):
+    """Which plugins' pytest_runtest_makereport keep something per report: each is called
+    with pytest's own implementations only, on reports of a passing run made up for the
+    first test (pytest.CallInfo of a call that did nothing), and the blocks still allocated
+    after each round say whether it keeps them. -> [(plugin, blocks a report)]"""
+    import gc
+    pm = item.config.pluginmanager
+    found = []
+    others = _observers(pm, 'pytest_runtest_makereport')
+    for impl in others:
+        hook = pm.subset_hook_caller('pytest_runtest_makereport',
+                                     remove_plugins=[o.plugin for o in others
+                                                     if o.plugin is not impl.plugin])
+        held = []
+        for _ in range(rounds):
+            gc.collect()
+            before = sys.getallocatedblocks()
+            for when in ('setup', 'call', 'teardown'):
+                hook(item=item, call=pytest.CallInfo.from_call(lambda: None, when=when))
+            gc.collect()
+            held.append(sys.getallocatedblocks() - before)
+        if all(n > 0 for n in held[1:]):  # the first round may fill caches
+            found.append((_plugin_name(impl), min(held[1:]) / 3.0))
+    return found
+
+
 class _Collector(_Base):
     def __init__(self):
         _Base.__init__(self)
         self.items = []
+        self.records = []
 
     def pytest_collection_finish(self, session):
         for item in session.items:
             skip = item.get_closest_marker(MARK) is not None
             self.items.append((item.nodeid, skip))
+        if session.items:
+            try:
+                self.records = _probe_records(session.items[0])
+            except Exception:  # a hook that cannot take a made-up report: no note, no harm
+                self.records = []
 
     def pytest_runtestloop(self, session):
         return True  # collection only
@@ -294,16 +337,11 @@ class _Observers:
 
     def __init__(self, config):
         self.quiet = False
-        self.names = []
         for name in self.HOOKS:
-            caller = getattr(config.pluginmanager.hook, name)
-            for impl in caller.get_hookimpls():
-                f = getattr(impl, 'function', None)
-                if f is None or _own(f) or isinstance(impl.plugin, _Base):
-                    continue
-                impl.function = self._gate(f, getattr(impl, 'hookwrapper', False) or
+            for impl in _observers(config.pluginmanager, name):
+                impl.function = self._gate(impl.function,
+                                           getattr(impl, 'hookwrapper', False) or
                                            getattr(impl, 'wrapper', False))
-                self.names.append('%s:%s' % (getattr(impl, 'plugin_name', '?'), name))
 
     def _gate(self, f, wrapper):
         if wrapper:
@@ -318,14 +356,23 @@ class _Observers:
 
 
 class _Runner(_Base):
-    def __init__(self, nodeid, serve):
+    def __init__(self, nodeid, serve, cache_dir):
         _Base.__init__(self)
         self.nodeid = nodeid
         self.serve = serve
+        self.cache_dir = cache_dir
         self.outcome = None
         self.measuring = False
         self.reports = []
         self.protocol = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_cmdline_main(self, config):
+        """Before the plugins are configured: the cache plugin, if on, gets leakgate's
+        cache directory (as `-o cache_dir=` would, which pytest calls an unknown option
+        when the user turned the plugin off)."""
+        if config.pluginmanager.has_plugin('cacheprovider'):
+            _internal(config, '_inicache', dict, 'Config')['cache_dir'] = self.cache_dir
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -453,6 +500,11 @@ def collect(args):
     if code not in (0, 5) and not plugin.items and not plugin.errors:
         raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
                            % code)
+    for name, blocks in plugin.records:
+        sys.stderr.write('leakgate: %s: its pytest_runtest_makereport hook keeps a record '
+                         'of every test report (%+.2f blocks a report); the measured runs '
+                         'leave it out, so no test is blamed for it\n' % (name, blocks))
+    sys.stderr.flush()
     failed = []
     for nodeid, _ in plugin.errors:  # a module fails once for each collector of it
         if (nodeid, False) not in failed:
@@ -465,10 +517,10 @@ def run(args, nodeid, serve):
     pytest's cache plugin keeps its options and the `cache` fixture, with a cache
     directory of leakgate's own for the run, removed after it: the collecting session
     read the project's cache; the runs must not write theirs into it."""
-    plugin = _Runner(nodeid, serve)
     cache = tempfile.mkdtemp(prefix='leakgate-pytest-cache-')
+    plugin = _Runner(nodeid, serve, cache)
     try:
-        _main(list(args) + ['-o', 'cache_dir=' + cache], plugin)
+        _main(args, plugin)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     if plugin.outcome is not None:

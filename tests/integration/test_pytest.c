@@ -168,6 +168,13 @@ Test(pytest, runs_as_pytest_does, .timeout = 300)
 	cr_assert(strstr(err, "ERROR test_broken_collection.py  failed before the first iteration") &&
 		  strstr(err, "pytest could not collect test_broken_collection.py:") &&
 		  strstr(err, "No module named 'module_that_does_not_exist'"), "%s", err);
+	/* The conftest's records are its own, and said once. */
+	cr_assert(strstr(err, "leakgate: conftest.py: its pytest_runtest_makereport hook keeps a "
+			 "record of every test report (+") &&
+		  strstr(err, "blocks a report); the measured runs leave it out, so no test is "
+			 "blamed for it\n"), "%s", err);
+	cr_assert_null(strstr(strstr(err, "its pytest_runtest_makereport hook") + 1,
+			      "its pytest_runtest_makereport hook"), "%s", err);
 	/* The factory's clients are held by the finalizers it registers, which stay. */
 	cr_assert(strstr(err, "conftest.Client") && strstr(err, "._finalizers (list)"), "%s", err);
 	/* The runs' cache directories are gone. */
