@@ -68,16 +68,26 @@ class _Base:
     def __init__(self):
         self.errors = []
         self.config = None
+        self.devnull = None
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config):
         self.config = config
         config.addinivalue_line('markers', '%s: leakgate does not gate this test' % MARK)
-        # The worker reports; pytest's terminal output per iteration would only be noise,
-        # and the terminal reporter keeps every report it sees.
+        # The worker reports; pytest's terminal output would only be noise. The terminal
+        # reporter stays (pytest asks it for its writer, to explain a failed assert, and
+        # live logging writes through it) but writes to /dev/null.
         tr = config.pluginmanager.getplugin('terminalreporter')
         if tr is not None:
-            config.pluginmanager.unregister(tr)
+            from _pytest.config import create_terminal_writer
+            _internal(tr, '_tw', object, 'TerminalReporter')
+            self.devnull = open(os.devnull, 'w')
+            tr._tw = create_terminal_writer(config, self.devnull)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config):
+        if self.devnull is not None:
+            self.devnull.close()
 
     def _continue(self):
         return bool(self.config and self.config.getoption('continue_on_collection_errors',
@@ -180,16 +190,17 @@ def _finalizer_lists(session):
 
 
 def _finalizer_key(fin):
-    """What one of pytest's own finalizers tears down: its code and the fixture definitions
-    and nodes it closes over (not the request, which is new each run); None for anyone
-    else's finalizer."""
+    """What one of pytest's own finalizers tears down: its code and the objects it is bound
+    to or closes over, but not the fixture request (new each run); None for anyone else's
+    finalizer."""
     if not _own(fin):
         return None
     owners = []
     f = fin
     while True:
-        owners.extend(getattr(f, 'args', ()) if hasattr(f, 'func') else ())
-        owners.extend(getattr(f, 'keywords', {}).values() if hasattr(f, 'func') else ())
+        if hasattr(f, 'func'):  # functools.partial
+            owners.extend(getattr(f, 'args', ()))
+            owners.extend(getattr(f, 'keywords', {}).values())
         if hasattr(f, '__self__'):
             owners.append(f.__self__)
         inner = getattr(f, 'func', None) or getattr(f, '__func__', None)
@@ -199,17 +210,10 @@ def _finalizer_key(fin):
     for cell in getattr(f, '__closure__', None) or ():
         try:
             owners.append(cell.cell_contents)
-        except ValueError:
+        except ValueError:  # an empty cell
             pass
-    kinds = (_FixtureDef, pytest.Item, pytest.Collector) if _FixtureDef else \
-        (pytest.Item, pytest.Collector)
-    return (f.__code__, tuple(id(o) for o in owners if isinstance(o, kinds)))
-
-
-try:
-    from _pytest.fixtures import FixtureDef as _FixtureDef
-except ImportError:
-    _FixtureDef = None
+    return (f.__code__, tuple(id(o) for o in owners
+                              if not isinstance(o, pytest.FixtureRequest)))
 
 
 def _drop_repeated_finalizers(lists):
@@ -235,14 +239,18 @@ def _drop_repeated_finalizers(lists):
 class _Records:
     """What pytest records on a test and its parents per run (report sections from
     capture and logging, user_properties, markers added by request.applymarker, stash
-    entries, historic hook calls such as recorded warnings, import-cache entries of a
-    run's temporary directories), taken before a run and put back after it: pytest runs
-    an item once and never clears them."""
+    entries, historic hook calls such as recorded warnings, the terminal reporter's
+    statistics, import-cache entries of a run's temporary directories), taken before a
+    run and put back after it: pytest runs an item once and never clears them."""
 
     def __init__(self, item):
         self.item = item
         self.nodes = item.listchain()
         hook = item.config.pluginmanager.hook
+        # Historic hooks keep every call (recorded warnings among them) for plugins
+        # registered later.
+        _internal(hook.pytest_warning_recorded, '_call_history', list,
+                  'the pytest_warning_recorded hook')
         self.history = [h for h in vars(hook).values()
                         if isinstance(getattr(h, '_call_history', None), list)]
         self.dtest = getattr(item, 'dtest', None)
@@ -264,6 +272,9 @@ class _Records:
                                    dict, 'Item.stash'))
         self.calls = [len(h._call_history) for h in self.history]
         self.importers = set(sys.path_importer_cache)
+        tr = item.config.pluginmanager.getplugin('terminalreporter')
+        self.stats = _internal(tr, 'stats', dict, 'TerminalReporter') if tr else None
+        self.counts = {k: len(v) for k, v in self.stats.items()} if tr else None
 
     def _basetemp(self):
         """The directory under which tmp_path, tmp_path_factory and pytester make a new
@@ -318,6 +329,11 @@ class _Records:
             del storage[key]
         for h, n in zip(self.history, self.calls):
             del h._call_history[n:]
+        if self.stats is not None:  # the terminal reporter's warnings, say
+            for key in [k for k in self.stats if k not in self.counts]:
+                del self.stats[key]
+            for key, n in self.counts.items():
+                del self.stats[key][n:]
         # An importer cached for a path no longer on sys.path (a temporary directory a
         # fixture put there for one run) is pytest's, not the test's.
         path = set(sys.path)
