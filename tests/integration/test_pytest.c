@@ -155,7 +155,7 @@ Test(pytest, runs_as_pytest_does, .timeout = 300)
 
 	cr_assert_eq(code, 2, "exit %d, want 2\n%s", code, err);
 	out = verdicts("tests/pytest_semantics/test_semantics.py", "$T/s.json");
-	cr_assert_str_eq(out, "ok 18 of 18\n", "%s\n%s", out, err);
+	cr_assert_str_eq(out, "ok 19 of 19\n", "%s\n%s", out, err);
 	free(out);
 	/* Warnings turned into errors by the mark, the ini file and -W fail as in pytest. */
 	cr_assert(strstr(err, "E       DeprecationWarning: this mark makes it an error"), "%s", err);

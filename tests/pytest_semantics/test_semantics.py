@@ -7,6 +7,7 @@
 # verdict: test_record_property pass
 # verdict: test_applymarker pass
 # verdict: test_pytester pass
+# verdict: test_runpytest_in_process pass
 # verdict: test_cache_fixture pass
 # verdict: test_warns_unfiltered pass
 # verdict: test_capsys pass
@@ -58,6 +59,11 @@ def test_pytester(pytester):
     pytester.makepyfile("def test_inner():\n    assert True\n")
     pytester.syspathinsert()
     assert pytester.path.joinpath("test_pytester.py").exists()
+
+
+def test_runpytest_in_process(pytester):
+    pytester.makepyfile("def test_inner():\n    assert True\n")
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_cache_fixture(cache):
