@@ -1,6 +1,8 @@
 /* decode.c: CPython objects from raw memory. Everything read goes through a page cache
- * over the caller's read callback, with a budget of reads so that no memory image,
- * however corrupt, makes the decoder run long; every count and depth has a bound. */
+ * over the caller's read callback, with two budgets per call: callback calls (slow on a
+ * live target) and reads of any kind, cached ones included, so that no memory image,
+ * however corrupt, makes the decoder run long. Every walk is also bounded by the steps
+ * it takes (not by what it prints), and every count and depth has a bound. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdarg.h>
@@ -12,7 +14,8 @@
 
 #define PAGE 4096u
 #define NPAGES 256u
-#define READ_BUDGET 4000000u  /* callback calls per decoder */
+#define READ_BUDGET 4000000u  /* callback calls per public call */
+#define STEP_BUDGET 200000000u /* reads of any kind per public call (seconds at most) */
 #define MAX_DEPTH 24          /* repr nesting */
 #define MAX_ITEMS 1000000     /* container length believed */
 #define MAX_STR (1u << 20)    /* characters decoded */
@@ -21,7 +24,8 @@
 #define GRAPH_STR 120
 #define MAX_GC (4u << 20)     /* GC list nodes walked */
 #define MAX_EDGES (2u << 20)
-#define MAX_FRAMES 500
+#define MAX_FRAMES 500        /* frames printed per thread */
+#define MAX_FRAME_STEPS 20000 /* frames visited per thread, printed or not */
 #define MAX_THREADS 256
 
 struct page {
@@ -42,10 +46,12 @@ struct lg_dec {
 	lg_read_fn read;
 	void *ctx;
 	struct page *pages;
-	unsigned long calls;
+	unsigned long calls, steps;
 	uint64_t path[MAX_DEPTH + 1];  /* objects being printed, for "[...]" */
 	int depth;
 	struct aset seen;
+	struct aset own;  /* leakgate's own bookkeeping: never shown as a holder */
+	struct aset own_refs;  /* references it holds, by object */
 	int nodes;
 	lg_text *graph_out;
 	uint32_t kind_shift;
@@ -200,6 +206,9 @@ static int rd(lg_dec *d, uint64_t addr, void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (d->steps >= STEP_BUDGET)
+		return -1;
+	d->steps++;
 	if (addr == 0 || addr + len < addr || len > (64u << 20))
 		return -1;
 	while (len > 0) {
@@ -329,7 +338,15 @@ static void begin(lg_dec *d)
 	for (i = 0; i < NPAGES; i++)
 		d->pages[i].state = 0;
 	d->calls = 0;
+	d->steps = 0;
 	d->depth = 0;
+}
+
+/* Says so when a call stopped because it ran out of budget. */
+static void end(lg_dec *d, lg_text *out)
+{
+	if (d->calls >= READ_BUDGET || d->steps >= STEP_BUDGET)
+		lg_text_printf(out, "[stopped: read budget spent; the memory may be corrupt]\n");
 }
 
 void lg_dec_free(lg_dec *d)
@@ -337,6 +354,8 @@ void lg_dec_free(lg_dec *d)
 	if (!d)
 		return;
 	aset_clear(&d->seen);
+	aset_clear(&d->own);
+	aset_clear(&d->own_refs);
 	free(d->pages);
 	free(d);
 }
@@ -410,13 +429,20 @@ static enum kind kind_of(lg_dec *d, uint64_t type)
 static void put_refs(lg_dec *d, uint64_t obj, lg_text *out)
 {
 	int64_t r;
+	uint64_t *own;
 
-	if (rd_i64(d, obj, d->l.ob_refcnt, &r))
+	if (rd_i64(d, obj, d->l.ob_refcnt, &r)) {
 		lg_text_printf(out, " refs=?");
-	else if (d->l.py_version_hex >= 0x030C0000 && (int32_t)(uint32_t)r < 0)
+		return;
+	}
+	if (d->l.py_version_hex >= 0x030C0000 && (int32_t)(uint32_t)r < 0) {
 		lg_text_printf(out, " refs=immortal");
-	else
-		lg_text_printf(out, " refs=%lld", (long long)r);
+		return;
+	}
+	lg_text_printf(out, " refs=%lld", (long long)r);
+	own = aset_get(&d->own_refs, obj, 0);
+	if (own && *own)
+		lg_text_printf(out, " (%llu of them leakgate's own)", (unsigned long long)*own);
 }
 
 /* Appends one code point as Python's str repr shows it. */
@@ -1353,6 +1379,7 @@ void lg_dec_graph(lg_dec *d, uint64_t addr, int depth, lg_text *out)
 	graph_node(d, "", addr, 0, depth);
 	d->graph_out = NULL;
 	aset_clear(&d->seen);
+	end(d, out);
 }
 
 /* ---- threads ---- */
@@ -1443,12 +1470,13 @@ static int line_of(const unsigned char *t, size_t n, int first, int64_t unit)
 	return -1;
 }
 
-/* Prints one frame; 0 when it runs no code object (a 3.13 shim or C-stack frame). */
-static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
+/* What a frame runs: function, file and line. Returns 1, 0 when it runs no code object
+ * (a 3.13 shim or C-stack frame), -1 when it cannot be read. */
+static int frame_info(lg_dec *d, uint64_t frame, char *fname, size_t fcap, char *path,
+		      size_t pcap, int *lineno)
 {
 	const lg_jit_layout *l = &d->l;
 	uint64_t code, instr, name = 0, file = 0, table = 0;
-	char fname[128], path[512];
 	int32_t first = 0;
 	int64_t tlen = 0, unit = -1;
 	int line = -1;
@@ -1463,11 +1491,8 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 		instr = 0;
 	}
 	if (rd_u64(d, frame, l->frame_code, &code) ||
-	    (l->frame_lasti < 0 && rd_u64(d, frame, l->frame_instr, &instr))) {
-		lg_text_printf(out, "  #%d 0x%llx <unreadable frame>\n", no,
-			       (unsigned long long)frame);
-		return 1;
-	}
+	    (l->frame_lasti < 0 && rd_u64(d, frame, l->frame_instr, &instr)))
+		return -1;
 	if (l->type_code && (type_of(d, code, &name) || name != l->type_code))
 		return 0;
 	if ((l->co_qualname < 0 || rd_u64(d, code, l->co_qualname, &name)) &&
@@ -1477,8 +1502,8 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 		file = 0;
 	if (rd(d, code + (uint64_t)l->co_firstlineno, &first, 4))
 		first = 0;
-	str_plain(d, name, fname, sizeof(fname));
-	str_plain(d, file, path, sizeof(path));
+	str_plain(d, name, fname, fcap);
+	str_plain(d, file, path, pcap);
 	if (l->frame_lasti < 0 && l->co_code >= 0 && instr >= code + (uint64_t)l->co_code)
 		unit = (int64_t)((instr - code - (uint64_t)l->co_code) / 2);
 	if (l->co_linetable >= 0 && !rd_u64(d, code, l->co_linetable, &table) && table &&
@@ -1491,17 +1516,98 @@ static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
 					      : line_of(t, (size_t)tlen, first, unit);
 		free(t);
 	}
-	if (line < 0)
-		line = first;
-	lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, line);
+	*lineno = line < 0 ? first : line;
 	return 1;
+}
+
+/* Prints one frame; 0 when it runs no code object. */
+static int put_frame(lg_dec *d, int no, uint64_t frame, lg_text *out)
+{
+	char fname[128], path[512];
+	int line, r = frame_info(d, frame, fname, sizeof(fname), path, sizeof(path), &line);
+
+	if (r < 0)
+		lg_text_printf(out, "  #%d 0x%llx <unreadable frame>\n", no,
+			       (unsigned long long)frame);
+	else if (r > 0)
+		lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, line);
+	return r != 0;
+}
+
+/* A cycle check for a linked walk (Brent's): call with each node in turn; nonzero once
+ * the walk is back on a node it visited. Zero it before the walk. */
+struct loop_check {
+	uint64_t mark;
+	size_t power, steps;
+};
+
+static int loops(struct loop_check *c, uint64_t node)
+{
+	if (c->power && node == c->mark)
+		return 1;
+	if (++c->steps >= c->power) {
+		c->mark = node;
+		c->power = c->power ? c->power * 2 : 1;
+		c->steps = 0;
+	}
+	return 0;
+}
+
+/* The frame a thread state runs, or 0. */
+static uint64_t thread_frame(lg_dec *d, uint64_t ts)
+{
+	const lg_jit_layout *l = &d->l;
+	uint64_t frame = 0, cf;
+
+	if (l->tstate_cframe >= 0) {
+		if (rd_u64(d, ts, l->tstate_cframe, &cf) || !cf ||
+		    rd_u64(d, cf, l->cframe_frame, &frame))
+			return 0;
+	} else if (rd_u64(d, ts, l->tstate_frame, &frame)) {
+		return 0;
+	}
+	return frame;
+}
+
+/* Prints a thread's frames. The walk is bounded by the frames it visits: shim and
+ * C-stack frames print nothing, and a corrupt chain may loop. */
+static void thread_frames(lg_dec *d, uint64_t frame, lg_text *out)
+{
+	const lg_jit_layout *l = &d->l;
+	struct loop_check c = { 0 };
+	int nframes = 0, steps = 0;
+
+	for (; frame && nframes < MAX_FRAMES; steps++) {
+		uint8_t owner = 0;
+
+		if (steps >= MAX_FRAME_STEPS) {
+			lg_text_printf(out, "  [more than %d frames: stopped]\n", MAX_FRAME_STEPS);
+			break;
+		}
+		if (loops(&c, frame)) {
+			lg_text_printf(out, "  [the frame chain loops at 0x%llx: stopped]\n",
+				       (unsigned long long)frame);
+			break;
+		}
+		if (l->frame_owner >= 0 && rd(d, frame + (uint64_t)l->frame_owner, &owner, 1))
+			break;
+		if (owner != l->frame_owner_cstack)
+			nframes += put_frame(d, nframes, frame, out);
+		if (rd_u64(d, frame, l->frame_previous, &frame))
+			break;
+	}
+	if (frame && nframes >= MAX_FRAMES)
+		lg_text_printf(out, "  [more than %d Python frames: stopped]\n", MAX_FRAMES);
+	if (!nframes)
+		lg_text_printf(out, "  (no Python frames)\n");
 }
 
 void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 {
 	const lg_jit_layout *l = &d->l;
-	uint64_t ts, seen[MAX_THREADS];
-	int nthreads = 0, i;
+	struct loop_check c = { 0 };
+	uint64_t ts;
+	int nthreads;
 
 	begin(d);
 	if (l->interp_threads_head < 0 || l->frame_code < 0 ||
@@ -1509,45 +1615,70 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 		lg_text_printf(out, "lg-bt: no thread list for this Python (layout unknown)\n");
 		return;
 	}
-	for (; ts && nthreads < MAX_THREADS; nthreads++) {
-		uint64_t tid = 0, frame = 0;
+	for (nthreads = 0; ts; nthreads++) {
+		uint64_t tid = 0;
 		int64_t native = 0;
-		int nframes = 0;
 
-		for (i = 0; i < nthreads; i++)
-			if (seen[i] == ts)
-				return;
-		seen[nthreads] = ts;
+		if (nthreads >= MAX_THREADS) {
+			lg_text_printf(out, "[more than %d threads: stopped]\n", MAX_THREADS);
+			break;
+		}
+		if (loops(&c, ts)) {
+			lg_text_printf(out, "[the thread list loops at 0x%llx: stopped]\n",
+				       (unsigned long long)ts);
+			break;
+		}
 		rd_u64(d, ts, l->tstate_thread_id, &tid);
 		if (l->tstate_native_id >= 0 && rd_i64(d, ts, l->tstate_native_id, &native))
 			native = 0;
 		lg_text_printf(out, "Thread 0x%llx (native id %lld), thread state 0x%llx:\n",
 			       (unsigned long long)tid, (long long)native,
 			       (unsigned long long)ts);
-		if (l->tstate_cframe >= 0) {
-			uint64_t cf;
-
-			if (!rd_u64(d, ts, l->tstate_cframe, &cf) && cf)
-				rd_u64(d, cf, l->cframe_frame, &frame);
-		} else {
-			rd_u64(d, ts, l->tstate_frame, &frame);
-		}
-		while (frame && nframes < MAX_FRAMES) {
-			uint8_t owner = 0;
-
-			if (l->frame_owner >= 0 &&
-			    rd(d, frame + (uint64_t)l->frame_owner, &owner, 1))
-				break;
-			if (owner != l->frame_owner_cstack)
-				nframes += put_frame(d, nframes, frame, out);
-			if (rd_u64(d, frame, l->frame_previous, &frame))
-				break;
-		}
-		if (!nframes)
-			lg_text_printf(out, "  (no Python frames)\n");
+		thread_frames(d, thread_frame(d, ts), out);
 		if (rd_u64(d, ts, l->tstate_next, &ts))
 			break;
 	}
+	end(d, out);
+}
+
+int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, char *path,
+		 size_t pcap, int *line)
+{
+	const lg_jit_layout *l = &d->l;
+	struct loop_check c = { 0 };
+	uint64_t frame;
+	int n = 0, steps;
+
+	begin(d);
+	if (l->frame_code < 0 || no < 0)
+		return -1;
+	frame = thread_frame(d, tstate);
+	for (steps = 0; frame && steps < MAX_FRAME_STEPS && n < MAX_FRAMES; steps++) {
+		uint8_t owner = 0;
+		int r = 0;
+
+		if (loops(&c, frame) ||
+		    (l->frame_owner >= 0 && rd(d, frame + (uint64_t)l->frame_owner, &owner, 1)))
+			break;
+		if (owner != l->frame_owner_cstack) {
+			r = frame_info(d, frame, fname, fcap, path, pcap, line);
+			if (r && n++ == no)
+				return r > 0 ? 0 : -1;
+		}
+		if (rd_u64(d, frame, l->frame_previous, &frame))
+			break;
+	}
+	return -1;
+}
+
+uint64_t lg_dec_first_thread(lg_dec *d, uint64_t interp)
+{
+	uint64_t ts = 0;
+
+	begin(d);
+	if (d->l.interp_threads_head < 0 || rd_u64(d, interp, d->l.interp_threads_head, &ts))
+		return 0;
+	return ts;
 }
 
 /* ---- GC lists ---- */
@@ -1569,19 +1700,13 @@ static int gc_walk(lg_dec *d, int (*fn)(lg_dec *, void *, uint64_t), void *arg)
 		lists++;
 		if (rd_u64(d, head, l->gc_next, &p))
 			continue;
-		uint64_t mark = 0;
-		size_t power = 1, steps = 0;
+		struct loop_check c = { 0 };
 
-		/* A corrupt list may loop without passing its head: Brent's cycle check. */
+		/* A corrupt list may loop without passing its head. */
 		while ((p & ~(uint64_t)3) != head && p && total++ < MAX_GC) {
 			p &= ~(uint64_t)3;
-			if (p == mark)
+			if (loops(&c, p))
 				break;
-			if (++steps == power) {
-				mark = p;
-				power *= 2;
-				steps = 0;
-			}
 			if (fn(d, arg, p + l->gc_head_size))
 				return 0;
 			if (rd_u64(d, p, l->gc_next, &p))
@@ -1651,6 +1776,7 @@ void lg_dec_types(lg_dec *d, lg_text *out)
 	}
 	aset_clear(&c.count);
 	aset_clear(&c.bytes);
+	end(d, out);
 }
 
 /* ---- referrers ---- */
@@ -1880,7 +2006,7 @@ static void chain(lg_dec *d, const struct edges *g, uint64_t addr, int indent, l
 		     lo++) {
 			uint64_t *p = aset_get(&parent, g->e[lo].src, 0);
 
-			if (p)
+			if (p || aset_get(&d->own, g->e[lo].src, 0))
 				continue;
 			p = aset_get(&parent, g->e[lo].src, 1);
 			if (!p)
@@ -1893,12 +2019,17 @@ static void chain(lg_dec *d, const struct edges *g, uint64_t addr, int indent, l
 		size_t n = 0;
 
 		for (lo = first_edge(g, addr); lo < g->len && g->e[lo].dst == addr && n < 20;
-		     lo++, n++) {
+		     lo++) {
+			if (aset_get(&d->own, g->e[lo].src, 0))
+				continue;
 			lg_text_printf(out, "%*sheld by ", indent + 2, "");
 			put_holder(d, g->e[lo].src, addr, out);
+			n++;
 		}
 		lg_text_printf(out, n ? "%*s(no module found above these holders)\n"
-				      : "%*sno GC-tracked container holds it\n", indent + 2, "");
+				      : "%*sno GC-tracked container holds it: a reference from "
+					"outside any Python object (C code, or a frame)\n",
+			       indent + 2, "");
 		goto done;
 	}
 	{
@@ -1922,7 +2053,84 @@ done:
 	aset_clear(&parent);
 }
 
-void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
+/* A suspect's label as the blob holds it, NUL-terminated, without the spaces or commas
+ * a cut at LG_JIT_LABEL leaves at its end; a cut label ends at a word, with "...".
+ * Unless clean, the label is as the worker's record begins. */
+static void suspect_at(const lg_jit_blob *blob, uint32_t i, lg_jit_suspect *s, int clean)
+{
+	size_t n;
+
+	memcpy(s, (const char *)blob + blob->suspects_off + i * sizeof(*s), sizeof(*s));
+	s->label[sizeof(s->label) - 1] = '\0';
+	n = strlen(s->label);
+	if (!clean)
+		return;
+	if (n == sizeof(s->label) - 1) {
+		/* Cut by the blob: end at a word, and say so. */
+		char *sp = strrchr(s->label, ' ');
+
+		n = sp && sp - s->label > 16 ? (size_t)(sp - s->label) : n - 3;
+		s->label[n] = '\0';
+		while (n && (s->label[n - 1] == ' ' || s->label[n - 1] == ','))
+			s->label[--n] = '\0';
+		memcpy(s->label + n, "...", 4);
+		return;
+	}
+	while (n && (s->label[n - 1] == ' ' || s->label[n - 1] == ','))
+		s->label[--n] = '\0';
+}
+
+/* Whether tuple is one of the worker's (label, object) records of suspect s. */
+static int is_record(lg_dec *d, uint64_t tuple, const lg_jit_suspect *s)
+{
+	uint64_t type, items[2];
+	int64_t len;
+	char label[LG_JIT_LABEL + 8];
+
+	if (type_of(d, tuple, &type) || kind_of(d, type) != K_TUPLE ||
+	    rd_i64(d, tuple, d->l.ob_size, &len) || len != 2 ||
+	    rd(d, tuple + (uint64_t)d->l.tuple_items, items, sizeof(items)) ||
+	    items[1] != s->addr)
+		return 0;
+	str_plain(d, items[0], label, sizeof(label));
+	return !strncmp(label, s->label, strlen(s->label));
+}
+
+/* Marks leakgate's own bookkeeping in d->own: the (label, object) tuple the worker keeps
+ * for each suspect of the blob, and the list holding those tuples. Their references are
+ * leakgate's, not the program's, and no holder chain may pass through them. */
+static void mark_own(lg_dec *d, const lg_jit_blob *blob, const struct edges *g)
+{
+	uint32_t i;
+	size_t lo, k;
+
+	aset_clear(&d->own);
+	aset_clear(&d->own_refs);
+	for (i = 0; blob && i < blob->nsuspects; i++) {
+		lg_jit_suspect s;
+
+		suspect_at(blob, i, &s, 0);
+		for (lo = first_edge(g, s.addr); lo < g->len && g->e[lo].dst == s.addr; lo++) {
+			uint64_t t = g->e[lo].src, *v, *w0;
+
+			if (!is_record(d, t, &s) || !(v = aset_get(&d->own, t, 1)))
+				continue;
+			if (!*v && (w0 = aset_get(&d->own_refs, s.addr, 1)))
+				(*w0)++;
+			*v = 1;
+			for (k = first_edge(g, t); k < g->len && g->e[k].dst == t; k++) {
+				uint64_t type, *w;
+
+				if (!type_of(d, g->e[k].src, &type) &&
+				    kind_of(d, type) == K_LIST &&
+				    (w = aset_get(&d->own, g->e[k].src, 1)))
+					*w = 1;
+			}
+		}
+	}
+}
+
+void lg_dec_referrers(lg_dec *d, const lg_jit_blob *blob, uint64_t addr, lg_text *out)
 {
 	struct edges g;
 
@@ -1930,13 +2138,16 @@ void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out)
 	if (edges_build(d, &g)) {
 		lg_text_printf(out, "lg-referrers: no GC lists for this Python (layout unknown)\n");
 	} else {
+		mark_own(d, blob, &g);
 		put_holder(d, addr, 0, out);
 		chain(d, &g, addr, 0, out);
 	}
 	free(g.e);
+	end(d, out);
 }
 
 /* ---- report ---- */
+
 
 void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 {
@@ -1956,8 +2167,7 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 		lg_jit_suspect s;
 		lg_text t = { 0 };
 
-		memcpy(&s, mem + blob->suspects_off + i * sizeof(s), sizeof(s));
-		s.label[sizeof(s.label) - 1] = '\0';
+		suspect_at(blob, i, &s, 1);
 		d->depth = 0;
 		repr(d, s.addr, &t);
 		lg_text_printf(out, "  %s: 0x%llx %.*s%s\n", s.label, (unsigned long long)s.addr,
@@ -1969,10 +2179,10 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 		lg_jit_suspect s;
 
 		if (edges_build(d, &g) == 0) {
+			mark_own(d, blob, &g);
 			lg_text_printf(out, "who holds them:\n");
 			for (i = 0; i < blob->nsuspects && i < 8; i++) {
-				memcpy(&s, mem + blob->suspects_off + i * sizeof(s), sizeof(s));
-				s.label[sizeof(s.label) - 1] = '\0';
+				suspect_at(blob, i, &s, 1);
 				lg_text_printf(out, "  %s 0x%llx\n", s.label,
 					       (unsigned long long)s.addr);
 				chain(d, &g, s.addr, 2, out);
@@ -1980,5 +2190,6 @@ void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out)
 		}
 		free(g.e);
 	}
+	end(d, out);
 	lg_text_printf(out, "then: lg-graph ADDR [DEPTH], lg-referrers ADDR, lg-types, lg-bt\n");
 }

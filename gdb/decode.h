@@ -44,10 +44,18 @@ void lg_dec_repr(lg_dec *d, uint64_t addr, lg_text *out);
 void lg_dec_graph(lg_dec *d, uint64_t addr, int depth, lg_text *out);
 /* The Python backtrace of every thread of the interpreter at interp. */
 void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out);
+/* Frame `no` (0 innermost, counting Python frames as lg-bt numbers them) of the thread
+ * state tstate: its function, file and line. 0, or -1 when there is no such frame. */
+int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, char *path,
+		 size_t pcap, int *line);
+/* The first thread state of the interpreter at interp, or 0. */
+uint64_t lg_dec_first_thread(lg_dec *d, uint64_t interp);
 /* Census of GC-tracked objects by type: count and bytes (basic size plus items). */
 void lg_dec_types(lg_dec *d, lg_text *out);
-/* The chain of containers holding addr, up to a module, from the GC lists. */
-void lg_dec_referrers(lg_dec *d, uint64_t addr, lg_text *out);
+/* The chain of containers holding addr, up to a module, from the GC lists. blob (checked,
+ * or NULL) names the suspects whose (label, object) records, and the list of them, are
+ * leakgate's own: they never show as holders. */
+void lg_dec_referrers(lg_dec *d, const lg_jit_blob *blob, uint64_t addr, lg_text *out);
 /* The blob's report: the summary and each suspect. blob was checked. */
 void lg_dec_report(lg_dec *d, const lg_jit_blob *blob, lg_text *out);
 

@@ -79,6 +79,42 @@ static int write_script(const char *path, const lg_text *t)
 	return rename(tmp, path);
 }
 
+/* The source lines around a Python frame, read from the file its code names (as the
+ * target ran it: the file on this machine must be the same). */
+static void list_frame(lg_dec *d, uint64_t tstate, int no, int context, lg_text *out)
+{
+	char fname[128], path[512], line[1024];
+	int at, n = 0;
+	FILE *f;
+
+	if (lg_dec_frame(d, tstate, no, fname, sizeof(fname), path, sizeof(path), &at)) {
+		lg_text_printf(out, "lg-list: no Python frame #%d (lg-bt lists them)\n", no);
+		return;
+	}
+	if (context < 0 || context > 100)
+		context = 5;
+	lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, at);
+	f = fopen(path, "r");
+	if (!f) {
+		lg_text_printf(out, "lg-list: cannot open %s here\n", path);
+		return;
+	}
+	while (n <= at + context && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+		int c;
+
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else  /* a longer line: the rest is skipped */
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+		n++;
+		if (n >= at - context && n <= at + context)
+			lg_text_printf(out, "%s%5d  %s\n", n == at ? "->" : "  ", n, line);
+	}
+	fclose(f);
+}
+
 static void answer(const char *req, gdb_target_read *tr, lg_text *out)
 {
 	char verb[32] = "";
@@ -120,7 +156,10 @@ static void answer(const char *req, gdb_target_read *tr, lg_text *out)
 	else if (!strcmp(verb, "graph") && n >= 2)
 		lg_dec_graph(d, addr, depth, out);
 	else if (!strcmp(verb, "referrers") && n >= 2)
-		lg_dec_referrers(d, addr, out);
+		lg_dec_referrers(d, blob, addr, out);
+	else if (!strcmp(verb, "list") && n >= 2)
+		list_frame(d, blob && blob->tstate ? blob->tstate : lg_dec_first_thread(d, interp),
+			   (int)addr, depth, out);
 	else
 		lg_text_printf(out, "leakgate: unknown request '%s'\n", verb);
 	lg_dec_free(d);

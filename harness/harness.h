@@ -26,6 +26,8 @@ struct run_opts {
 
 /* `leakgate gdb ...` (harness/gdb.c). */
 int cmd_gdb(int argc, char **argv);
+/* The shell command that opens a core this leakgate wrote (a static buffer). */
+const char *gdb_open_command(const char *core);
 /* --valgrind (valgrind.c). valgrind_path: valgrind on PATH, or NULL. valgrind_suppressions:
  * the shipped suppression file, or NULL. valgrind_worker_mode: runs the hidden worker
  * command line (LG_WORKER_MODE) when argv is one (never returns then), else returns 0. */

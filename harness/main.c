@@ -317,7 +317,23 @@ static void on_note(void *arg, const lg_result *r, int level, const char *text)
 	error("%s: %s", r->target, text);
 }
 
-static int cmd_run(int argc, char **argv)
+/* One `leakgate run`: what the command line asked for, and what the run produced. */
+struct run {
+	struct run_opts o;
+	struct target_arg *targets;
+	size_t ntargets;
+	struct output outputs[4];
+	const char *python;
+	int pytest;         /* --pytest: argv[pytest_args...] are pytest's */
+	int pytest_args;
+	char *collected;    /* --pytest: lg_gate_collect's lines, which targets point into */
+	lg_result *res;
+	const lg_result **results;
+};
+
+/* Parses `leakgate run`'s options and targets into *r; dies with EXIT_USAGE on a bad one.
+ * Returns 1 when the command line only asked for --help or --version (printed). */
+static int parse_run(int argc, char **argv, struct run *r)
 {
 	static const struct option longopts[] = {
 		{ "iterations", required_argument, NULL, 'n' },
@@ -341,204 +357,279 @@ static int cmd_run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { 0 };
-	lg_gate *gate;
-	struct target_arg *targets = calloc((size_t)argc, sizeof(*targets));
-	const lg_result **results;
-	lg_result *res;
-	size_t ntargets = 0, i;
-	struct output outputs[] = {
+	static const struct output outputs[] = {
 		{ "--report", lg_report_json },
 		{ "--junit", lg_report_junit },
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
-	const char *python = NULL;
-	int opt, worst = EXIT_PASS, pytest = 0;
-	char *collected = NULL;
+	struct run_opts *o = &r->o;
+	int opt;
 
-	if (!targets)
+	memcpy(r->outputs, outputs, sizeof(outputs));
+	if (!(r->targets = calloc((size_t)argc, sizeof(*r->targets))))
 		die(EXIT_INTERNAL, "out of memory");
-	lg_gate_opts_init(&o.gate);
+	lg_gate_opts_init(&o->gate);
 	opterr = 0;
 	optind = 1;
-	while (!pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+		struct target_arg *t = &r->targets[r->ntargets];
 		const char *why;
 
 		switch (opt) {
 		case 1:
-			if (lg_target_parse(optarg, &targets[ntargets].target, &why) < 0)
+			if (lg_target_parse(optarg, &t->target, &why) < 0)
 				usage_error("bad target '%s': %s", optarg, why);
-			targets[ntargets++].display = optarg;
+			t->display = optarg;
+			r->ntargets++;
 			break;
 		case 'c':
-			targets[ntargets].target.kind = LG_TARGET_CODE;
-			targets[ntargets].target.spec = optarg;
-			targets[ntargets++].display = "-c";
+			t->target.kind = LG_TARGET_CODE;
+			t->target.spec = optarg;
+			t->display = "-c";
+			r->ntargets++;
 			break;
 		case 'n':
-			o.gate.iterations = parse_count("-n/--iterations", optarg, 1);
+			o->gate.iterations = parse_count("-n/--iterations", optarg, 1);
 			break;
 		case 'w':
-			o.gate.warmup = parse_count("-w/--warmup", optarg, 0);
+			o->gate.warmup = parse_count("-w/--warmup", optarg, 0);
 			break;
 		case 'W':
-			o.gate.verdict.min_window = parse_count("--window", optarg, 3);
+			o->gate.verdict.min_window = parse_count("--window", optarg, 3);
 			break;
 		case 'b':
-			parse_budget(optarg, &o.gate.verdict);
+			parse_budget(optarg, &o->gate.verdict);
 			break;
 		case 't':
-			o.gate.timeout = parse_number("--timeout", optarg);
+			o->gate.timeout = parse_number("--timeout", optarg);
 			break;
 		case 'r':
-			outputs[0].path = optarg;
+			r->outputs[0].path = optarg;
 			break;
 		case 'J':
-			outputs[1].path = optarg;
+			r->outputs[1].path = optarg;
 			break;
 		case 'P':
-			outputs[2].path = optarg;
+			r->outputs[2].path = optarg;
 			break;
 		case 'G':
-			outputs[3].path = optarg;
+			r->outputs[3].path = optarg;
 			break;
 		case 'A':
-			o.gate.attribute = (unsigned)parse_count("--attribute", optarg, 0);
-			if (o.gate.attribute > 1000)
+			o->gate.attribute = (unsigned)parse_count("--attribute", optarg, 0);
+			if (o->gate.attribute > 1000)
 				usage_error("--attribute expects a whole number from 0 to 1000, "
 					    "not '%s'", optarg);
 			break;
 		case 'M':
-			o.gate.valgrind = "";
+			o->gate.valgrind = "";
 			break;
 		case 'Y':
-			python = optarg;
+			r->python = optarg;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "exit"))
-				o.gate.on_leak = LG_ON_LEAK_EXIT;
+				o->gate.on_leak = LG_ON_LEAK_EXIT;
 			else if (!strcmp(optarg, "trap"))
-				o.gate.on_leak = LG_ON_LEAK_TRAP;
+				o->gate.on_leak = LG_ON_LEAK_TRAP;
 			else if (!strcmp(optarg, "core"))
-				o.gate.on_leak = LG_ON_LEAK_CORE;
+				o->gate.on_leak = LG_ON_LEAK_CORE;
 			else
 				usage_error("--on-leak expects exit, trap or core, not '%s'", optarg);
 			break;
 		case 'D':
-			o.gate.core_dir = optarg;
+			o->gate.core_dir = optarg;
 			break;
 		case 'q':
-			o.quiet = 1;
+			o->quiet = 1;
 			break;
 		case 'v':
-			o.verbose++;
+			o->verbose++;
 			break;
 		case 'T':
-			pytest = 1;  /* what follows is pytest's */
+			r->pytest = 1;  /* what follows is pytest's */
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_PASS;
+			return 1;
 		case 'V':
 			printf("leakgate %s\n", LG_VERSION);
-			return EXIT_PASS;
+			return 1;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		}
 	}
-	if (pytest && ntargets)
+	r->pytest_args = optind;
+	return 0;
+}
+
+/* Checks what parse_run read against itself and the machine, and completes the gate's
+ * options: --python's build, --valgrind's programs, the report files (opened here, so an
+ * unwritable one stops the run before it starts), the callbacks. Dies on a bad one. */
+static void prepare_run(int argc, char **argv, struct run *r)
+{
+	struct run_opts *o = &r->o;
+	size_t i;
+
+	if (r->pytest && r->ntargets)
 		usage_error("--pytest gates the tests pytest collects: give no other TARGET");
-	if (ntargets == 0 && !pytest)
+	if (r->ntargets == 0 && !r->pytest)
 		usage_error("no TARGET given (see leakgate --help)");
-	if (o.gate.iterations < o.gate.verdict.min_window)
+	if (o->gate.iterations < o->gate.verdict.min_window)
 		usage_error("-n %zu is below --window %zu: no verdict could rest on so few "
-			    "iterations", o.gate.iterations, o.gate.verdict.min_window);
-	if (o.gate.core_dir && o.gate.on_leak != LG_ON_LEAK_CORE)
+			    "iterations", o->gate.iterations, o->gate.verdict.min_window);
+	if (o->gate.core_dir && o->gate.on_leak != LG_ON_LEAK_CORE)
 		usage_error("--core-dir goes with --on-leak=core");
-	if (o.gate.core_dir && access(o.gate.core_dir, W_OK | X_OK) < 0)
-		usage_error("--core-dir '%s': %s", o.gate.core_dir, strerror(errno));
-	if (o.quiet && o.verbose)
+	if (o->gate.core_dir && access(o->gate.core_dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", o->gate.core_dir, strerror(errno));
+	if (o->quiet && o->verbose)
 		usage_error("-q and -v contradict each other");
-	if (python)
-		o.gate.worker.executable = python_select(python, argc, argv);
-	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-		if (outputs[i].path && !(outputs[i].file = fopen(outputs[i].path, "w")))
-			usage_error("cannot write %s '%s': %s", outputs[i].option, outputs[i].path,
+	if (r->python)
+		o->gate.worker.executable = python_select(r->python, argc, argv);
+	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
+		struct output *out = &r->outputs[i];
+
+		if (out->path && !(out->file = fopen(out->path, "w")))
+			usage_error("cannot write %s '%s': %s", out->option, out->path,
 				    strerror(errno));
+	}
 	/* Exit 4 when valgrind is missing (the run cannot be done as asked, like an
 	 * unwritable --report); 3 when leakgate's own suppression file is (a broken build). */
-	if (o.gate.valgrind && !(o.gate.valgrind = valgrind_path()))
+	if (o->gate.valgrind && !(o->gate.valgrind = valgrind_path()))
 		usage_error("--valgrind: valgrind is not on PATH (Debian: apt-get install valgrind)");
-	if (o.gate.valgrind && !(o.gate.suppressions = valgrind_suppressions()))
+	if (o->gate.valgrind && !(o->gate.suppressions = valgrind_suppressions()))
 		die(EXIT_INTERNAL, "--valgrind: cannot find leakgate.supp next to the executable");
+	o->progress = !o->quiet && isatty(2) && !getenv("CI");
+	o->gate.on_sample = on_sample;
+	o->gate.on_note = on_note;
+	o->gate.arg = o;
+}
 
-	o.progress = !o.quiet && isatty(2) && !getenv("CI");
-	o.gate.on_sample = on_sample;
-	o.gate.on_note = on_note;
-	o.gate.arg = &o;
-	if (lg_gate_new(&o.gate, &gate) < 0)
-		die(EXIT_INTERNAL, "cannot create the gate");
-	if (pytest) {
-		lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + optind,
-				(size_t)(argc - optind) };
-		lg_result failed = { 0 };
+/* Writes every report file asked for over n results; -1 if one could not be written. */
+static int write_reports(struct run *r, const lg_result *const *results, size_t n)
+{
+	int bad = 0;
+	size_t i;
 
-		if (lg_gate_collect(gate, t.args, t.nargs, &collected, &failed) < 0) {
-			const lg_result *one = &failed;
-			int code = lg_result_exit_code(&failed);
+	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
+		struct output *out = &r->outputs[i];
 
-			lg_report_text(stderr, &failed, 0);
-			for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-				if (outputs[i].file)
-					write_output(&outputs[i], &one, 1);
-			lg_result_release(&failed);
-			lg_gate_free(gate);
-			return code;
-		}
-		free(targets);
-		targets = collected_targets(collected, &t, &ntargets);
+		if (!out->file)
+			continue;
+		if (write_output(out, results, n) < 0 ||
+		    (out->write == lg_report_dot && render_graph(out->path) < 0))
+			bad = 1;
 	}
-	res = calloc(ntargets ? ntargets : 1, sizeof(*res));
-	results = calloc(ntargets ? ntargets : 1, sizeof(*results));
-	if (!res || !results)
-		die(EXIT_INTERNAL, "out of memory");
-	if (pytest && ntargets == 0)
-		error("pytest collected no tests");
-	for (i = 0; i < ntargets; i++) {
-		int code;
+	return bad ? -1 : 0;
+}
 
-		if (targets[i].skip)
-			skip(&targets[i], &res[i]);
-		else if (lg_gate_run(gate, &targets[i].target, targets[i].display, &res[i]) < 0)
-			die(EXIT_INTERNAL, "%s: cannot gate this target", targets[i].display);
-		clear_progress(&o);
-		results[i] = &res[i];
-		lg_report_text(stderr, &res[i], o.quiet ? -1 : o.verbose);
-		if (res[i].core_path)
-			error("%s: core written to %s", res[i].target, res[i].core_path);
-		code = lg_result_exit_code(&res[i]);
+/* --pytest: turns the collected tests into targets. When collection failed, reports that
+ * failure alone (to stderr and every report file) and returns its exit code; else -1. */
+static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
+{
+	lg_target t = { LG_TARGET_PYTEST, NULL, (const char *const *)argv + r->pytest_args,
+			(size_t)(argc - r->pytest_args) };
+	lg_result failed = { 0 };
+
+	if (lg_gate_collect(gate, t.args, t.nargs, &r->collected, &failed) < 0) {
+		const lg_result *one = &failed;
+		int code = lg_result_exit_code(&failed);
+
+		lg_report_text(stderr, &failed, 0);
+		write_reports(r, &one, 1);
+		lg_result_release(&failed);
+		return code;
+	}
+	free(r->targets);
+	r->targets = collected_targets(r->collected, &t, &r->ntargets);
+	if (r->ntargets == 0)
+		error("pytest collected no tests");
+	return -1;
+}
+
+/* Gates every target in order, printing each one's report as it finishes. */
+static void run_targets(lg_gate *gate, struct run *r)
+{
+	size_t i, n = r->ntargets ? r->ntargets : 1;
+
+	r->res = calloc(n, sizeof(*r->res));
+	r->results = calloc(n, sizeof(*r->results));
+	if (!r->res || !r->results)
+		die(EXIT_INTERNAL, "out of memory");
+	for (i = 0; i < r->ntargets; i++) {
+		const struct target_arg *t = &r->targets[i];
+		lg_result *res = &r->res[i];
+
+		if (t->skip)
+			skip(t, res);
+		else if (lg_gate_run(gate, &t->target, t->display, res) < 0)
+			die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
+		clear_progress(&r->o);
+		r->results[i] = res;
+		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
+		if (res->core_path) {
+			error("%s: core written to %s", res->target, res->core_path);
+			error("%s: open it with: %s", res->target,
+			      gdb_open_command(res->core_path));
+		}
+	}
+}
+
+/* The run's exit code: the worst target's, and 3 when a report could not be written. */
+static int run_exit_code(const struct run *r, int reports_failed)
+{
+	int worst = EXIT_PASS;
+	size_t i;
+
+	for (i = 0; i < r->ntargets; i++) {
+		int code = lg_result_exit_code(&r->res[i]);
+
 		if (code > worst)
 			worst = code;
 	}
-	for (i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
-		if (!outputs[i].file)
-			continue;
-		if ((write_output(&outputs[i], results, ntargets) < 0 ||
-		     (outputs[i].write == lg_report_dot && render_graph(outputs[i].path) < 0)) &&
-		    worst < EXIT_INTERNAL)
-			worst = EXIT_INTERNAL;
-	}
-	for (i = 0; i < ntargets; i++)
-		lg_result_release(&res[i]);
-	lg_gate_free(gate);
-	free(res);
-	free(results);
-	free(targets);
-	free(collected);
+	if (reports_failed && worst < EXIT_INTERNAL)
+		worst = EXIT_INTERNAL;
 	return worst;
+}
+
+static void run_release(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; r->res && i < r->ntargets; i++)
+		lg_result_release(&r->res[i]);
+	free(r->res);
+	free(r->results);
+	free(r->targets);
+	free(r->collected);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run r = { 0 };
+	lg_gate *gate;
+	int code;
+
+	if (parse_run(argc, argv, &r)) {
+		run_release(&r);
+		return EXIT_PASS;
+	}
+	prepare_run(argc, argv, &r);
+	if (lg_gate_new(&r.o.gate, &gate) < 0)
+		die(EXIT_INTERNAL, "cannot create the gate");
+	if (r.pytest && (code = collect_pytest(gate, argc, argv, &r)) >= 0) {
+		lg_gate_free(gate);
+		run_release(&r);
+		return code;
+	}
+	run_targets(gate, &r);
+	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0);
+	lg_gate_free(gate);
+	run_release(&r);
+	return code;
 }
 
 int main(int argc, char **argv)

@@ -471,6 +471,9 @@ static int supervise(const lg_target *t, const char *display, const lg_gate_opts
 	if (gone)
 		goto done;
 	if (out->status == LG_STATUS_LEAK && o->on_leak != LG_ON_LEAK_EXIT) {
+		/* The report the blob carries says what the run's says: the gate's time,
+		 * without the failing point's (a debugger, a core). */
+		out->seconds = lg__now() - start;
 		failpoint(&w, o, out);
 		goto done;
 	}
@@ -480,7 +483,8 @@ done:
 	lg_attribution_release(&saw_bounded);
 	if (w.log[0])
 		code = lg__vg_finish(w.log, o, out, code);
-	out->seconds = lg__now() - start;
+	if (!out->seconds)
+		out->seconds = lg__now() - start;
 	return code < 0 ? LG__EXIT_PASS : code;
 }
 

@@ -199,6 +199,149 @@ ParameterizedTest(struct gdb_kind *k, gdb, live_trap, .timeout = 120)
 	free(err);
 }
 
+ParameterizedTestParameters(gdb, core_gdb_cannot_unwind)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+/* issue 17: on a core whose stack GDB cannot unwind (here the stack pointer is 0), every
+ * lg-* printed only "Initial frame selected; you cannot go up.": the command file's
+ * up-silently aborted the command before it printed the plugin's answer. */
+ParameterizedTest(struct gdb_kind *k, gdb, core_gdb_cannot_unwind, .timeout = 120)
+{
+	const char *gdb = gdb_path(k);
+	const char *src = lgt_write("nounwind.c", "int main(void)\n{\n"
+				    "\t__asm__ volatile(\"xor %%esp, %%esp\\n\\tud2\" ::: \"memory\");\n"
+				    "\treturn 0;\n}\n");
+	char *cmd, *out, *err, *p;
+	int rc;
+
+	if (asprintf(&cmd, "cc -O0 -o \"$T/nounwind\" '%s' && "
+		     "gdb -q -batch -ex run -ex 'gcore '\"$T/nounwind.core\" \"$T/nounwind\" "
+		     ">/dev/null 2>&1 && GDB='%s' \"$LEAKGATE\" gdb -q -batch -ex bt -ex lg-bt "
+		     "-ex lg-types -ex 'echo after\\n' --core \"$T/nounwind.core\" "
+		     "\"$T/nounwind\"; rc=$?; rm -f \"$T/nounwind.core\"; exit $rc", src, gdb) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	cr_expect_eq(rc, 0, "%s", err);
+	cr_expect(strstr(out, "#0 ") && strstr(out, "main"), "not the core meant: %s", out);
+	cr_expect(strstr(err, "you cannot go up") == NULL, "%s", err);
+	cr_expect(strstr(out, "you cannot go up") == NULL, "%s", out);
+	/* Both commands answer (this core has no Python to read), and the next runs. */
+	p = strstr(out, "leakgate: no leakgate blob in this process");
+	cr_expect(p && strstr(p + 1, "leakgate: no leakgate blob in this process") &&
+		  strstr(p, "after\n"), "%s", out);
+	free(out);
+	free(err);
+}
+
+struct core_kind {
+	char gdb[16];
+	int python;  /* the core of a --python run (another build of leakgate) */
+};
+
+ParameterizedTestParameters(gdb, core_opens_without_the_program)
+{
+	static struct core_kind kinds[] = { { "gdb", 0 }, { "gdb-minimal", 0 }, { "gdb", 1 },
+					    { "gdb-minimal", 1 } };
+
+	return cr_make_param_array(struct core_kind, kinds, 4);
+}
+
+/* issue 19: the "core written" line says how to open the core, and that command works
+ * as printed, the program read from the core, for a --python run's core too (whose
+ * program is the build for that CPython, not the leakgate on PATH). */
+ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .timeout = 120)
+{
+	struct gdb_kind g;
+	const char *gdb;
+	char *cmd, *out, *err, *open_cmd, *p, *core, *figures;
+	int rc;
+
+	snprintf(g.name, sizeof(g.name), "%s", k->gdb);
+	gdb = gdb_path(&g);
+	if (asprintf(&cmd, "mkdir -p \"$T/c.$$\" && cd \"$T/c.$$\" && \"$LEAKGATE\" run -q "
+		     "--on-leak=core %s \"$OLDPWD/" CASE "\"",
+		     k->python ? "--python \"$LEAKGATE_PYTEST_PYTHON\"" : "") < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	free(cmd);
+	free(out);
+	cr_assert_eq(rc, 1, "%s", err);
+	core = strdup(after(err, "core written to "));
+	p = strstr(err, ": open it with: ");
+	cr_assert(p, "%s", err);
+	p += strlen(": open it with: ");
+	open_cmd = strndup(p, strcspn(p, "\n"));
+	/* The run's "(N iterations, S s)", which lg-report's header must repeat. */
+	p = strstr(err, " iterations, ");
+	cr_assert(p, "%s", err);
+	while (p > err && p[-1] != '(')
+		p--;
+	figures = strndup(p, strcspn(p, ")"));
+	cr_expect(strstr(open_cmd, " gdb --core '") && strstr(open_cmd, core), "%s", open_cmd);
+	free(err);
+	if (asprintf(&cmd, "GDB='%s' %s -q -batch -ex 'info inferiors' -ex lg-report -ex lg-bt",
+		     gdb, open_cmd) < 0)
+		abort();
+	rc = lgt_sh(cmd, &out, &err);
+	cr_expect_eq(rc, 0, "%s: %s", cmd, err);
+	cr_expect(strstr(out, k->python ? "/py" : "/leakgate") != NULL, "%s", out);
+	cr_expect(strstr(out, "leakgate failing point: worker pid ") &&
+		  strstr(out, "#0 work at ") && strstr(out, first_line()), "%s: %s", cmd, out);
+	cr_expect(strstr(out, "no leakgate blob") == NULL, "%s", out);
+	cr_expect(strstr(out, figures) != NULL, "the run said (%s): %s", figures, out);
+	free(figures);
+	free(cmd);
+	free(out);
+	free(err);
+	free(open_cmd);
+	unlink(core);
+	free(core);
+}
+
+ParameterizedTestParameters(gdb, source_frames_and_spaced_expressions)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+/* issue 19: the source around the failing Python frame without GDB's Python, frames
+ * selected with lg-up/lg-down, and expressions with spaces. */
+ParameterizedTest(struct gdb_kind *k, gdb, source_frames_and_spaced_expressions,
+		  .timeout = 120)
+{
+	const char *gdb = gdb_path(k), *core = make_core("");
+	char *out, *globals, cmds[512], want[128];
+	int line;
+
+	out = gdb_core(gdb, core, "-ex lg-report -ex 'lg-list 2' -ex lg-up -ex lg-down");
+	globals = strdup(after(out, "workload globals: "));
+	line = atoi(strrchr(first_line(), ':') + 1);
+	snprintf(want, sizeof(want), "->%5d      method, path, proto = ", line);
+	cr_expect(strstr(out, want) != NULL, "%s", out);
+	snprintf(want, sizeof(want), "  %5d  def work():\n", line - 2);
+	cr_expect(strstr(out, want) != NULL, "%s", out);
+	cr_expect(strstr(out, "lg-list: no Python frame #1 (lg-bt lists them)\n") != NULL,
+		  "lg-up past the outermost frame: %s", out);
+	free(out);
+
+	snprintf(cmds, sizeof(cmds), "-ex 'lg-graph (char *)%s + 0' -ex 'set $lg_depth = 1' "
+		 "-ex 'lg-graph (long) %s * 1' -ex 'lg-referrers %s + 0'", globals, globals,
+		 globals);
+	out = gdb_core(gdb, core, cmds);
+	cr_expect(strstr(out, "['__name__'] 0x") && strstr(out, "'leak_list'"), "%s", out);
+	cr_expect(strstr(out, "module refs=1 'leak_list' at .__dict__") != NULL, "%s", out);
+	cr_expect(strstr(out, "rror") == NULL, "%s", out);
+	free(out);
+	free(globals);
+	unlink(core);
+}
+
 /* `set logging` captures what the commands print: it goes through GDB's output. */
 Test(gdb, output_goes_through_gdb, .timeout = 120)
 {
@@ -302,7 +445,15 @@ Test(gdb, usage_errors)
 	free(out);
 	free(err);
 	cr_expect_eq(lgt_sh("\"$LEAKGATE\" gdb --core \"$LEAKGATE\"", &out, &err), 4);
-	cr_expect(strstr(err, "needs the PROGRAM") != NULL, "%s", err);
+	cr_expect(strstr(err, "cannot tell which program dumped") &&
+		  strstr(err, "(it is not a 64-bit ELF core file)"), "%s", err);
+	free(out);
+	free(err);
+	/* No GDB is the environment's fault, as no valgrind is: 4, not 3. */
+	cr_expect_eq(lgt_sh("GDB=/nonexistent/gdb \"$LEAKGATE\" gdb -q -batch", &out, &err), 4,
+		     "%s", err);
+	cr_expect(strstr(err, "cannot run /nonexistent/gdb: No such file or directory") != NULL,
+		  "%s", err);
 	free(out);
 	free(err);
 }
@@ -321,6 +472,25 @@ Test(gdb, help_of_every_command)
 		cr_expect(strstr(out, "Usage: ") && strstr(out, cmds[i]), "%s", out);
 	cr_expect(strstr(out, "Usage: lg-graph EXPR [DEPTH]") != NULL, "%s", out);
 	cr_expect(strstr(out, "Usage: lg-referrers EXPR") != NULL, "%s", out);
+	free(out);
+	free(err);
+	/* help lg lists them; no internal command in the user's help; apropos's one-line
+	 * summaries are whole sentences. */
+	cr_assert_eq(lgt_sh("\"$LEAKGATE\" gdb -q -batch -ex 'help lg' -ex 'help user-defined' "
+			    "-ex 'apropos lg-'", &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "  lg-list [CONTEXT]") && strstr(out, "  lg-up, lg-down"),
+		  "%s", out);
+	cr_expect(strstr(out, "lg--") == NULL, "%s", out);
+	for (i = 0; i < 5; i++) {
+		char key[64];
+		const char *p, *eol;
+
+		snprintf(key, sizeof(key), "\n%s -- ", cmds[i]);
+		p = strstr(out, key);
+		cr_assert(p, "%s in %s", key, out);
+		eol = strchr(p + 1, '\n');
+		cr_expect(eol && eol[-1] == '.', "cut summary: %.*s", (int)(eol - p), p);
+	}
 	free(out);
 	free(err);
 }

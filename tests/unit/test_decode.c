@@ -284,7 +284,7 @@ Test(decode, referrers_reach_a_module_global)
 	o = PyRun_String("registry['a'][2]", Py_eval_input, PyModule_GetDict(mod),
 			 PyModule_GetDict(mod));
 	cr_assert_not_null(o);
-	lg_dec_referrers(d, (uintptr_t)o, &t);
+	lg_dec_referrers(d, NULL, (uintptr_t)o, &t);
 	cr_assert_not_null(t.s);
 	cr_expect(strstr(t.s, "held by 0x") && strstr(t.s, " list refs=") &&
 		  strstr(t.s, " at [2]"), "%s", t.s);
@@ -409,4 +409,54 @@ Test(decode, layout_from_debug_offsets)
 	cr_expect_neq(r, 0);
 	cr_expect(why != NULL);
 #endif
+}
+
+/* issue 19: a leaked object held only from C. The worker's own records of it (a module
+ * list of (label, object) tuples, as src/attribute.py keeps SUSPECTS) are no holders:
+ * lg-report and lg-referrers say what the run's report says, and a label cut at
+ * LG_JIT_LABEL leaves no stray space before the address. */
+Test(decode, own_bookkeeping_is_no_holder)
+{
+	static const char label[] = "leaked bytearray, held by a reference from outside any "
+				    "Python object";
+	PyObject *mod, *leaked, *held;
+	lg_suspect s;
+	void *mem;
+	size_t size;
+	lg_dec *d = decoder();
+	lg_text t = { 0 }, r = { 0 };
+
+	mod = PyImport_AddModule("lgbookkeeping");
+	cr_assert_not_null(mod);
+	PyDict_SetItemString(PyModule_GetDict(mod), "__builtins__", PyEval_GetBuiltins());
+	leaked = PyRun_String("[bytearray(b'x')]", Py_eval_input, PyModule_GetDict(mod),
+			      PyModule_GetDict(mod));
+	cr_assert_not_null(leaked);
+	held = PyList_GET_ITEM(leaked, 0);  /* from here on held by C only */
+	Py_INCREF(held);
+	Py_DECREF(leaked);
+	PyDict_SetItemString(PyModule_GetDict(mod), "SUSPECTS",
+			     Py_BuildValue("[(sO)]", label, held));
+	s.object = held;
+	s.label = label;
+	cr_assert_eq(lg_jit_blob_new("LEAK x\n", &s, 1, &mem, &size), 0);
+	cr_assert_eq(lg_dec_blob_check(mem, size), 0);
+	lg_dec_report(d, mem, &t);
+	lg_dec_referrers(d, mem, (uintptr_t)held, &r);
+	cr_assert_not_null(t.s);
+	cr_assert_not_null(r.s);
+	cr_expect(strstr(t.s, "no GC-tracked container holds it: a reference from outside "
+			 "any Python object") != NULL, "%s", t.s);
+	cr_expect(strstr(t.s, " tuple refs=") == NULL && strstr(t.s, " list refs=") == NULL,
+		  "leakgate's own records as holders: %s", t.s);
+	cr_expect(strstr(t.s, " : 0x") == NULL && strstr(t.s, "  0x") == NULL, "%s", t.s);
+	cr_expect(strstr(t.s, "held by a reference from outside any Python...: 0x") != NULL, "%s", t.s);
+	cr_expect(strstr(r.s, "(1 of them leakgate's own)") &&
+		  strstr(r.s, "no GC-tracked container holds it") &&
+		  !strstr(r.s, " tuple refs="), "%s", r.s);
+	lg_text_release(&t);
+	lg_text_release(&r);
+	lg_free(mem);
+	lg_dec_free(d);
+	Py_DECREF(held);
 }

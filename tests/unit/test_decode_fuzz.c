@@ -121,7 +121,7 @@ Test(fuzz, real_objects_through_bit_flips_and_failed_reads)
 		lg_dec_graph(dec, (uintptr_t)ns, 3, &t);
 		if (seed % 30 == 0) {
 			lg_dec_types(dec, &t);
-			lg_dec_referrers(dec, (uintptr_t)PyDict_GetItemString(ns, "k"), &t);
+			lg_dec_referrers(dec, NULL, (uintptr_t)PyDict_GetItemString(ns, "k"), &t);
 		}
 		cr_assert_leq(t.len, LG_TEXT_MAX + 64);
 		lg_text_release(&t);
@@ -146,4 +146,115 @@ Test(fuzz, cyclic_lists_end)
 	memcpy(data + 48, img, sizeof(img));
 	n = lg_fuzz_one(&layout, data, sizeof(data));
 	cr_expect_gt(n, 0);
+}
+
+/* An image the tests fill word by word, read at 0x10000000. */
+#define IMG_BASE 0x10000000ULL
+#define IMG_WORDS 4096
+struct img {
+	uint64_t w[IMG_WORDS];
+};
+
+static int img_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct img *im = ctx;
+
+	if (addr < IMG_BASE || addr - IMG_BASE > sizeof(im->w) ||
+	    len > sizeof(im->w) - (addr - IMG_BASE))
+		return -1;
+	memcpy(buf, (const char *)im->w + (addr - IMG_BASE), len);
+	return 0;
+}
+
+static void put(struct img *im, uint64_t addr, int32_t off, uint64_t v)
+{
+	uint64_t at = addr + (uint64_t)(int64_t)off - IMG_BASE;
+
+	cr_assert(at + 8 <= sizeof(im->w));
+	memcpy((char *)im->w + at, &v, 8);
+}
+
+/* interp -> thread state -> (cframe ->) frame 0, whose chain of `previous` pointers the
+ * caller builds. The frames' code is no code object, so no frame prints: the walk must
+ * end by the steps it takes, not by the frames it prints. */
+static void thread_with_frames(struct img *im, uint64_t interp, uint64_t ts,
+			       uint64_t next_ts)
+{
+	uint64_t cf = ts + 0x800, frame = IMG_BASE + 0x4000;
+
+	put(im, interp, layout.interp_threads_head, ts);
+	put(im, ts, layout.tstate_next, next_ts);
+	if (layout.tstate_cframe >= 0) {
+		put(im, ts, layout.tstate_cframe, cf);
+		put(im, cf, layout.cframe_frame, frame);
+	} else {
+		put(im, ts, layout.tstate_frame, frame);
+	}
+}
+
+static void bt_of(struct img *im, uint64_t interp, const char *expect)
+{
+	lg_dec *d;
+	lg_text t = { 0 };
+
+	cr_assert_eq(lg_dec_new(&layout, img_read, im, &d), 0);
+	lg_dec_bt(d, interp, &t);
+	cr_assert_not_null(t.s);
+	cr_expect(strstr(t.s, expect) != NULL, "%s", t.s);
+	lg_text_release(&t);
+	lg_dec_free(d);
+}
+
+/* issue 21: a frame whose `previous` is itself hung lg-bt forever (every read after
+ * the first came from the cache, and nothing printed). */
+Test(fuzz, self_looping_frame_ends, .timeout = 10)
+{
+	static struct img im;
+	uint64_t interp = IMG_BASE, ts = IMG_BASE + 0x1000, frame = IMG_BASE + 0x4000;
+
+	memset(&im, 0, sizeof(im));
+	thread_with_frames(&im, interp, ts, 0);
+	put(&im, frame, layout.frame_code, IMG_BASE + 0x7000);  /* no type: not code */
+	put(&im, frame, layout.frame_previous, frame);
+	bt_of(&im, interp, "the frame chain loops at 0x");
+}
+
+/* A longer loop f0 -> f1 -> f2 -> f1, and a thread list ts0 -> ts1 -> ts0. */
+Test(fuzz, looping_frame_and_thread_chains_end, .timeout = 10)
+{
+	static struct img im;
+	uint64_t interp = IMG_BASE, ts0 = IMG_BASE + 0x1000, ts1 = IMG_BASE + 0x2000;
+	uint64_t f = IMG_BASE + 0x4000;
+	int i;
+
+	memset(&im, 0, sizeof(im));
+	thread_with_frames(&im, interp, ts1, ts0);
+	thread_with_frames(&im, interp, ts0, ts1);
+	for (i = 0; i < 3; i++)
+		put(&im, f + 0x200 * (uint64_t)i, layout.frame_code, IMG_BASE + 0x7000);
+	put(&im, f, layout.frame_previous, f + 0x200);
+	put(&im, f + 0x200, layout.frame_previous, f + 0x400);
+	put(&im, f + 0x400, layout.frame_previous, f + 0x200);
+	bt_of(&im, interp, "the frame chain loops at 0x");
+	bt_of(&im, interp, "the thread list loops at 0x");
+}
+
+/* The fuzzer's own looping chains: lg_fuzz_one plants them when control byte 46 asks. */
+Test(fuzz, fuzzer_builds_looping_chains, .timeout = 30)
+{
+	size_t round;
+
+	for (round = 0; round < 64; round++) {
+		size_t words = 2048, i;
+		uint64_t *img = calloc(words + 6, 8);
+		uint8_t *bytes = (uint8_t *)img;
+
+		for (i = 0; i < words + 6; i++)
+			if (mix(round * 7919 + i) % 4 == 0)
+				img[i] = 0x10000000ULL + mix(i + round) % (words * 8);
+		bytes[46] = (uint8_t)(1 | round << 1);
+		bytes[47] = (uint8_t)mix(round);
+		cr_assert_leq(lg_fuzz_one(&layout, bytes, words * 8 + 48), LG_TEXT_MAX + 64);
+		free(img);
+	}
 }
