@@ -248,13 +248,13 @@ const char *lg_worker_python(const lg_worker *w)
 	return w->python;
 }
 
-/* Whether an exception is pytest_driver's Outcome('skip', ...). */
-static int skip_outcome(PyObject *value)
+/* Whether an exception is pytest_driver's Outcome(kind, ...). */
+static int is_outcome(PyObject *value, const char *kind)
 {
-	PyObject *kind = PyObject_GetAttrString(value, "kind");
-	int r = kind && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "skip") == 0;
+	PyObject *k = PyObject_GetAttrString(value, "kind");
+	int r = k && PyUnicode_Check(k) && PyUnicode_CompareWithASCIIString(k, kind) == 0;
 
-	Py_XDECREF(kind);
+	Py_XDECREF(k);
 	PyErr_Clear();
 	return r;
 }
@@ -272,8 +272,10 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 		PyException_SetTraceback(value, tb);
 	if (type && PyErr_GivenExceptionMatches(type, PyExc_SystemExit))
 		err = LG_EEXIT;
-	else if (value && skip_outcome(value))
+	else if (value && is_outcome(value, "skip"))
 		err = LG_ESKIP;
+	else if (value && is_outcome(value, "internal"))
+		err = LG_EPYTHON;  /* the driver cannot work with this pytest: exit 3 */
 	else if (type && PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt))
 		err = LG_EINTR;
 	if (msg) {

@@ -42,20 +42,29 @@ static const char check_verdicts[] =
 	"    n += len(ids)\n"
 	"print('\\n'.join(bad) if bad else 'ok %d of %d' % (n, len(got)))\n";
 
+/* Runs check_verdicts over a suite's file and a JSON report; returns what it printed. */
+static char *verdicts(const char *suite_file, const char *report)
+{
+	char *cmd, *out = NULL;
+
+	lgt_write("check.py", check_verdicts);
+	cr_assert(asprintf(&cmd, "python3 $T/check.py %s %s", suite_file, report) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, NULL), 0);
+	free(cmd);
+	return out;
+}
+
 Test(pytest, every_verdict, .timeout = 300)
 {
 	int code;
-	char *err = run_suite(&code), *out, *cmd;
+	char *err = run_suite(&code), *out;
 
 	cr_assert_eq(code, 1, "exit %d, want 1 (a leak wins over the failing test)\n%s", code, err);
 	cr_assert(strstr(err, "\nleakgate: 28 tests: 21 passed, 3 leaked, 1 error, 3 skipped ("),
 		  "%s", err);
-	lgt_write("check.py", check_verdicts);
-	cr_assert(asprintf(&cmd, "python3 $T/check.py tests/pytest_project/test_suite.py $T/r.json") > 0);
-	cr_assert_eq(lgt_sh(cmd, &out, NULL), 0);
+	out = verdicts("tests/pytest_project/test_suite.py", "$T/r.json");
 	cr_assert_str_eq(out, "ok 28 of 28\n", "%s\n%s", out, err);
 	free(out);
-	free(cmd);
 
 	/* Attribution names each leak's cause. */
 	cr_assert(strstr(err, ": module 'conftest' \xe2\x86\x92 global _handlers (list) \xe2\x86\x92 ["),
@@ -275,5 +284,144 @@ Test(pytest, no_fork_from_a_threaded_collector, .timeout = 120)
 		  "%s", err);
 	/* Once by the server, then once by each test's own worker. */
 	cr_assert(strstr(err, "\nexit 0\n3\n"), "%s", err);
+
+/* tests/pytest_semantics, with the options a project gives pytest: each test as plain
+ * pytest would run it (issue 23). The project's conftest keeps a record per report, as a
+ * timing plugin does: no clean test may be blamed for it. */
+Test(pytest, runs_as_pytest_does, .timeout = 300)
+{
+	char *err, *out;
+	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && mkdir -p $T/tmp && export TMPDIR=$T/tmp "
+			  "&& cd tests/pytest_semantics && $L run -w 10 --window 10 --report $T/s.json "
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest --doctest-modules "
+			  "-W error::RuntimeWarning --continue-on-collection-errors", NULL, &err);
+
+	cr_assert_eq(code, 2, "exit %d, want 2\n%s", code, err);
+	out = verdicts("tests/pytest_semantics/test_semantics.py", "$T/s.json");
+	cr_assert_str_eq(out, "ok 19 of 19\n", "%s\n%s", out, err);
+	free(out);
+	/* Warnings turned into errors by the mark, the ini file and -W fail as in pytest. */
+	cr_assert(strstr(err, "E       DeprecationWarning: this mark makes it an error"), "%s", err);
+	cr_assert(strstr(err, "E       UserWarning: pytest.ini makes it an error"), "%s", err);
+	cr_assert(strstr(err, "E       RuntimeWarning: -W makes it an error"), "%s", err);
+	/* A module-scoped fixture whose teardown fails is an error, with pytest's report. */
+	cr_assert(strstr(err, "the test failed (teardown):") &&
+		  strstr(err, "RuntimeError: the module's connection did not close"), "%s", err);
+	/* The module that cannot be imported is one error; the others ran. */
+	cr_assert(strstr(err, "ERROR test_broken_collection.py  failed before the first iteration") &&
+		  strstr(err, "pytest could not collect test_broken_collection.py:") &&
+		  strstr(err, "No module named 'module_that_does_not_exist'"), "%s", err);
+	/* The conftest's records are its own, and said once. */
+	cr_assert(strstr(err, "leakgate: conftest.py: its pytest_runtest_makereport hook keeps a "
+			 "record of every test report (+") &&
+		  strstr(err, "blocks a report); the measured runs leave it out, so no test is "
+			 "blamed for it\n"), "%s", err);
+	cr_assert_null(strstr(strstr(err, "its pytest_runtest_makereport hook") + 1,
+			      "its pytest_runtest_makereport hook"), "%s", err);
+	/* The factory's clients are held by the finalizers it registers, which stay. */
+	cr_assert(strstr(err, "conftest.Client") && strstr(err, "._finalizers (list)"), "%s", err);
+	/* The runs' cache directories are gone. */
+	cr_assert_eq(lgt_sh("ls $T/tmp | grep leakgate-pytest-cache", &out, NULL), 1, "%s", out);
+	free(out);
+	free(err);
+}
+
+/* A run's numbered temporary directories are removed after it (pytester makes two per
+ * run): what stays is the first run's and the first measured run's, not one per run. */
+Test(pytest, temporary_directories_per_run, .timeout = 60)
+{
+	char *err, *out;
+	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && mkdir -p $T/tmp && export TMPDIR=$T/tmp "
+			  "&& cd tests/pytest_semantics && $L run -w 10 --window 10 "
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
+			  "--continue-on-collection-errors test_semantics.py::test_pytester", NULL, &err);
+
+	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
+	cr_assert(strstr(err, "PASS  test_semantics.py::test_pytester  (20 iterations"), "%s", err);
+	cr_assert_eq(lgt_sh("cd $T/tmp/pytest-of-*/pytest-0 && ls -d test_pytester[0-9]* "
+			    "tmp-test_pytester[0-9]*", &out, NULL), 0);
+	cr_assert_str_eq(out, "test_pytester0\ntest_pytester1\ntmp-test_pytester0\n"
+			 "tmp-test_pytester1\n");
+	free(out);
+	free(err);
+}
+
+/* A collection error stops the run, as in pytest, without --continue-on-collection-errors. */
+Test(pytest, collection_error_stops_the_run, .timeout = 60)
+{
+	char *err;
+	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && cd tests/pytest_semantics && $L run "
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider",
+			  NULL, &err);
+
+	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
+	cr_assert(strstr(err, "ERROR pytest collection") &&
+		  strstr(err, "pytest could not collect the tests:") &&
+		  strstr(err, "No module named 'module_that_does_not_exist'"), "%s", err);
+	cr_assert_null(strstr(err, "PASS  "), "%s", err);
+	free(err);
+}
+
+/* The cache plugin stays as the user has it: --lf, --ff, --nf, --sw and --cache-clear
+ * select and order from the project's cache as pytest does, and the runs write nothing
+ * into it. */
+#define CACHE_PROJECT \
+	"L=$(realpath \"$LEAKGATE\") && P=\"$LEAKGATE_PYTEST_PYTHON\" && mkdir -p $T/c $T/tmp && " \
+	"export TMPDIR=$T/tmp && cd $T/c && " \
+	"printf 'def test_passes():\\n    pass\\n\\ndef test_fails():\\n    assert 0\\n' > test_c.py && " \
+	"{ $P -m pytest -q >/dev/null; test $? = 1; } && cp .pytest_cache/v/cache/lastfailed $T/lf && "
+
+Test(pytest, cache_options, .timeout = 180)
+{
+	static const struct {
+		const char *opts, *want;
+	} cases[] = {
+		{ "--lf", "ERROR test_c.py::test_fails\n" },
+		{ "--ff", "ERROR test_c.py::test_fails\nPASS  test_c.py::test_passes\n" },
+		{ "--nf", "PASS  test_c.py::test_passes\nERROR test_c.py::test_fails\n" },
+		{ "--sw", "PASS  test_c.py::test_passes\nERROR test_c.py::test_fails\n" },
+		{ "--cache-clear --lf", "PASS  test_c.py::test_passes\nERROR test_c.py::test_fails\n" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *cmd, *out, *err;
+		int code;
+
+		cr_assert(asprintf(&cmd, CACHE_PROJECT "$L run -q -w 10 --window 10 --python $P "
+				   "--pytest %s 2>&1 | cut -c1-6,7- | sed -n 's/^\\(PASS  \\|ERROR \\)"
+				   "\\([^ ]*\\) .*/\\1\\2/p'; %s",
+				   cases[i].opts, strstr(cases[i].opts, "--cache-clear") ? "" :
+				   "cmp .pytest_cache/v/cache/lastfailed $T/lf && "
+				   "! ls $T/tmp | grep leakgate-pytest-cache") > 0);
+		code = lgt_sh(cmd, &out, &err);
+		cr_assert_eq(code, 0, "%s: exit %d\n%s%s", cases[i].opts, code, out, err);
+		cr_assert_str_eq(out, cases[i].want, "%s", cases[i].opts);
+		free(cmd);
+		free(out);
+		free(err);
+		cr_assert_eq(lgt_sh("rm -rf $T/c", NULL, NULL), 0);
+	}
+}
+
+/* pytest's internals that the driver reads are checked, not guessed: one of another shape
+ * (here a conftest swaps the fixture manager's table for a mapping pytest itself still
+ * accepts) is an internal error naming pytest's version (issue 21). */
+Test(pytest, unknown_pytest_internals, .timeout = 60)
+{
+	char *err;
+	int code = lgt_sh("mkdir -p $T/u && cd $T/u && printf 'import collections\\n"
+			  "def pytest_collection_finish(session):\\n"
+			  "    fm = session._fixturemanager\\n"
+			  "    fm._arg2fixturedefs = collections.UserDict(fm._arg2fixturedefs)\\n' "
+			  "> conftest.py && printf 'def test_fine(tmp_path):\\n    pass\\n' > test_u.py && "
+			  "\"$LEAKGATE_PYTEST_PYTHON\" -m pytest -q -p no:cacheprovider >/dev/null && "
+			  "$LEAKGATE run -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
+			  "--pytest -p no:cacheprovider", NULL, &err);
+
+	cr_assert_eq(code, 3, "exit %d\n%s", code, err);
+	cr_assert(strstr(err, "leakgate cannot drive pytest ") &&
+		  strstr(err, "session._fixturemanager._arg2fixturedefs is UserDict, not a dict"),
+		  "%s", err);
 	free(err);
 }
