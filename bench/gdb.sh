@@ -1,9 +1,11 @@
 #!/bin/sh
 # gdb.sh: times lg-graph of a 10,000-element list on a core of a leaking worker against
-# CPython's own py-print (python-gdb.py, in the full gdb) on the same core; best of three.
-# Both bound their output: lg-graph prints 50 items per container (each with its type,
-# address and refcount), py-print about 1 KB of the repr. The first row is GDB opening
-# the core with nothing to print, the floor of both.
+# CPython's own py-print (python-gdb.py, in the full gdb) on the same core, and lg-bt
+# against py-bt; best of three. Both bound their output: lg-graph prints 50 items per
+# container (each with its type, address and refcount), py-print about 1 KB of the repr.
+# Each side's floor is GDB opening the core with its commands loaded and nothing asked
+# (leakgate's plugin and command file; python-gdb.py sourced): "past start-up" is a
+# command's time less its own floor, what the command itself costs.
 # Usage: bench/gdb.sh LEAKGATE [PYTHON]   (PYTHON: the one leakgate was built with)
 set -eu
 [ $# -ge 1 ] || { echo "usage: bench/gdb.sh LEAKGATE [PYTHON]" >&2; exit 4; }
@@ -42,16 +44,33 @@ best() { # best CMD...: the fastest of three runs, in seconds
 	echo "$b"
 }
 
-t=$(best "$bin" gdb -q -batch --core "$core" "$bin")
-printf 'open the core only             %6.2f s\n' "$t"
+past() { echo "$1 - $2" | bc | sed 's/^\./0./; s/^-\./-0./'; }
+
+lg0=$(best "$bin" gdb -q -batch --core "$core" "$bin")
+printf 'open the core only (leakgate)  %6.2f s\n' "$lg0"
 t=$(best "$bin" gdb -q -batch -ex "lg-graph $big 1" --core "$core" "$bin")
-printf 'lg-graph  %s 1     %6.2f s  %s lines\n' "$big" "$t" "$(wc -l <"$tmp/out")"
+printf 'lg-graph  %s 1     %6.2f s  past start-up %6.2f s  %s lines\n' "$big" "$t" \
+	"$(past "$t" "$lg0")" "$(wc -l <"$tmp/out")"
+t=$(best "$bin" gdb -q -batch -ex lg-bt --core "$core" "$bin")
+printf 'lg-bt                          %6.2f s  past start-up %6.2f s  %s lines\n' "$t" \
+	"$(past "$t" "$lg0")" "$(wc -l <"$tmp/out")"
+grep -q " work at .*gdb_workload.py:" "$tmp/out" ||
+	echo "lg-bt did not print the workload's frame: $(tail -c 300 "$tmp/out")"
 if [ -n "$pygdb" ]; then
-	t=$(best gdb -q -batch -iex "add-auto-load-safe-path /" -ex "source $pygdb" \
-		-ex "py-print big" --core "$core" "$bin")
-	printf 'py-print  big                  %6.2f s  %s bytes\n' "$t" "$(wc -c <"$tmp/out")"
+	pyg() { gdb -q -batch -iex "add-auto-load-safe-path /" -ex "source $pygdb" "$@" \
+		--core "$core" "$bin"; }
+	py0=$(best pyg)
+	printf 'open the core only (python-gdb) %5.2f s\n' "$py0"
+	t=$(best pyg -ex "py-print big")
+	printf 'py-print  big                  %6.2f s  past start-up %6.2f s  %s bytes\n' "$t" \
+		"$(past "$t" "$py0")" "$(wc -c <"$tmp/out")"
 	grep -q "global 'big' = \['item 0', 'item 1'" "$tmp/out" ||
 		echo "py-print did not print the list: $(tail -c 300 "$tmp/out")"
+	t=$(best pyg -ex py-bt)
+	printf 'py-bt                          %6.2f s  past start-up %6.2f s  %s lines\n' "$t" \
+		"$(past "$t" "$py0")" "$(wc -l <"$tmp/out")"
+	grep -q "in work" "$tmp/out" ||
+		echo "py-bt did not print the workload's frame: $(tail -c 300 "$tmp/out")"
 else
-	echo "py-print: no python-gdb.py for $exe (Debian: python$v-dbg)"
+	echo "py-print, py-bt: no python-gdb.py for $exe (Debian: python$v-dbg)"
 fi

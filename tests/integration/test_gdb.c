@@ -578,7 +578,7 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 	if (asprintf(&cmd, "'%s' '%s' \"$T/id313\" & pid=$!; "
 		     "for i in $(seq 100); do [ -f \"$T/id313\" ] && break; sleep 0.1; done; "
 		     "gcore -o \"$T/core313\" $pid >/dev/null 2>&1; kill $pid; "
-		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-types "
+		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-locals -ex lg-types "
 		     "-ex \"lg-graph $(cat \"$T/id313\") 3\" -ex lg-report "
 		     "--core \"$T/core313.$pid\" '%s'; rm -f \"$T/core313.$pid\"", py, script,
 		     py) < 0)
@@ -590,6 +590,8 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 	cr_expect(strstr(out, "  #0 leaf at ") && strstr(out, "plain313.py:11\n") &&
 		  strstr(out, "  #1 outer at ") && strstr(out, "plain313.py:13\n") &&
 		  strstr(out, "  #2 <module> at ") && strstr(out, "plain313.py:14\n"), "%s", out);
+	cr_expect(strstr(out, "\nf = <_io.TextIOWrapper object at 0x") != NULL,
+		  "lg-locals from the debug offsets: %s", out);
 	cr_expect(strstr(out, "GC-tracked objects, ") && strstr(out, "  Rec\n"), "%s", out);
 	addr = strstr(out, " list refs=");
 	cr_expect(addr && strstr(addr, "len=4\n"), "%s", out);
