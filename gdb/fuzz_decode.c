@@ -135,8 +135,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static lg_jit_layout layout;
 
-/* The layout of a real interpreter, taken once. */
+/* The layout of a real interpreter, taken once (libleakgate's private worker interface,
+ * src/worker_api.h, which gdb/ does not include). */
 void Py_InitializeEx(int);
+int lg_jit_layout_fill(struct lg_jit_layout *l);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

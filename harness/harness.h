@@ -8,20 +8,20 @@
 
 #include "leakgate.h"
 
-/* Exit codes (pytest's 3 and 4 kept). */
-enum {
-	EXIT_PASS = 0,
-	EXIT_LEAK = 1,
-	EXIT_WORKLOAD = 2,
-	EXIT_INTERNAL = 3,
-	EXIT_USAGE = 4,
-};
+/* Exit codes: the public lg_exit codes (leakgate.h), under short names. */
+#define EXIT_PASS LG_EXIT_PASS
+#define EXIT_LEAK LG_EXIT_LEAK
+#define EXIT_WORKLOAD LG_EXIT_WORKLOAD
+#define EXIT_INTERNAL LG_EXIT_INTERNAL
+#define EXIT_USAGE LG_EXIT_USAGE
 
 /* What the command line asked for beyond the gate's own options. */
 struct run_opts {
 	lg_gate_opts gate;
 	int verbose, quiet;
 	int progress;  /* show progress on stderr (a terminal, and CI unset) */
+	unsigned jobs; /* -j: targets gated at once (0: one per CPU this process may use) */
+	size_t done, total;  /* targets finished, of all (for the progress line) */
 };
 
 /* `leakgate gdb ...` (harness/gdb.c). */

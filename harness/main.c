@@ -1,6 +1,10 @@
 /* main.c: the leakgate command line: options, the targets in order, the reports and the
  * exit code (the worst target's). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -9,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +74,9 @@ static const char usage_text[] =
 	"                         started with leakgate gdb -- leakgate run ...), or core\n"
 	"                         (a core file; its path is printed)\n"
 	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
+	"  -j, --jobs N           gate up to N targets at once, each in its own worker\n"
+	"                         (default: the CPUs leakgate may use; -j 1: one at a\n"
+	"                         time, in order); reports still come in order\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -81,7 +89,11 @@ static const char usage_text[] =
 	"are reported but never judged.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
-	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n";
+	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
+	"targets: 1 when any leaked, whatever else failed; otherwise the worst. A closing\n"
+	"line counts every outcome. SIGINT, SIGTERM or SIGHUP stop the workers, write the\n"
+	"reports with the unfinished targets marked interrupted, and exit 128 + the\n"
+	"signal's number (130 for SIGINT, 143 for SIGTERM).\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -137,6 +149,39 @@ static double parse_number(const char *what, const char *arg)
 	return v;
 }
 
+/* --timeout: at most 1000000 s (11.6 days), so that any deadline is exact in a double
+ * and a typo is not silently "no limit". */
+static double parse_timeout(const char *arg)
+{
+	double v = parse_number("--timeout", arg);
+
+	if (v > 1000000)
+		usage_error("--timeout expects seconds from 0 to 1000000, not '%s'", arg);
+	return v;
+}
+
+/* --max-memory 512M: bytes, or K, M, G, T (powers of 1024); 0 turns the guard off. */
+static size_t parse_size(const char *opt, const char *arg)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end != arg && *end && !end[1] && (u = strchr(units, toupper((unsigned char)*end)))) {
+		v *= pow(1024, (double)(u - units + 1));
+		end++;
+	}
+	if (errno || end == arg || *end || !isfinite(v) || v < 0 || v >= 1.8e19)
+		usage_error("%s expects a size in bytes, or with K, M, G or T, not '%s'", opt,
+			    arg);
+	if (v != 0 && v < 16 * 1024 * 1024)
+		usage_error("%s %s is below 16M: CPython alone needs more", opt, arg);
+	return (size_t)v;
+}
+
 /* --budget py_blocks=0.5,native_bytes=64 */
 static void parse_budget(const char *arg, lg_verdict_opts *vo)
 {
@@ -144,6 +189,8 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 
 	if (!copy)
 		die(EXIT_INTERNAL, "out of memory");
+	if (!*arg || *arg == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
+		usage_error("--budget expects COUNTER=N[,COUNTER=N...], not '%s'", arg);
 	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 		lg_counter c;
@@ -162,60 +209,177 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 	free(copy);
 }
 
-/* A report file: the option that asked for it and the library function that writes it. */
+/* A report file: the option that asked for it and the library function that writes it.
+ * It is written to `tmp`, beside its final name, and renamed into place once complete,
+ * so that a run that does not finish never destroys the previous report; a path that
+ * exists and is no regular file (/dev/stdout, a FIFO) is written in place. */
 struct output {
 	const char *option;
 	int (*write)(FILE *f, const lg_result *const *results, size_t n);
 	const char *path;
 	FILE *file;
+	char *tmp;
 };
+
+static struct output *live_outputs;  /* for remove_temporaries */
+static size_t nlive_outputs;
+
+/* At exit (die() included): no half-written report is left beside its final name. */
+static void remove_temporaries(void)
+{
+	size_t i;
+
+	for (i = 0; i < nlive_outputs; i++)
+		if (live_outputs[i].tmp) {
+			unlink(live_outputs[i].tmp);
+			free(live_outputs[i].tmp);
+			live_outputs[i].tmp = NULL;
+		}
+}
+
+/* Opens `path` for writing through a temporary file beside it (a mkstemp name after
+ * PATH.), with the mode a plain fopen() would give. NULL with errno on failure. */
+static FILE *open_beside(const char *path, char **tmp)
+{
+	struct stat st;
+	mode_t mask;
+	FILE *f;
+	int fd;
+
+	*tmp = NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return fopen(path, "w");
+	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
+		*tmp = NULL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	fd = mkstemp(*tmp);
+	if (fd < 0)
+		goto fail;
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0 || !(f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		close(fd);
+		unlink(*tmp);
+		errno = e;
+		goto fail;
+	}
+	return f;
+fail:
+	free(*tmp);
+	*tmp = NULL;
+	return NULL;
+}
+
+/* Closes a file from open_beside and renames it into place: 0 or -1 with errno. */
+static int close_beside(FILE *f, const char *path, char **tmp)
+{
+	int bad = fclose(f) != 0;
+
+	if (*tmp) {
+		if (bad || rename(*tmp, path) < 0) {
+			int e = errno;
+
+			unlink(*tmp);
+			errno = e;
+			bad = 1;
+		}
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return bad ? -1 : 0;
+}
 
 static int write_output(struct output *out, const lg_result *const *results, size_t n)
 {
 	int bad = out->write(out->file, results, n) < 0;
+	int e = errno;
 
-	if (fclose(out->file) != 0)
+	if (close_beside(out->file, out->path, &out->tmp) < 0)
 		bad = 1;
+	else
+		errno = e;
 	out->file = NULL;
 	if (bad)
 		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
 	return bad ? -1 : 0;
 }
 
-/* Renders FILE.dot to FILE.svg with Graphviz when `dot` is installed; -1 if it failed. */
-static int render_graph(const char *dot_path)
+/* The SVG that render_graph makes of --graph FILE: FILE without .dot, plus .svg (free
+ * it). */
+static char *graph_svg_path(const char *dot_path)
 {
 	size_t len = strlen(dot_path);
 	char *svg = malloc(len + 5);
-	pid_t pid;
-	int status;
 
 	if (!svg)
-		return -1;
+		die(EXIT_INTERNAL, "out of memory");
 	memcpy(svg, dot_path, len + 1);
 	if (len > 4 && !strcmp(svg + len - 4, ".dot"))
 		svg[len - 4] = '\0';
 	strcat(svg, ".svg");
+	return svg;
+}
+
+/* Renders FILE.dot to FILE.svg with Graphviz when `dot` is installed; -1 if it failed.
+ * The SVG too is written beside its name and renamed into place. */
+static int render_graph(const char *dot_path)
+{
+	char *svg = graph_svg_path(dot_path), *tmp = NULL;
+	pid_t pid;
+	int status, fd;
+
+	if (asprintf(&tmp, "%s.XXXXXX", svg) < 0 || (fd = mkstemp(tmp)) < 0) {
+		error("--graph: cannot write '%s': %s", svg, strerror(errno));
+		free(tmp);
+		free(svg);
+		return -1;
+	}
+	close(fd);
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		execlp("dot", "dot", "-Tsvg", dot_path, "-o", svg, (char *)NULL);
+		execlp("dot", "dot", "-Tsvg", dot_path, "-o", tmp, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	status = -1;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		unlink(tmp);
+		free(tmp);
 		free(svg);
 		return 0;  /* no Graphviz: the .dot file is the result */
 	}
-	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || rename(tmp, svg) < 0) {
 		error("--graph: Graphviz could not render '%s' to '%s'", dot_path, svg);
+		unlink(tmp);
+		free(tmp);
 		free(svg);
 		return -1;
 	}
+	free(tmp);
 	free(svg);
 	return 0;
+}
+
+/* A path's identity for comparing report names: its directory's real path and its last
+ * component (the file need not exist yet), or NULL when the directory does not. */
+static char *path_identity(const char *path)
+{
+	char *a = strdup(path), *b = strdup(path), *dir, *id = NULL, real[PATH_MAX];
+
+	if (!a || !b)
+		die(EXIT_INTERNAL, "out of memory");
+	dir = dirname(a);
+	if (realpath(dir, real) && asprintf(&id, "%s/%s", real, basename(b)) < 0)
+		id = NULL;
+	free(a);
+	free(b);
+	return id;
 }
 
 struct target_arg {
@@ -299,13 +463,14 @@ static void on_sample(void *arg, const lg_result *r)
 		return;
 	last_progress = now;
 	progress_shown = 1;
+	fprintf(stderr, "\r\033[K[%zu of %zu done] ", o->done, o->total);
 	if (s->warmup)
-		fprintf(stderr, "\r\033[K%s: iteration %u (warm-up)", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u (warm-up)", r->target, s->iteration);
 	else if (t->n)
-		fprintf(stderr, "\r\033[K%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
+		fprintf(stderr, "%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
 			r->target, s->iteration, t->slope, t->lo, t->hi);
 	else
-		fprintf(stderr, "\r\033[K%s: iteration %u", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u", r->target, s->iteration);
 }
 
 /* The gate's on_note: detail only with -v. */
@@ -353,6 +518,8 @@ static int parse_run(int argc, char **argv, struct run *r)
 		{ "python", required_argument, NULL, 'Y' },
 		{ "on-leak", required_argument, NULL, 'L' },
 		{ "core-dir", required_argument, NULL, 'D' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "max-memory", required_argument, NULL, 'm' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -374,7 +541,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 	lg_gate_opts_init(&o->gate);
 	opterr = 0;
 	optind = 1;
-	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		struct target_arg *t = &r->targets[r->ntargets];
 		const char *why;
 
@@ -404,7 +571,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 			parse_budget(optarg, &o->gate.verdict);
 			break;
 		case 't':
-			o->gate.timeout = parse_number("--timeout", optarg);
+			o->gate.timeout = parse_timeout(optarg);
 			break;
 		case 'r':
 			r->outputs[0].path = optarg;
@@ -443,6 +610,12 @@ static int parse_run(int argc, char **argv, struct run *r)
 		case 'D':
 			o->gate.core_dir = optarg;
 			break;
+		case 'j':
+			o->jobs = (unsigned)parse_count("-j/--jobs", optarg, 1);
+			break;
+		case 'm':
+			o->gate.memory_limit = parse_size("--max-memory", optarg);
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -468,6 +641,69 @@ static int parse_run(int argc, char **argv, struct run *r)
 	return 0;
 }
 
+/* The absolute path of this executable, or NULL. */
+static const char *self_exe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return path;
+}
+
+/* --core-dir must take a new file: tried with a directory made and removed at once (the
+ * worker writes its core through such a private directory), so that /proc or a read-only
+ * file system is refused before the run, naming the real reason. */
+static void check_core_dir(const char *dir)
+{
+	char *probe = NULL;
+
+	if (access(dir, W_OK | X_OK) < 0)
+		usage_error("--core-dir '%s': %s", dir, strerror(errno));
+	if (asprintf(&probe, "%s/.leakgate-probe.XXXXXX", dir) < 0)
+		die(EXIT_INTERNAL, "out of memory");
+	if (!mkdtemp(probe))
+		usage_error("--core-dir '%s': cannot create files there: %s", dir,
+			    strerror(errno));
+	rmdir(probe);
+	free(probe);
+}
+
+/* Two reports that would land in one file are a usage error: --report F --junit F, or
+ * --plot x.svg with --graph x.dot (whose rendering is x.svg). */
+static void check_report_names(const struct run *r)
+{
+	const size_t n = sizeof(r->outputs) / sizeof(r->outputs[0]);
+	const char *opt[sizeof(r->outputs) / sizeof(r->outputs[0]) + 1];
+	char *id[sizeof(r->outputs) / sizeof(r->outputs[0]) + 1];
+	size_t i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct output *out = &r->outputs[i];
+
+		if (!out->path)
+			continue;
+		opt[k] = out->option;
+		id[k++] = path_identity(out->path);
+		if (out->write == lg_report_dot) {
+			char *svg = graph_svg_path(out->path);
+
+			opt[k] = "--graph's rendering";
+			id[k++] = path_identity(svg);
+			free(svg);
+		}
+	}
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++)
+			if (id[i] && id[j] && !strcmp(id[i], id[j]))
+				usage_error("%s and %s would both write '%s'", opt[i], opt[j],
+					    id[i]);
+	for (i = 0; i < k; i++)
+		free(id[i]);
+}
+
 /* Checks what parse_run read against itself and the machine, and completes the gate's
  * options: --python's build, --valgrind's programs, the report files (opened here, so an
  * unwritable one stops the run before it starts), the callbacks. Dies on a bad one. */
@@ -485,26 +721,34 @@ static void prepare_run(int argc, char **argv, struct run *r)
 			    "iterations", o->gate.iterations, o->gate.verdict.min_window);
 	if (o->gate.core_dir && o->gate.on_leak != LG_ON_LEAK_CORE)
 		usage_error("--core-dir goes with --on-leak=core");
-	if (o->gate.core_dir && access(o->gate.core_dir, W_OK | X_OK) < 0)
-		usage_error("--core-dir '%s': %s", o->gate.core_dir, strerror(errno));
+	if (o->gate.core_dir)
+		check_core_dir(o->gate.core_dir);
 	if (o->quiet && o->verbose)
 		usage_error("-q and -v contradict each other");
+	check_report_names(r);
 	/* Installed in a venv (pip install), leakgate runs in that venv by default. */
 	if (r->python || (r->python = venv_python()))
 		o->gate.worker.executable = python_select(r->python, argc, argv);
-	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
-		struct output *out = &r->outputs[i];
-
-		if (out->path && !(out->file = fopen(out->path, "w")))
-			usage_error("cannot write %s '%s': %s", out->option, out->path,
-				    strerror(errno));
-	}
 	/* Exit 4 when valgrind is missing (the run cannot be done as asked, like an
 	 * unwritable --report); 3 when leakgate's own suppression file is (a broken build). */
 	if (o->gate.valgrind && !(o->gate.valgrind = valgrind_path()))
 		usage_error("--valgrind: valgrind is not on PATH (Debian: apt-get install valgrind)");
 	if (o->gate.valgrind && !(o->gate.suppressions = valgrind_suppressions()))
 		die(EXIT_INTERNAL, "--valgrind: cannot find leakgate.supp next to the executable");
+	live_outputs = r->outputs;
+	nlive_outputs = sizeof(r->outputs) / sizeof(r->outputs[0]);
+	atexit(remove_temporaries);
+	for (i = 0; i < nlive_outputs; i++) {
+		struct output *out = &r->outputs[i];
+
+		if (out->path && !(out->file = open_beside(out->path, &out->tmp)))
+			usage_error("cannot write %s '%s': %s", out->option, out->path,
+				    strerror(errno));
+	}
+	/* Every worker starts by exec of this program's hidden worker mode (valgrind.c):
+	 * a fresh process, whatever this one holds. */
+	if (!o->gate.worker_exe)
+		o->gate.worker_exe = self_exe();
 	o->progress = !o->quiet && isatty(2) && !getenv("CI");
 	o->gate.on_sample = on_sample;
 	o->gate.on_note = on_note;
@@ -553,49 +797,169 @@ static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
 	return -1;
 }
 
-/* Gates every target in order, printing each one's report as it finishes. */
-static void run_targets(lg_gate *gate, struct run *r)
+/* The results of a run as they come in, and which of them are reported yet: reports
+ * print in the targets' order, whatever order the targets finish in. */
+struct ordered {
+	struct run_opts *o;
+	lg_result *res;
+	char *done;       /* done[i]: res[i] is filled in */
+	const size_t *index;  /* lg_gate_run_all's i-th target is targets[index[i]] */
+	size_t n, printed;
+};
+
+static void print_result(const lg_result *r, const struct run_opts *o)
 {
-	size_t i, n = r->ntargets ? r->ntargets : 1;
-
-	r->res = calloc(n, sizeof(*r->res));
-	r->results = calloc(n, sizeof(*r->results));
-	if (!r->res || !r->results)
-		die(EXIT_INTERNAL, "out of memory");
-	for (i = 0; i < r->ntargets; i++) {
-		const struct target_arg *t = &r->targets[i];
-		lg_result *res = &r->res[i];
-
-		if (t->skip)
-			skip(t, res);
-		else if (lg_gate_run(gate, &t->target, t->display, res) < 0)
-			die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
-		clear_progress(&r->o);
-		r->results[i] = res;
-		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
-		if (res->core_path) {
-			error("%s: core written to %s", res->target, res->core_path);
-			error("%s: open it with: %s", res->target,
-			      gdb_open_command(res->core_path));
-		}
+	/* A target the interrupt kept from starting is counted by the closing line and marked
+	 * in the reports, not printed one by one. */
+	if (r->status == LG_STATUS_INTERRUPTED && r->series.len == 0)
+		return;
+	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
+	if (r->core_path) {
+		error("%s: core written to %s", r->target, r->core_path);
+		error("%s: open it with: %s", r->target, gdb_open_command(r->core_path));
 	}
 }
 
-/* The run's exit code: the worst target's, and 3 when a report could not be written. */
+/* SIGINT, SIGTERM and SIGHUP (unless ignored) stop the workers (lg_gate_interrupt); the run then writes
+ * its reports, the unfinished targets marked interrupted, and exits 128 + the signal. */
+static void on_stop_signal(int signo)
+{
+	lg_gate_interrupt(signo);
+}
+
+static void catch_stop_signals(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	/* A signal ignored on entry stays ignored (nohup, a shell's background job). */
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(signals[i], &sa, NULL);
+	}
+}
+
+/* Marks res[i] done and prints every result from the first one not yet printed up to the
+ * next one still running. */
+static void finish(struct ordered *d, size_t i)
+{
+	d->done[i] = 1;
+	d->o->done++;
+	clear_progress(d->o);
+	for (; d->printed < d->n && d->done[d->printed]; d->printed++)
+		print_result(&d->res[d->printed], d->o);
+}
+
+/* lg_gate_run_all's on_done: the result moves to its target's place (the library is done
+ * with it). */
+static void on_done(void *arg, size_t i, const lg_result *r)
+{
+	struct ordered *d = arg;
+
+	d->res[d->index[i]] = *r;
+	finish(d, d->index[i]);
+}
+
+/* Gates every target, -j at once, printing each one's report in order as it is known. */
+static void run_targets(lg_gate *gate, struct run *r)
+{
+	size_t i, k = 0, n = r->ntargets ? r->ntargets : 1;
+	lg_target *t = calloc(n, sizeof(*t));
+	const char **display = calloc(n, sizeof(*display));
+	size_t *index = calloc(n, sizeof(*index));
+	lg_result *scratch = calloc(n, sizeof(*scratch));
+	struct ordered d = { &r->o, NULL, calloc(n, 1), index, r->ntargets, 0 };
+
+	r->res = calloc(n, sizeof(*r->res));
+	r->results = calloc(n, sizeof(*r->results));
+	if (!r->res || !r->results || !t || !display || !index || !scratch || !d.done)
+		die(EXIT_INTERNAL, "out of memory");
+	d.res = r->res;
+	r->o.done = 0;
+	r->o.total = r->ntargets;
+	for (i = 0; i < r->ntargets; i++) {
+		r->results[i] = &r->res[i];
+		if (r->targets[i].skip) {
+			skip(&r->targets[i], &r->res[i]);
+			finish(&d, i);
+			continue;
+		}
+		t[k] = r->targets[i].target;
+		display[k] = r->targets[i].display;
+		index[k++] = i;
+	}
+	if (lg_gate_run_all(gate, t, display, k, r->o.jobs, on_done, &d, scratch) < 0)
+		die(EXIT_INTERNAL, "cannot gate the targets");
+	free(scratch);
+	free(d.done);
+	free(t);
+	free(display);
+	free(index);
+}
+
+/*
+ * The run's exit code. A leak is what the gate exists to find and is never hidden: a run
+ * with a leak exits 1 whatever else failed (a test that errors for an environmental
+ * reason must not turn a leak found elsewhere into "exit 2"; both still fail the build,
+ * and the closing line names the errors). Without a leak the worst code wins, and 3 when
+ * a report could not be written.
+ */
 static int run_exit_code(const struct run *r, int reports_failed)
 {
 	int worst = EXIT_PASS;
 	size_t i;
 
+	if (lg_gate_interrupted())  /* the run did not finish: 128 + the signal, as a shell says */
+		return LG_EXIT_INTERRUPTED + lg_gate_interrupted();
 	for (i = 0; i < r->ntargets; i++) {
 		int code = lg_result_exit_code(&r->res[i]);
 
+		if (code == EXIT_LEAK)
+			return EXIT_LEAK;
 		if (code > worst)
 			worst = code;
 	}
 	if (reports_failed && worst < EXIT_INTERNAL)
 		worst = EXIT_INTERNAL;
 	return worst;
+}
+
+/* The closing line: every outcome counted. */
+static void print_totals(const struct run *r, double seconds)
+{
+	size_t count[LG_STATUS_INTERRUPTED + 1] = { 0 }, i;
+
+	for (i = 0; i < r->ntargets; i++)
+		if ((unsigned)r->res[i].status <= LG_STATUS_INTERRUPTED)
+			count[r->res[i].status]++;
+	fflush(stdout);
+	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
+		r->ntargets, r->pytest ? "test" : "target", r->ntargets == 1 ? "" : "s",
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
+		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
+	if (count[LG_STATUS_INTERNAL])
+		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
+			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
+	if (count[LG_STATUS_INTERRUPTED])
+		fprintf(stderr, ", %zu interrupted", count[LG_STATUS_INTERRUPTED]);
+	fprintf(stderr, " (%.1f s)\n", seconds);
+	if (lg_gate_interrupted()) {
+		int signo = lg_gate_interrupted();
+		size_t not_run = 0;
+
+		for (i = 0; i < r->ntargets; i++)
+			not_run += r->res[i].status == LG_STATUS_INTERRUPTED &&
+				   r->res[i].series.len == 0;
+		error("interrupted by signal %d (%s): workers stopped; %zu target%s not run",
+		      signo, strsignal(signo), not_run, not_run == 1 ? "" : "s");
+	}
 }
 
 static void run_release(struct run *r)
@@ -614,6 +978,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
 	lg_gate *gate;
+	double start = seconds_now();
 	int code;
 
 	if (parse_run(argc, argv, &r)) {
@@ -621,6 +986,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	prepare_run(argc, argv, &r);
+	catch_stop_signals();
 	if (lg_gate_new(&r.o.gate, &gate) < 0)
 		die(EXIT_INTERNAL, "cannot create the gate");
 	if (r.pytest && (code = collect_pytest(gate, argc, argv, &r)) >= 0) {
@@ -629,6 +995,8 @@ static int cmd_run(int argc, char **argv)
 		return code;
 	}
 	run_targets(gate, &r);
+	if (r.ntargets)
+		print_totals(&r, seconds_now() - start);
 	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0);
 	lg_gate_free(gate);
 	run_release(&r);

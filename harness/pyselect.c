@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -40,15 +42,18 @@ struct pyinfo {
 	char executable[PATH_MAX];
 };
 
+#define QUERY_SECONDS 10
+
 /* Runs PYTHON -I -S -c query with stdout and stderr into one pipe; returns its exit
- * status, or -1 with errno. The output (NUL-terminated, cut at QUERY_MAX) goes to buf. */
+ * status, or -1 with errno (ETIMEDOUT after QUERY_SECONDS without an answer). The output (NUL-terminated, cut at QUERY_MAX) goes to buf. */
 static int run_query(const char *python, char *buf, size_t cap)
 {
 	char *const argv[] = { (char *)python, "-I", "-S", "-c", (char *)query, NULL };
 	posix_spawn_file_actions_t fa;
 	size_t len = 0;
 	pid_t pid;
-	int fds[2], status, err;
+	int fds[2], status, err, timed_out = 0;
+	time_t deadline = time(NULL) + QUERY_SECONDS;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
@@ -65,8 +70,19 @@ static int run_query(const char *python, char *buf, size_t cap)
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = read(fds[0], buf + len, cap - 1 - len);
+		struct pollfd pfd = { fds[0], POLLIN, 0 };
+		int left = (int)(deadline - time(NULL)), r;
+		ssize_t n;
 
+		/* A program that never answers is no interpreter: it gets QUERY_SECONDS. */
+		if (left <= 0 || (r = poll(&pfd, 1, left * 1000)) == 0) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		n = r < 0 ? -1 : read(fds[0], buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -82,6 +98,10 @@ static int run_query(const char *python, char *buf, size_t cap)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (timed_out) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	return status;
 }
 
@@ -95,7 +115,11 @@ static int query_python(const char *python, struct pyinfo *out, char *why, size_
 		die(EXIT_INTERNAL, "out of memory");
 	status = run_query(python, buf, QUERY_MAX);
 	if (status < 0) {
-		snprintf(why, whylen, "cannot run it: %s", strerror(errno));
+		if (errno == ETIMEDOUT)
+			snprintf(why, whylen, "it did not answer in %d s (is it a Python?)",
+				 QUERY_SECONDS);
+		else
+			snprintf(why, whylen, "cannot run it: %s", strerror(errno));
 		goto fail;
 	}
 	for (line = buf; line; line = (end = strchr(line, '\n')) ? end + 1 : NULL) {

@@ -1,6 +1,6 @@
 /* valgrind.c: `leakgate run --valgrind`: finding valgrind and the shipped suppression
- * file, and the hidden worker command line the gate execs under memcheck (the rest is in
- * the library, src/supervisor/valgrind.c). */
+ * file; and the hidden worker command line the gate execs for every worker, under
+ * memcheck with --valgrind (the rest is in the library, src/supervisor/valgrind.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+/* The one file of the harness that reaches into the library: the hidden worker entry. */
+#include "worker_api.h"
 #include "paths.h"
 
 const char *valgrind_path(void)

@@ -1,5 +1,5 @@
 /* leakgate.h: the public API of libleakgate: counters, sample series, the verdict,
- * and the embedded worker that runs a Python workload and snapshots its counters.
+ * the gate that runs Python workloads in worker processes, and the reports.
  * Never includes <Python.h>; every symbol carries the lg_ prefix. */
 #ifndef LEAKGATE_H
 #define LEAKGATE_H
@@ -33,6 +33,19 @@ enum {
 	LG_EINTR = -8,    /* the workload raised KeyboardInterrupt */
 	LG_ESKIP = -9,    /* the test is skipped, xfailed or marked no_leak_check (--pytest) */
 };
+
+/* `leakgate run`'s exit codes (pytest's 3 and 4 kept), as lg_result_exit_code returns
+ * them for one target; with several targets the worst wins. An interrupted run exits
+ * with 128 + the signal's number, as a shell reports a process the signal killed. */
+typedef enum lg_exit {
+	LG_EXIT_PASS = 0,         /* no leak (or skipped) */
+	LG_EXIT_LEAK = 1,         /* a leak was found */
+	LG_EXIT_WORKLOAD = 2,     /* the workload failed: import, exception, crash, timeout,
+				   * memory guard */
+	LG_EXIT_INTERNAL = 3,     /* leakgate itself failed */
+	LG_EXIT_USAGE = 4,        /* the command line is wrong */
+	LG_EXIT_INTERRUPTED = 128 /* plus the signal's number (130: SIGINT, 143: SIGTERM) */
+} lg_exit;
 
 /* A static, human-readable description of an error code. */
 LG_EXTERN const char *lg_strerror(int err);
@@ -145,7 +158,8 @@ LG_EXTERN int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_
  * was shown), so the outcome is LG_PASS or LG_LEAK. */
 LG_EXTERN void lg_verdict_finish(lg_verdict *v);
 
-/* The worker: an embedded interpreter running one target. One per process. */
+/* Targets, and the options of the worker that runs them (the worker's own interface is
+ * private: src/worker_api.h). */
 typedef enum lg_target_kind {
 	LG_TARGET_FILE,    /* path/file.py:func */
 	LG_TARGET_MODULE,  /* package.module:func */
@@ -165,8 +179,6 @@ typedef struct lg_target {
  * Returns 0 or LG_EINVAL with a static reason in *why. */
 LG_EXTERN int lg_target_parse(const char *arg, lg_target *out, const char **why);
 
-typedef struct lg_worker lg_worker;
-
 typedef struct lg_worker_opts {
 	int malloc_allocator;  /* force PYMEM_ALLOCATOR_MALLOC (for Valgrind) */
 	/* The interpreter whose environment to run in (its sys.executable: a venv's
@@ -175,36 +187,6 @@ typedef struct lg_worker_opts {
 	const char *executable;
 } lg_worker_opts;
 
-/* Initialises CPython in this process and installs the counting hooks. *out is freed
- * with lg_worker_free. */
-LG_EXTERN int lg_worker_new(const lg_worker_opts *o, lg_worker **out);
-/* Bit set of the counters this worker can read. */
-LG_EXTERN uint32_t lg_worker_available(const lg_worker *w);
-/* A description of the interpreter, e.g. "CPython 3.11.7". Owned by the worker. */
-LG_EXTERN const char *lg_worker_python(const lg_worker *w);
-/* Resolves the target and runs its setup(). On LG_ELOAD, LG_ERAISE, LG_EEXIT or LG_EINTR
- * *msg receives the Python traceback or reason (free with lg_free). */
-LG_EXTERN int lg_worker_load(lg_worker *w, const lg_target *t, char **msg);
-/* Runs the target's measuring loop: loads the target, then calls serve(w, arg), which
- * calls lg_worker_call, lg_worker_snapshot and lg_worker_attribute as it sees fit, while
- * the target is loaded. A pytest target is loaded inside pytest's own test loop, with
- * its wider-scoped fixtures set up, and run once before serve as a probe: a skipped,
- * xfailed or no_leak_check test returns LG_ESKIP, a failing one LG_ERAISE, each with the
- * reason in *msg (free with lg_free). Otherwise returns what serve returned. */
-typedef int (*lg_serve_fn)(lg_worker *w, void *arg);
-LG_EXTERN int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg,
-			    char **msg);
-/* Collects the tests pytest would run with these arguments (run from the current
- * directory, conftest and ini files included): *list receives one "NODEID\tMARKED\n" line
- * per test, MARKED being 1 for a test marked no_leak_check (free with lg_free). LG_ELOAD
- * with the reason in *msg when pytest is missing or cannot collect. */
-LG_EXTERN int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs,
-				char **list, char **msg);
-/* Calls the workload once. Errors as lg_worker_load. */
-LG_EXTERN int lg_worker_call(lg_worker *w, char **msg);
-/* Clears the standard library's bounded caches, collects garbage fully and reads every
- * available counter, the allocator counters before anything that allocates. */
-LG_EXTERN int lg_worker_snapshot(lg_worker *w, lg_sample *out);
 /* Attribution of a leak, as the worker renders it (see README, "Attribution"). */
 typedef enum lg_attr_state {
 	LG_ATTR_LEAK,     /* the attributed calls grew too */
@@ -219,18 +201,7 @@ typedef struct lg_attribution {
 	char *dot;    /* Graphviz statements (nodes and edges) of the referrer chains */
 } lg_attribution;
 
-/* Re-runs the workload `iterations` more times with attribution on (tracemalloc, the
- * allocation record) and fills *out: what grew, where it was allocated, and why it is still
- * alive. `failed` is the verdict's bit set of growing counters. Costly: call only after a
- * leak verdict. Release *out with lg_attribution_release. Errors as lg_worker_call; a
- * workload error during attribution is reported inside the attribution, not as an error. */
-LG_EXTERN int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
-				  lg_attribution *out, char **msg);
 LG_EXTERN void lg_attribution_release(lg_attribution *a);
-
-/* Flushes sys.stdout and sys.stderr. Does not finalise the interpreter: a workload's
- * threads may never end, so the process should leave with _exit(). Accepts NULL. */
-LG_EXTERN void lg_worker_free(lg_worker *w);
 
 /* The outcome of one target, as the harness assembles it and the reports read it. */
 typedef enum lg_status {
@@ -239,6 +210,7 @@ typedef enum lg_status {
 	LG_STATUS_ERROR,     /* the workload failed: import, exception, exit, crash, timeout */
 	LG_STATUS_INTERNAL,  /* leakgate itself failed */
 	LG_STATUS_SKIP,      /* not judged: a skipped, xfailed or no_leak_check test */
+	LG_STATUS_INTERRUPTED, /* stopped (or never started) by lg_gate_interrupt */
 } lg_status;
 
 typedef struct lg_result {
@@ -259,10 +231,13 @@ typedef struct lg_result {
 
 /*
  * The gate: runs targets the way `leakgate run` does, each in a worker process of its own
- * (forked; with valgrind, exec'd under memcheck), and fills an lg_result per target. This
- * is what the leakgate command uses; a C program (a Criterion test of a C extension, say)
- * can gate its own workloads with it. The calling process must not be running Python
- * itself (the worker embeds CPython after the fork).
+ * (forked, then exec'd as worker_exe when set; with valgrind, exec'd under memcheck; a
+ * pytest test's, forked from the worker that collected the suite, see lg_gate_collect),
+ * and fills an lg_result per target, one at a time (lg_gate_run) or several at once
+ * (lg_gate_run_all). This is what the leakgate command uses; a C program (a Criterion test
+ * of a C extension, say) can gate its own workloads with it. The calling process must not
+ * be running Python itself (the worker embeds CPython after the fork), nor ignore SIGCHLD
+ * (the gate waits for its workers).
  */
 typedef struct lg_gate lg_gate;
 
@@ -282,8 +257,17 @@ typedef struct lg_gate_opts {
 	lg_worker_opts worker;
 	const char *valgrind;       /* run each worker under this valgrind, or NULL */
 	const char *suppressions;   /* with valgrind: leakgate's leakgate.supp (required) */
-	const char *worker_exe;     /* with valgrind: the program that runs lg_gate_worker_main
-				     * (the leakgate binary); NULL: this program */
+	const char *worker_exe;     /* the leakgate binary: each worker execs its hidden worker
+				     * mode, so nothing of this process (threads' locks, state)
+				     * reaches the worker (not with worker.malloc_allocator);
+				     * NULL: workers run in a fork of this process, which must
+				     * then run no other thread (with valgrind: this program is
+				     * exec'd) */
+	/* The memory guard: the most heap a worker may hold (RLIMIT_DATA), in bytes; past it
+	 * allocations fail, the workload gets a MemoryError and the target an error that
+	 * names the guard. 0: none. Default: half the machine's memory
+	 * (lg_gate_default_memory_limit). Not applied under valgrind or ASan. */
+	size_t memory_limit;
 	lg_on_leak on_leak;
 	const char *core_dir;       /* LG_ON_LEAK_CORE: where; NULL: the current directory */
 	/* Optional callbacks, with `arg`: after each sample (the last of r->series; r->verdict
@@ -295,6 +279,8 @@ typedef struct lg_gate_opts {
 } lg_gate_opts;
 
 LG_EXTERN void lg_gate_opts_init(lg_gate_opts *o);
+/* Half of this machine's physical memory, in bytes (0 if unknown). */
+LG_EXTERN size_t lg_gate_default_memory_limit(void);
 /* A gate with these options (copied; the strings must outlive it). *out is freed with
  * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). */
 LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
@@ -303,30 +289,44 @@ LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
  * Release *out with lg_result_release. */
 LG_EXTERN int lg_gate_run(lg_gate *g, const lg_target *t, const char *display,
 			  lg_result *out);
+/* Gates targets t[0..n-1], up to `jobs` at once (0: as many as the CPUs this process may
+ * run on, lg_cpus), each as lg_gate_run would, into out[i] (display[i] names it; display
+ * or an entry of it NULL: the spec). With jobs 1 they run one after another in this
+ * thread, in order; with more, in threads of the gate's, each driving one worker. Then
+ * on_done(arg, i, &out[i]) is called as each finishes, in whatever order they finish.
+ * The gate's callbacks and on_done are never called at once. Returns 0 (every out[i]
+ * filled in; release each with lg_result_release), or LG_EINVAL or LG_ENOMEM before any
+ * ran. */
+LG_EXTERN int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const *display,
+			      size_t n, unsigned jobs,
+			      void (*on_done)(void *arg, size_t i, const lg_result *r), void *arg,
+			      lg_result *out);
+/* The CPUs this process may run on (sched_getaffinity), at least 1. */
+LG_EXTERN unsigned lg_cpus(void);
 /* Collects the tests pytest would run with these arguments, in a worker: 0 and *list
  * ("NODEID\tMARKED\n" lines, free with lg_free), each to be run as an LG_TARGET_PYTEST
  * target with the same arguments; or LG_ELOAD with *failure describing why (release it
- * with lg_result_release). */
+ * with lg_result_release). The worker that collected stays, until the next collection or
+ * lg_gate_free, as a fork server: each test lg_gate_run or lg_gate_run_all gates with
+ * these arguments (args must stay valid that long) starts in a worker forked from the
+ * collected state instead of collecting the suite again. Not under valgrind (each test's
+ * worker starts under memcheck), nor when the collecting process runs threads of its own
+ * (a fork would copy their locks, not them): then each test's worker collects afresh. */
 LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
 			      lg_result *failure);
 LG_EXTERN void lg_gate_free(lg_gate *g);
-/* `leakgate run`'s exit code for a result: 0 pass or skip, 1 leak, 2 workload error,
- * 3 internal error. */
+/* `leakgate run`'s exit code for a result (lg_exit): 0 pass or skip, 1 leak, 2 workload
+ * error, 3 internal error, LG_EXIT_INTERRUPTED + the signal for an interrupted one. */
 LG_EXTERN int lg_result_exit_code(const lg_result *r);
+/* Stops every worker of every gate in this process (their whole process groups, so the
+ * workload's own children too) and makes lg_gate_run and lg_gate_collect return
+ * LG_STATUS_INTERRUPTED results from then on, naming `signo` (a signal number, > 0).
+ * Async-signal-safe: meant to be called from the caller's SIGINT/SIGTERM handler. */
+LG_EXTERN void lg_gate_interrupt(int signo);
+/* The signal lg_gate_interrupt was given, or 0. */
+LG_EXTERN int lg_gate_interrupted(void);
 /* Frees what a result owns. Accepts NULL. */
 LG_EXTERN void lg_result_release(lg_result *r);
-
-/* The first argument of the command line with which the gate execs a worker under
- * valgrind: `PROGRAM --lg-worker CMD_FD MSG_FD EXECUTABLE KIND SPEC [PYTEST ARGS]`. A
- * program given as worker_exe calls lg_gate_worker with what it parses from there. */
-#define LG_WORKER_MODE "--lg-worker"
-/* The worker: never returns. */
-LG_EXTERN void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd,
-			      int msg_fd) __attribute__((noreturn));
-/* The name of a target kind ("file", "module", "code", "pytest") and back (0 or
- * LG_EINVAL). */
-LG_EXTERN const char *lg_target_kind_name(lg_target_kind k);
-LG_EXTERN int lg_target_kind_parse(const char *name, lg_target_kind *out);
 
 /* Writes the human report for one target: a summary line first, e.g.
  * "LEAK  f.py:work  py_blocks +1.00/iter [0.98, 1.02]  (60 iterations, 0.4 s)",
@@ -368,23 +368,6 @@ typedef struct lg_suspect {
 	const char *label;   /* what it is, e.g. "workload globals" (copied, 63 bytes kept) */
 } lg_suspect;
 
-struct lg_jit_layout;
-
-/* The workload being called: a function (or callable), or the code of -c CODE. */
-LG_EXTERN const void *lg_worker_target(const lg_worker *w);
-/* The objects worth showing at the failing point: the workload, its globals and, once
- * lg_worker_attribute ran, the leaked objects it sampled. Fills at most cap entries and
- * returns how many. */
-LG_EXTERN size_t lg_worker_suspects(const lg_worker *w, lg_suspect *out, size_t cap);
-/* Registers a blob with the summary text and the suspects through GDB's JIT interface
- * (it replaces the previous one). Then, if stop is not NULL, calls the workload once more
- * and calls stop(arg) from inside its first line (or after the call, if none of its own
- * lines ran), so a debugger stopped there sees its Python frames. Errors as
- * lg_worker_call. */
-LG_EXTERN int lg_worker_failpoint(lg_worker *w, const char *summary, const lg_suspect *s,
-				  size_t n, void (*stop)(void *), void *arg, char **msg);
-/* The object layout of the CPython in this process (initialised), as in the blob. */
-LG_EXTERN int lg_jit_layout_fill(struct lg_jit_layout *l);
 /* Builds a blob (for tests and tools); *out is freed with lg_free. */
 LG_EXTERN int lg_jit_blob_new(const char *summary, const lg_suspect *s, size_t n,
 			      void **out, size_t *out_size);

@@ -11,13 +11,14 @@
 #include "leakgate.h"
 
 /* How a worker process ends (its exit status), and the supervisor's own codes for a
- * target's outcome, which match lg_result_exit_code. */
-enum {
-	LG__EXIT_PASS = 0,
-	LG__EXIT_LEAK = 1,
-	LG__EXIT_WORKLOAD = 2,
-	LG__EXIT_INTERNAL = 3,
-};
+ * target's outcome: the public lg_exit codes, under the names this side has used. */
+#define LG__EXIT_PASS LG_EXIT_PASS
+#define LG__EXIT_LEAK LG_EXIT_LEAK
+#define LG__EXIT_WORKLOAD LG_EXIT_WORKLOAD
+#define LG__EXIT_INTERNAL LG_EXIT_INTERNAL
+/* A worker whose pipe to the supervisor was closed under it (EBADF: the workload closed
+ * descriptors it does not own). */
+#define LG__EXIT_PIPE_CLOSED 70
 
 /* Messages from worker to supervisor: a header, then `len` bytes. */
 enum msg_type {
@@ -28,6 +29,11 @@ enum msg_type {
 	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
 	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\n" lines */
 	MSG_CORE,       /* the core file's path, NUL-terminated (after CMD_FAILPOINT) */
+	MSG_FORKED,     /* struct msg_forked: the fork server started a test's worker */
+};
+
+struct msg_forked {
+	int32_t pid;
 };
 
 struct msg_hdr {
@@ -59,6 +65,18 @@ struct cmd_attribute {
 	uint32_t iterations;
 	uint32_t failed;  /* the verdict's growing counters, bit (1 << c) */
 };
+/* --pytest's fork server: the collecting worker, once it has sent MSG_COLLECTED, waits
+ * on its command channel (a Unix socket) for CMD_FORK, struct cmd_fork and the node id
+ * (len bytes), which arrive with two descriptors (SCM_RIGHTS): the new worker's command
+ * pipe (read end) and message pipe (write end). It forks a worker for that test, the
+ * supervisor's child (CLONE_PARENT), which speaks the protocol above from MSG_HELLO on,
+ * and answers MSG_FORKED or MSG_ERROR. CMD_QUIT or the end of the channel ends it. */
+#define CMD_FORK 'K'
+
+struct cmd_fork {
+	uint32_t len;
+};
+
 /* Register the GDB blob and stop (trap) or leave a core; followed by struct
  * cmd_failpoint, then dir_len bytes of the core directory and summary_len bytes of the
  * report. The worker answers MSG_CORE or MSG_ERROR (core), or nothing (trap), and exits. */
@@ -80,6 +98,10 @@ struct cmd_failpoint {
 double lg__now(void);
 /* Writes and reads that finish or fail (EINTR and short counts handled): 0 or -1. */
 int lg__write_full(int fd, const void *buf, size_t len);
+/* Writes a message header and two parts with one writev() when they fit PIPE_BUF (then
+ * atomically, whoever else writes to the pipe), else in turn: 0 or -1. */
+int lg__write_msg(int fd, const void *hdr, size_t hlen, const void *a, size_t alen,
+		  const void *b, size_t blen);
 int lg__read_full(int fd, void *buf, size_t len);
 /* Reads exactly len bytes before the deadline (0: none). 0 on success, 1 on timeout,
  * -1 on end of file or error. */

@@ -13,6 +13,7 @@ static const char *status_word(lg_status s)
 	case LG_STATUS_LEAK: return "leak";
 	case LG_STATUS_ERROR: return "error";
 	case LG_STATUS_SKIP: return "skip";
+	case LG_STATUS_INTERRUPTED: return "interrupted";
 	default: return "internal";
 	}
 }
@@ -112,12 +113,15 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 		return ferror(f) ? LG_EIO : 0;
 	case LG_STATUS_ERROR:
 	case LG_STATUS_INTERNAL:
-		fprintf(f, "%s %s  ", r->status == LG_STATUS_ERROR ? "ERROR" : "INTERNAL",
-			r->target);
+	case LG_STATUS_INTERRUPTED:
+		fprintf(f, "%s %s  ", r->status == LG_STATUS_ERROR ? "ERROR" :
+			r->status == LG_STATUS_INTERNAL ? "INTERNAL" : "INTERRUPTED", r->target);
 		if (r->error_iteration)
-			fprintf(f, "failed in iteration %u", r->error_iteration);
+			fprintf(f, "%s in iteration %u", r->status == LG_STATUS_INTERRUPTED ?
+				"stopped" : "failed", r->error_iteration);
 		else
-			fprintf(f, "failed before the first iteration");
+			fprintf(f, "%s before the first iteration",
+				r->status == LG_STATUS_INTERRUPTED ? "stopped" : "failed");
 		fprintf(f, "  (%.1f s)\n", r->seconds);
 		if (r->error)
 			print_indented(f, r->error, "  ");
@@ -228,7 +232,7 @@ static void json_result(FILE *f, const lg_result *r)
 	fprintf(f, "], \"window\": {\"start\": %zu, \"length\": %zu}, \"error\": ",
 		r->verdict.window_start, r->verdict.window_len);
 	if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL ||
-	    r->status == LG_STATUS_SKIP) {
+	    r->status == LG_STATUS_SKIP || r->status == LG_STATUS_INTERRUPTED) {
 		fprintf(f, "{\"iteration\": %u, \"message\": ", r->error_iteration);
 		json_string(f, r->error ? r->error : "");
 		fputs("}", f);
@@ -263,9 +267,16 @@ static void json_result(FILE *f, const lg_result *r)
 
 int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
 {
-	size_t i;
+	size_t i, count[LG_STATUS_SKIP + 1] = { 0 };
 
-	fprintf(f, "{\"leakgate\": \"%s\", \"targets\": [", LG_VERSION);
+	/* Every outcome counted, as the closing line of `leakgate run` counts them. */
+	for (i = 0; i < n; i++)
+		if ((unsigned)results[i]->status <= LG_STATUS_SKIP)
+			count[results[i]->status]++;
+	fprintf(f, "{\"leakgate\": \"%s\", \"summary\": {\"pass\": %zu, \"leak\": %zu, "
+		"\"error\": %zu, \"skip\": %zu, \"internal\": %zu}, \"targets\": [", LG_VERSION,
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
+		count[LG_STATUS_SKIP], count[LG_STATUS_INTERNAL]);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		json_result(f, results[i]);

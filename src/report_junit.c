@@ -62,7 +62,8 @@ int lg_report_junit(FILE *f, const lg_result *const *results, size_t n)
 	for (i = 0; i < n; i++) {
 		failures += results[i]->status == LG_STATUS_LEAK;
 		errors += results[i]->status == LG_STATUS_ERROR ||
-			  results[i]->status == LG_STATUS_INTERNAL;
+			  results[i]->status == LG_STATUS_INTERNAL ||
+			  results[i]->status == LG_STATUS_INTERRUPTED;
 		skipped += results[i]->status == LG_STATUS_SKIP;
 		seconds += results[i]->seconds;
 	}
@@ -90,7 +91,8 @@ int lg_report_junit(FILE *f, const lg_result *const *results, size_t n)
 		} else if (tag) {
 			fprintf(f, "      <%s type=\"%s\" message=\"", tag,
 				r->status == LG_STATUS_LEAK ? "leak" :
-				r->status == LG_STATUS_ERROR ? "workload error" : "internal error");
+				r->status == LG_STATUS_ERROR ? "workload error" :
+				r->status == LG_STATUS_INTERRUPTED ? "interrupted" : "internal error");
 			lg__xml_text(f, text ? text : "", first);
 			fputs("\">", f);
 			lg__xml_text(f, text ? text : "", SIZE_MAX);

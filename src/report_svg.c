@@ -119,6 +119,7 @@ static const char *verdict_word(lg_status s)
 	case LG_STATUS_LEAK: return "LEAK";
 	case LG_STATUS_ERROR: return "ERROR";
 	case LG_STATUS_SKIP: return "SKIP";
+	case LG_STATUS_INTERRUPTED: return "INTERRUPTED";
 	default: return "INTERNAL";
 	}
 }
@@ -178,6 +179,21 @@ int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
 	return ferror(f) ? LG_EIO : 0;
 }
 
+/* Writes attribution's Graphviz statements with every control character (a name may hold
+ * any) as the visible text \xNN: Graphviz would pass it into its SVG, which XML forbids.
+ * Statements end with newlines; labels carry theirs escaped. */
+static void put_dot(FILE *f, const char *dot)
+{
+	for (; *dot; dot++) {
+		unsigned char c = (unsigned char)*dot;
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fprintf(f, "\\\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
 int lg_report_dot(FILE *f, const lg_result *const *results, size_t n)
 {
 	size_t i;
@@ -197,7 +213,7 @@ int lg_report_dot(FILE *f, const lg_result *const *results, size_t n)
 				fputc(*p, f);
 		}
 		fputs("\";\n", f);
-		fputs(r->attribution.dot, f);
+		put_dot(f, r->attribution.dot);
 		fputs("  }\n", f);
 	}
 	fputs("}\n", f);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "leakgate.h"
+#include "worker_api.h"
 
 static int is_identifier(const char *s, size_t n)
 {

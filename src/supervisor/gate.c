@@ -2,7 +2,8 @@
  * a forked worker, with a deadline on every step, and drives the adaptive loop: one STEP
  * per iteration until the verdict is certain or the iteration limit is reached, then
  * attribution and the failing point. A crash, hang or exception of the workload is
- * reported, never inherited. */
+ * reported, never inherited. Also --pytest's fork server (one collection for every test's
+ * worker) and lg_gate_run_all's threads, each driving one worker at a time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <valgrind/valgrind.h>
 
 #include "protocol.h"
 #include "supervisor.h"
@@ -27,47 +33,187 @@ struct worker {
 	char log[PATH_MAX];  /* --valgrind: memcheck's log */
 };
 
-static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
+/* In a forked child: closes every descriptor above stderr but a and b. With several
+ * targets gated at once, another thread's worker pipes are open at the fork, and a copy
+ * left here would keep that worker's pipe from reporting its death. */
+static void keep_only(int a, int b)
 {
-	int cmd[2], msg[2];
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a), from = 3;
+
+	if (lo >= from) {
+		if (lo > from)
+			close_range(from, lo - 1, 0);
+		from = lo + 1;
+	}
+	if (hi >= from) {
+		if (hi > from)
+			close_range(from, hi - 1, 0);
+		from = hi + 1;
+	}
+	close_range(from, ~0u, 0);
+}
+
+/*
+ * The workers alive in this process, by pid (each is its process group's leader), for
+ * lg_gate_interrupt, which runs in a signal handler: slots are claimed and cleared with
+ * atomic operations, and a worker that starts after the interrupt is stopped at once.
+ */
+#define MAX_LIVE 256
+static volatile sig_atomic_t live[MAX_LIVE];
+static volatile sig_atomic_t interrupted;
+
+static void track(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_LIVE; i++) {
+		sig_atomic_t none = 0;
+
+		if (__atomic_compare_exchange_n(&live[i], &none, (sig_atomic_t)pid, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			break;
+	}
+	if (interrupted) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+}
+
+static void untrack(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_LIVE; i++) {
+		sig_atomic_t mine = (sig_atomic_t)pid;
+
+		__atomic_compare_exchange_n(&live[i], &mine, 0, 0, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
+	}
+}
+
+void lg_gate_interrupt(int signo)
+{
+	size_t i;
+	int e = errno;
+
+	if (signo <= 0)
+		return;
+	interrupted = signo;
+	for (i = 0; i < MAX_LIVE; i++) {
+		pid_t pid = (pid_t)__atomic_load_n(&live[i], __ATOMIC_SEQ_CST);
+
+		if (pid > 0) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+		}
+	}
+	errno = e;
+}
+
+int lg_gate_interrupted(void)
+{
+	return interrupted;
+}
+
+size_t lg_gate_default_memory_limit(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (size_t)pages / 2 * (size_t)size : 0;
+}
+
+void lg__worker_child(const lg_gate_opts *o, pid_t supervisor)
+{
+	static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t set;
+	size_t i;
+
+	setpgid(0, 0);
+	/* Survives exec (valgrind); the check closes the race with a supervisor that died
+	 * before the call. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != supervisor)
+		_exit(LG_EXIT_INTERNAL);
+	for (i = 0; i < MAX_LIVE; i++)
+		live[i] = 0;
+	/* The caller's handlers (lg_gate_interrupt) are the supervisor's business. */
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		signal(stop_signals[i], SIG_DFL);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* The memory guard. RLIMIT_DATA (Linux 4.7+) counts the heap and private writable
+	 * mappings, pymalloc's arenas included; ASan reserves terabytes of shadow there, and
+	 * memcheck keeps its own accounting, so neither gets one. */
+	if (o->memory_limit && !o->valgrind) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_DATA, &rl) == 0 &&
+		    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > o->memory_limit)) {
+			rl.rlim_cur = o->memory_limit;
+			setrlimit(RLIMIT_DATA, &rl);
+		}
+	}
+#endif
+	/* The worker gets SIGPIPE back (lg_gate_run blocks it for the supervisor). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Starts the worker for one target: a forked child (lg__worker_child) that execs the
+ * worker program when there is one (o->worker_exe, or memcheck's), so that nothing of the
+ * caller's process (its threads' locks, its state) reaches the worker; else the worker
+ * loop in the fork itself (a C program gating through the API without the leakgate
+ * binary). With `channel`, the command channel is a Unix socket rather than a pipe, so
+ * that descriptors can travel over it (the fork server's). */
+static int spawn(const lg_target *t, const lg_gate_opts *o, int channel, struct worker *w)
+{
+	struct lg__exec x;
+	/* Under memcheck already (leakgate itself run under valgrind), the worker stays
+	 * under it only through a fork: valgrind does not follow an exec by default. */
+	int cmd[2], msg[2], exec_it = o->valgrind || (o->worker_exe &&
+						      !o->worker.malloc_allocator &&
+						      !RUNNING_ON_VALGRIND);
+	pid_t self = getpid();
 
 	w->log[0] = '\0';
 	if (o->valgrind && lg__vg_log_create(w->log, sizeof(w->log)) < 0)
 		return -1;
-	if (pipe2(cmd, O_CLOEXEC) < 0)
+	if (channel ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cmd) < 0 :
+		      pipe2(cmd, O_CLOEXEC) < 0)
 		goto fail_log;
-	if (pipe2(msg, O_CLOEXEC) < 0) {
-		close(cmd[0]);
-		close(cmd[1]);
-		goto fail_log;
-	}
+	if (pipe2(msg, O_CLOEXEC) < 0)
+		goto fail_cmd;
+	if (exec_it && lg__exec_prepare(&x, o, w->log, t, cmd[0], msg[1]) < 0)
+		goto fail_msg;
 	fflush(NULL);
 	w->pid = fork();
-	if (w->pid < 0) {
-		close(cmd[0]);
-		close(cmd[1]);
-		close(msg[0]);
-		close(msg[1]);
-		goto fail_log;
-	}
+	if (w->pid < 0)
+		goto fail_exec;
 	if (w->pid == 0) {
-		sigset_t set;
-
-		/* The worker gets SIGPIPE back (lg_gate_run blocks it for the supervisor). */
-		sigemptyset(&set);
-		sigaddset(&set, SIGPIPE);
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-		close(cmd[1]);
-		close(msg[0]);
-		if (o->valgrind)
-			lg__vg_exec(o, w->log, t, cmd[0], msg[1]);
+		lg__worker_child(o, self);
+		keep_only(cmd[0], msg[1]);
+		if (exec_it)
+			lg__exec_run(&x);
 		lg_gate_worker(t, &o->worker, cmd[0], msg[1]);
 	}
+	if (exec_it)
+		lg__exec_release(&x);
+	setpgid(w->pid, w->pid);  /* as the child does: whichever runs first */
+	track(w->pid);
 	close(cmd[0]);
 	close(msg[1]);
 	w->cmd_fd = cmd[1];
 	w->msg_fd = msg[0];
 	return 0;
+fail_exec:
+	if (exec_it)
+		lg__exec_release(&x);
+fail_msg:
+	close(msg[0]);
+	close(msg[1]);
+fail_cmd:
+	close(cmd[0]);
+	close(cmd[1]);
 fail_log:
 	if (w->log[0]) {
 		int e = errno;  /* the caller reports why the worker could not start */
@@ -79,17 +225,44 @@ fail_log:
 	return -1;
 }
 
-/* Ends the worker (killing it if asked) and returns its wait status. */
+/* Whether the worker ends by itself within `seconds` (it is not reaped). */
+static int ends_within(const struct worker *w, double seconds)
+{
+	double deadline = lg__now() + seconds;
+
+	do {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		    errno != EINTR)
+			return 1;  /* not ours to wait for: nothing to kill either */
+		if (si.si_pid == w->pid)
+			return 1;
+		usleep(5000);
+	} while (lg__now() < deadline);
+	return 0;
+}
+
+/* Ends the worker (killing it if asked) and whatever the workload left running in its
+ * process group, and returns the worker's wait status. The worker is waited for without
+ * being reaped first, so that its pid still names its group when the group is killed. */
 static int reap(struct worker *w, int kill_it)
 {
+	siginfo_t si;
 	int status = 0;
 
-	if (kill_it)
+	if (kill_it) {
+		kill(-w->pid, SIGKILL);
 		kill(w->pid, SIGKILL);
+	}
 	close(w->cmd_fd);
 	close(w->msg_fd);
+	while (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	kill(-w->pid, SIGKILL);
 	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	untrack(w->pid);
 	return status;
 }
 
@@ -106,12 +279,18 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-/* Describes why the worker stopped talking: a signal, an exit, or a hang. */
-static char *describe_death(int status, int timed_out, double timeout)
+/* Describes why the worker stopped talking: a signal, an exit, a hang, or a pipe the
+ * workload closed under a worker that still ran (then leakgate's own kill is no news). */
+static char *describe_death(int status, int timed_out, int closed_alive, double timeout)
 {
 	if (timed_out)
 		return xasprintf("timed out: no result within %g s (--timeout); the worker "
 				 "was killed", timeout);
+	if (closed_alive || (WIFEXITED(status) && WEXITSTATUS(status) == LG__EXIT_PIPE_CLOSED))
+		return xasprintf("the worker's pipe to leakgate was closed under it (does the "
+				 "workload close file descriptors it does not own, such as "
+				 "os.closerange(3, ...)?)%s",
+				 closed_alive ? "; the worker was killed" : "");
 	if (WIFSIGNALED(status))
 		return xasprintf("the worker was killed by signal %d (%s)%s",
 				 WTERMSIG(status), strsignal(WTERMSIG(status)),
@@ -180,10 +359,12 @@ static int receive_any(struct worker *w, uint32_t want, void *buf, size_t cap, c
 		}
 	}
 	if (r != 0) {
+		/* End of file from a worker that does not end: it closed its pipe. */
+		int alive = r < 0 && !ends_within(w, 0.5);
 		int status = reap(w, 1);
 
 		out->status = LG_STATUS_ERROR;
-		out->error = describe_death(status, r == 1, o->timeout);
+		out->error = describe_death(status, r == 1, alive, o->timeout);
 		return LG__EXIT_WORKLOAD;
 	}
 	return 0;
@@ -400,7 +581,177 @@ static void restart_window(lg_series *s)
 		s->samples[i].warmup = 1;
 }
 
-static int supervise(const lg_target *t, const char *display, const lg_gate_opts *o,
+/*
+ * --pytest's fork server (protocol.h, CMD_FORK): the worker that collected the tests
+ * stays, and each test's worker is forked from it, from the collected state, rather than
+ * started afresh to import and collect the whole suite again. A new worker is this
+ * process's child (the server forks with CLONE_PARENT), so it is waited for, killed and
+ * described as any other. Requests from concurrent lg_gate_run_all threads take turns.
+ */
+struct server {
+	struct worker w;
+	int up;                    /* running, and none of its forks failed */
+	const char *const *args;   /* pytest's arguments it collected with (the caller's) */
+	size_t nargs;
+	pthread_mutex_t lock;      /* one request at a time */
+};
+
+struct lg_gate {
+	lg_gate_opts o;
+	struct server srv;
+};
+
+/* Whether the server collected with these arguments. */
+static int server_serves(const struct server *s, const lg_target *t)
+{
+	size_t i;
+
+	if (!s->up || t->kind != LG_TARGET_PYTEST || !t->spec || t->nargs != s->nargs)
+		return 0;
+	for (i = 0; i < t->nargs; i++)
+		if (strcmp(t->args[i], s->args[i]))
+			return 0;
+	return 1;
+}
+
+/* Ends the server: it finishes pytest's session and exits; killed if it takes longer
+ * than a step may. */
+static void server_quit(struct server *s, double timeout)
+{
+	char quit = CMD_QUIT;
+	double deadline = lg__now() + (timeout > 0 ? timeout : 60);
+	int status;
+
+	if (!s->w.pid)
+		return;
+	lg__write_full(s->w.cmd_fd, &quit, 1);
+	close(s->w.cmd_fd);
+	close(s->w.msg_fd);
+	while (waitpid(s->w.pid, &status, WNOHANG) == 0) {
+		struct timespec ms = { 0, 10 * 1000000 };
+
+		if (lg__now() > deadline) {
+			kill(s->w.pid, SIGKILL);
+			while (waitpid(s->w.pid, &status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		nanosleep(&ms, NULL);
+	}
+	s->w.pid = 0;
+	s->up = 0;
+}
+
+/* Sends CMD_FORK for t with the new worker's ends of its pipes. */
+static int send_fork(int fd, const char *nodeid, int child_cmd, int child_msg)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	char cmd = CMD_FORK;
+	struct cmd_fork c = { (uint32_t)strlen(nodeid) };
+	struct iovec iov = { &cmd, 1 };
+	struct msghdr m = { 0 };
+	struct cmsghdr *h;
+	int fds[2] = { child_cmd, child_msg };
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(h), fds, sizeof(fds));
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || lg__write_full(fd, &c, sizeof(c)) || lg__write_full(fd, nodeid, c.len))
+		return -1;
+	return 0;
+}
+
+/* Asks the server for a worker for t. 0 and *w filled in; -1 with why in *why (free())
+ * when the server cannot serve, which then stops being asked. */
+static int server_fork(struct server *s, const lg_target *t, const lg_gate_opts *o,
+		       struct worker *w, char **why)
+{
+	double deadline = o->timeout > 0 ? lg__now() + o->timeout : 0;
+	int cmd[2], msg[2], ok = -1;
+	struct msg_hdr h;
+	struct msg_forked f;
+	char *text = NULL;
+
+	*why = NULL;
+	if (pipe2(cmd, O_CLOEXEC) < 0) {
+		*why = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(msg, O_CLOEXEC) < 0) {
+		*why = xasprintf("cannot make a pipe: %s", strerror(errno));
+		close(cmd[0]);
+		close(cmd[1]);
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (!s->up) {
+		*why = xasprintf("the fork server has stopped");
+	} else if (send_fork(s->w.cmd_fd, t->spec, cmd[0], msg[1]) < 0 ||
+		   lg__read_until(s->w.msg_fd, &h, sizeof(h), deadline) != 0) {
+		*why = xasprintf("the fork server is gone");
+	} else if (h.type == MSG_FORKED && h.len == sizeof(f) &&
+		   lg__read_until(s->w.msg_fd, &f, sizeof(f), deadline) == 0 && f.pid > 0) {
+		ok = 0;
+	} else if (h.type == MSG_ERROR && h.len > sizeof(struct msg_error) && h.len < 65536 &&
+		   (text = calloc(1, h.len + 1)) &&
+		   lg__read_until(s->w.msg_fd, text, h.len, deadline) == 0) {
+		*why = xasprintf("%s", text + sizeof(struct msg_error));
+	} else {
+		*why = xasprintf("the fork server sent nonsense");
+	}
+	free(text);
+	if (ok < 0 && s->up) {
+		s->up = 0;  /* later tests start workers of their own */
+		server_quit(s, o->timeout);
+	}
+	pthread_mutex_unlock(&s->lock);
+	close(cmd[0]);
+	close(msg[1]);
+	if (ok < 0) {
+		close(cmd[1]);
+		close(msg[0]);
+		return -1;
+	}
+	w->pid = f.pid;
+	setpgid(w->pid, w->pid);  /* as the worker does: whichever runs first */
+	track(w->pid);
+	w->cmd_fd = cmd[1];
+	w->msg_fd = msg[0];
+	w->log[0] = '\0';
+	return 0;
+}
+
+/* A worker for t: forked from the fork server when it collected t, else started afresh. */
+static int start_worker(lg_gate *g, const lg_target *t, const lg_gate_opts *o,
+			struct worker *w, lg_result *out)
+{
+	char *why = NULL;
+
+	if (server_serves(&g->srv, t)) {
+		if (server_fork(&g->srv, t, o, w, &why) == 0)
+			return 0;
+		note(o, out, 0, "%s: each test from here on collects the suite in a worker of "
+		     "its own", why ? why : "out of memory");
+		free(why);
+	}
+	return spawn(t, o, 0, w);
+}
+
+static int supervise(lg_gate *g, const lg_target *t, const char *display, const lg_gate_opts *o,
 		     lg_result *out)
 {
 	struct msg_hello hello;
@@ -415,7 +766,7 @@ static int supervise(const lg_target *t, const char *display, const lg_gate_opts
 	out->target = display;
 	out->opts = o->verdict;
 	lg_series_init(&out->series, 0);
-	if (spawn(t, o, &w) < 0) {
+	if (start_worker(g, t, o, &w, out) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return LG__EXIT_INTERNAL;
@@ -488,7 +839,9 @@ done:
 	return code < 0 ? LG__EXIT_PASS : code;
 }
 
-static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
+/* Collects the tests in a worker, which then stays as the fork server unless the tests
+ * run under memcheck (each in a worker valgrind starts) or g is NULL. */
+static int collect_tests(lg_gate *g, const lg_target *t, const lg_gate_opts *o, char **list,
 			 lg_result *out)
 {
 	lg_gate_opts slow = *o;
@@ -504,7 +857,7 @@ static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
 	if (slow.timeout > 0)
 		slow.timeout = slow.timeout * 10;
 	slow.valgrind = NULL;  /* collecting finds no leak: no need for memcheck */
-	if (spawn(t, &slow, &w) < 0) {
+	if (spawn(t, &slow, 1, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return LG__EXIT_INTERNAL;
@@ -515,13 +868,22 @@ static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
 	if (code)
 		return code < 0 ? LG__EXIT_WORKLOAD : code;
 	(*list)[len] = '\0';
-	reap(&w, 0);
+	if (!g || o->valgrind) {
+		char quit = CMD_QUIT;
+
+		lg__write_full(w.cmd_fd, &quit, 1);
+		reap(&w, 0);
+		return 0;
+	}
+	g->srv.w = w;
+	g->srv.args = t->args;
+	g->srv.nargs = t->nargs;
+	g->srv.up = 1;
 	return 0;
 }
 
-struct lg_gate {
-	lg_gate_opts o;
-};
+static void pipe_guard(sigset_t *saved);
+static void pipe_unguard(const sigset_t *saved);
 
 void lg_gate_opts_init(lg_gate_opts *o)
 {
@@ -530,6 +892,7 @@ void lg_gate_opts_init(lg_gate_opts *o)
 	o->warmup = 50;
 	o->timeout = 60;
 	o->attribute = 5;
+	o->memory_limit = lg_gate_default_memory_limit();
 	lg_verdict_opts_init(&o->verdict);
 }
 
@@ -540,15 +903,28 @@ int lg_gate_new(const lg_gate_opts *o, lg_gate **out)
 	    o->timeout < 0 || (o->valgrind && !o->suppressions) ||
 	    (unsigned)o->on_leak > LG_ON_LEAK_CORE)
 		return LG_EINVAL;
-	*out = malloc(sizeof(**out));
+	*out = calloc(1, sizeof(**out));
 	if (!*out)
 		return LG_ENOMEM;
 	(*out)->o = *o;
+	if (pthread_mutex_init(&(*out)->srv.lock, NULL)) {
+		free(*out);
+		*out = NULL;
+		return LG_ENOMEM;
+	}
 	return 0;
 }
 
 void lg_gate_free(lg_gate *g)
 {
+	sigset_t saved;
+
+	if (!g)
+		return;
+	pipe_guard(&saved);
+	server_quit(&g->srv, g->o.timeout);
+	pipe_unguard(&saved);
+	pthread_mutex_destroy(&g->srv.lock);
 	free(g);
 }
 
@@ -579,16 +955,188 @@ static void pipe_unguard(const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
+/* What an interrupt did to a result: an interrupted target, or one never started when
+ * `started` is 0. A verdict reached before the signal stands. */
+static void mark_interrupted(lg_result *out, const char *display, int started)
+{
+	int signo = interrupted;
+
+	if (!signo)
+		return;
+	if (!started) {
+		memset(out, 0, sizeof(*out));
+		out->target = display;
+		lg_series_init(&out->series, 0);
+	} else if (out->status == LG_STATUS_PASS || out->status == LG_STATUS_LEAK ||
+		   out->status == LG_STATUS_SKIP) {
+		return;
+	}
+	free(out->error);
+	out->status = LG_STATUS_INTERRUPTED;
+	out->error = started ?
+		xasprintf("interrupted by signal %d (%s)", signo, strsignal(signo)) :
+		xasprintf("not run: interrupted by signal %d (%s)", signo, strsignal(signo));
+}
+
+/* The guard's MemoryError: say that it is leakgate's limit, not the machine's. */
+static void name_memory_guard(lg_result *out, const lg_gate_opts *o)
+{
+	char *text;
+
+	if (out->status != LG_STATUS_ERROR || !o->memory_limit || o->valgrind || !out->error ||
+	    !strstr(out->error, "MemoryError"))
+		return;
+	text = xasprintf("%s%sthe workload reached the memory guard: at most %zu MiB per "
+			 "worker (--max-memory)", out->error,
+			 out->error[0] && out->error[strlen(out->error) - 1] != '\n' ? "\n" : "",
+			 o->memory_limit >> 20);
+	if (text) {
+		free(out->error);
+		out->error = text;
+	}
+}
+
+/* One target, for lg_gate_run and each of lg_gate_run_all's threads: not started once the
+ * run is interrupted; its result says so when it was, and names the memory guard when that
+ * stopped it. */
+static void run_one(lg_gate *g, const lg_target *t, const char *display,
+		    const lg_gate_opts *o, lg_result *out)
+{
+	display = display ? display : t->spec;
+	if (interrupted) {
+		mark_interrupted(out, display, 0);
+		return;
+	}
+	supervise(g, t, display, o, out);
+	name_memory_guard(out, o);
+	mark_interrupted(out, display, 1);
+}
+
 int lg_gate_run(lg_gate *g, const lg_target *t, const char *display, lg_result *out)
 {
 	sigset_t saved;
 
-	if (!g || !t || !out || (t->kind != LG_TARGET_PYTEST && !t->spec) ||
-	    (t->kind == LG_TARGET_PYTEST && !t->spec))
+	if (!g || !t || !out || !t->spec)
 		return LG_EINVAL;
 	pipe_guard(&saved);
-	supervise(t, display ? display : t->spec, &g->o, out);
+	run_one(g, t, display, &g->o, out);
 	pipe_unguard(&saved);
+	return 0;
+}
+
+/*
+ * lg_gate_run_all: a pool of threads, each driving one worker at a time over its pipes,
+ * taking the next target as it finishes one. The gate's options are shared and read only;
+ * the caller's callbacks are called through the pool's lock, never at once.
+ */
+struct pool {
+	lg_gate *g;
+	const lg_target *t;
+	const char *const *display;
+	size_t n, next;
+	lg_result *out;
+	void (*on_done)(void *arg, size_t i, const lg_result *r);
+	void *arg;
+	lg_gate_opts o;  /* the gate's, with the callbacks below */
+	pthread_mutex_t lock;
+};
+
+static void pool_sample(void *arg, const lg_result *r)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->g->o.on_sample(p->g->o.arg, r);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pool_note(void *arg, const lg_result *r, int level, const char *text)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->g->o.on_note(p->g->o.arg, r, level, text);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *pool_run(void *arg)
+{
+	struct pool *p = arg;
+	sigset_t saved;
+
+	pipe_guard(&saved);
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			break;
+		run_one(p->g, &p->t[i], p->display ? p->display[i] : NULL, &p->o, &p->out[i]);
+		if (p->on_done) {
+			pthread_mutex_lock(&p->lock);
+			p->on_done(p->arg, i, &p->out[i]);
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	pipe_unguard(&saved);
+	return NULL;
+}
+
+unsigned lg_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const *display, size_t n,
+		    unsigned jobs, void (*on_done)(void *arg, size_t i, const lg_result *r),
+		    void *arg, lg_result *out)
+{
+	struct pool p = { 0 };
+	pthread_t *threads;
+	size_t i, started = 0;
+
+	if (!g || (n && (!t || !out)))
+		return LG_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!t[i].spec)
+			return LG_EINVAL;
+	if (!jobs)
+		jobs = lg_cpus();
+	if (jobs > n)
+		jobs = n ? (unsigned)n : 1;
+	p.g = g;
+	p.t = t;
+	p.display = display;
+	p.n = n;
+	p.out = out;
+	p.on_done = on_done;
+	p.arg = arg;
+	p.o = g->o;
+	p.o.on_sample = g->o.on_sample ? pool_sample : NULL;
+	p.o.on_note = g->o.on_note ? pool_note : NULL;
+	p.o.arg = &p;
+	if (pthread_mutex_init(&p.lock, NULL))
+		return LG_ENOMEM;
+	threads = calloc(jobs, sizeof(*threads));
+	/* The calling thread is one of the jobs; if no thread can start, it does them all. */
+	for (i = 1; threads && i < jobs; i++) {
+		if (pthread_create(&threads[started], NULL, pool_run, &p))
+			break;
+		started++;
+	}
+	pool_run(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_destroy(&p.lock);
 	return 0;
 }
 
@@ -600,10 +1148,20 @@ int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **li
 	int code;
 
 	*list = NULL;
-	pipe_guard(&saved);
-	code = collect_tests(&t, &g->o, list, failure);
-	pipe_unguard(&saved);
-	return code ? LG_ELOAD : 0;
+	if (!interrupted) {
+		pipe_guard(&saved);
+		server_quit(&g->srv, g->o.timeout);  /* a new collection replaces the last */
+		code = collect_tests(g, &t, &g->o, list, failure);
+		pipe_unguard(&saved);
+		if (!code)
+			return 0;
+		mark_interrupted(failure, "pytest collection", 1);
+	} else {
+		mark_interrupted(failure, "pytest collection", 0);
+	}
+	free(*list);
+	*list = NULL;
+	return LG_ELOAD;
 }
 
 int lg_result_exit_code(const lg_result *r)
@@ -611,13 +1169,15 @@ int lg_result_exit_code(const lg_result *r)
 	switch (r->status) {
 	case LG_STATUS_PASS:
 	case LG_STATUS_SKIP:
-		return 0;
+		return LG_EXIT_PASS;
 	case LG_STATUS_LEAK:
-		return 1;
+		return LG_EXIT_LEAK;
 	case LG_STATUS_ERROR:
-		return 2;
+		return LG_EXIT_WORKLOAD;
+	case LG_STATUS_INTERRUPTED:
+		return LG_EXIT_INTERRUPTED + (interrupted > 0 ? interrupted : SIGINT);
 	default:
-		return 3;
+		return LG_EXIT_INTERNAL;
 	}
 }
 

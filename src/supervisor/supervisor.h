@@ -4,15 +4,40 @@
 #define LG_SUPERVISOR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "leakgate.h"
+#include "worker_api.h"
 
-/* --valgrind (supervisor/valgrind.c): a fresh temporary file for memcheck's log (0 or -1); in the
- * forked child, exec the worker under memcheck (never returns); once the worker is gone,
- * read the log into *out, remove it, and return the result's status code (0-3). */
+/* The worker's exec (supervisor/valgrind.c): lg__exec_prepare builds, in the supervisor
+ * and before the fork, the command line that starts `EXE --lg-worker ...` (EXE:
+ * o->worker_exe or this program), under memcheck when o->valgrind is set, for a worker
+ * whose pipe ends are cmd_fd and msg_fd (0 or -1; release with lg__exec_release in the
+ * supervisor). lg__exec_run, in the forked child, calls only async-signal-safe functions
+ * and never returns. */
+struct lg__exec {
+	const char *path;
+	const char **argv, **envp;
+	char *log_opt, *supp_opt, *log_env;
+	char cmd[16], msg[16];
+	int cmd_fd, msg_fd;
+};
+
+int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
+		     const lg_target *t, int cmd_fd, int msg_fd);
+void lg__exec_run(const struct lg__exec *x) __attribute__((noreturn));
+void lg__exec_release(struct lg__exec *x);
+
+/* --valgrind (supervisor/valgrind.c): a fresh temporary file for memcheck's log (0 or
+ * -1); once the worker is gone, read the log into *out, remove it, and return the
+ * result's status code (0-3). */
 int lg__vg_log_create(char *path, size_t cap);
-void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int cmd_fd,
-		 int msg_fd) __attribute__((noreturn));
 int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int code);
+
+/* In a freshly forked worker, before anything else (gate.c): its own process group (so
+ * that ending the group ends the workload's children too), death with the supervisor
+ * (`supervisor` is its pid, PR_SET_PDEATHSIG), default stop signals, the memory guard
+ * and SIGPIPE unblocked. A fork server's children call it too. */
+void lg__worker_child(const lg_gate_opts *o, pid_t supervisor);
 
 #endif

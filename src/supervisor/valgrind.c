@@ -1,6 +1,6 @@
-/* supervisor/valgrind.c: the gate's --valgrind: the worker exec'd under memcheck with the
- * hidden worker command line (LG_WORKER_MODE), and the reading of memcheck's log into the
- * result once the worker is gone. */
+/* supervisor/valgrind.c: the worker's exec with the hidden worker command line
+ * (LG_WORKER_MODE), under memcheck for --valgrind, and the reading of memcheck's log into
+ * the result once the worker is gone. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -41,11 +41,14 @@ int lg__vg_log_create(char *path, size_t cap)
 }
 
 /*
- * In the forked child: become `valgrind ... leakgate --lg-worker ...`. The options:
- * --leak-check=full so that the worker's added searches log each grown loss record with
- * its allocation stack; --show-possibly-lost=no because every Python object is reached
- * through an interior pointer (the counting hooks' header, list items), so "possibly
- * lost" is CPython's live heap, not a finding (vg_possible still counts it);
+ * The worker's exec (lg__exec_*): `[valgrind OPTIONS] EXE --lg-worker CMD_FD MSG_FD
+ * EXECUTABLE KIND SPEC [PYTEST ARGS]`, built in the supervisor before the fork, so that
+ * the child only clears close-on-exec on its two pipe ends and calls execve()
+ * (async-signal-safe: a threaded caller's locks cannot hang it). Under valgrind, the
+ * options: --leak-check=full so that the worker's added searches log each grown loss
+ * record with its allocation stack; --show-possibly-lost=no because every Python object is
+ * reached through an interior pointer (the counting hooks' header, list items), so
+ * "possibly lost" is CPython's live heap, not a finding (vg_possible still counts it);
  * --errors-for-leak-kinds=definite so that only definite losses count among errors;
  * --child-silent-after-fork=yes keeps a workload's forked children out of the log;
  * --undef-value-errors=no because CPython 3.11's maybe_small_long() multiplies a digit it
@@ -53,45 +56,97 @@ int lg__vg_log_create(char *path, size_t cap)
  * .pyc), memcheck marks the small int it returns as undefined, and that mark then
  * surfaces wherever the int goes (Py_INCREF in the eval loop, _PyObject_IS_GC, ...):
  * errors no precise suppression can name. It also makes memcheck ~15% faster.
- * NEEDSWORK: switch them back on for an interpreter without that quirk.
+ * --vgdb=no: no gdbserver, so no vgdb-pipe-* FIFOs in $TMPDIR, which a killed worker
+ * would leave behind (leakgate attaches GDB to its own workers, never through vgdb).
+ * NEEDSWORK: switch undefined-value errors back on for an interpreter without that quirk.
  */
-void lg__vg_exec(const lg_gate_opts *o, const char *log, const lg_target *t, int cmd_fd,
-		 int msg_fd)
+int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
+		     const lg_target *t, int cmd_fd, int msg_fd)
 {
-	char log_opt[PATH_MAX + 16], supp_opt[PATH_MAX + 32], cmd[16], msg[16];
-	const char *exe = o->worker_exe ? o->worker_exe : self_exe(), *valgrind = o->valgrind;
-	const char *supp = o->suppressions;
+	const char *exe = o->worker_exe ? o->worker_exe : self_exe();
 	const lg_worker_opts *wo = &o->worker;
+	extern char **environ;
+	size_t n = 0, i, nenv = 0;
 
-	snprintf(log_opt, sizeof(log_opt), "--log-file=%s", log);
-	snprintf(supp_opt, sizeof(supp_opt), "--suppressions=%s", supp);
-	snprintf(cmd, sizeof(cmd), "%d", cmd_fd);
-	snprintf(msg, sizeof(msg), "%d", msg_fd);
+	memset(x, 0, sizeof(*x));
+	if (!exe)
+		return -1;
+	snprintf(x->cmd, sizeof(x->cmd), "%d", cmd_fd);
+	snprintf(x->msg, sizeof(x->msg), "%d", msg_fd);
+	x->cmd_fd = cmd_fd;
+	x->msg_fd = msg_fd;
+	x->argv = calloc(24 + t->nargs, sizeof(*x->argv));
+	for (i = 0; environ[i]; i++)
+		nenv++;
+	x->envp = calloc(nenv + 2, sizeof(*x->envp));
+	if (!x->argv || !x->envp)
+		goto fail;
+	if (o->valgrind) {
+		static const char *const vg[] = {
+			"--tool=memcheck", "--leak-check=full", "--show-possibly-lost=no",
+			"--errors-for-leak-kinds=definite", "--child-silent-after-fork=yes",
+			"--undef-value-errors=no", "--vgdb=no",
+		};
+
+		if (asprintf(&x->log_opt, "--log-file=%s", log) < 0 ||
+		    asprintf(&x->supp_opt, "--suppressions=%s", o->suppressions) < 0 ||
+		    asprintf(&x->log_env, "%s=%s", LG_VG_LOG_ENV, log) < 0) {
+			x->log_opt = x->supp_opt = x->log_env = NULL;
+			goto fail;
+		}
+		x->path = o->valgrind;
+		x->argv[n++] = o->valgrind;
+		for (i = 0; i < sizeof(vg) / sizeof(vg[0]); i++)
+			x->argv[n++] = vg[i];
+		x->argv[n++] = x->log_opt;
+		x->argv[n++] = x->supp_opt;
+	} else {
+		x->path = exe;
+	}
+	x->argv[n++] = exe;
+	x->argv[n++] = LG_WORKER_MODE;
+	x->argv[n++] = x->cmd;
+	x->argv[n++] = x->msg;
+	x->argv[n++] = wo->executable ? wo->executable : "";
+	x->argv[n++] = lg_target_kind_name(t->kind);
+	x->argv[n++] = t->spec ? t->spec : "";
+	for (i = 0; i < t->nargs; i++)  /* a pytest target's own arguments */
+		x->argv[n++] = t->args[i];
+	/* The environment, with the worker's memcheck log named (src/worker/vg.c). */
+	n = 0;
+	for (i = 0; environ[i]; i++)
+		if (!x->log_env || strncmp(environ[i], LG_VG_LOG_ENV "=",
+					   sizeof(LG_VG_LOG_ENV)))
+			x->envp[n++] = environ[i];
+	if (x->log_env)
+		x->envp[n++] = x->log_env;
+	return 0;
+fail:
+	lg__exec_release(x);
+	return -1;
+}
+
+void lg__exec_run(const struct lg__exec *x)
+{
+	static const char why[] = "leakgate: cannot start the worker's program\n";
+
 	/* The two worker ends of the pipes survive the exec; the rest close. */
-	{
-	const char *fixed[] = {
-		valgrind, "--tool=memcheck", "--leak-check=full", "--show-possibly-lost=no",
-		"--errors-for-leak-kinds=definite", "--child-silent-after-fork=yes",
-		"--undef-value-errors=no", log_opt, supp_opt, exe, LG_WORKER_MODE, cmd, msg,
-		wo->executable ? wo->executable : "", lg_target_kind_name(t->kind), t->spec ? t->spec : "",
-	};
-	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), i;
-	/* A pytest target's own arguments follow its node id. */
-	const char **argv = calloc(nfixed + t->nargs + 1, sizeof(*argv));
-
-	if (argv) {
-		memcpy(argv, fixed, sizeof(fixed));
-		for (i = 0; i < t->nargs; i++)
-			argv[nfixed + i] = t->args[i];
-	}
-	/* The worker reads the indirect losses from the log (src/vg.c). */
-	if (argv && exe && setenv(LG_VG_LOG_ENV, log, 1) == 0 &&
-	    fcntl(cmd_fd, F_SETFD, 0) == 0 && fcntl(msg_fd, F_SETFD, 0) == 0)
-		execv(valgrind, (char *const *)argv);
-	}
+	if (fcntl(x->cmd_fd, F_SETFD, 0) == 0 && fcntl(x->msg_fd, F_SETFD, 0) == 0)
+		execve(x->path, (char *const *)x->argv, (char *const *)x->envp);
 	/* The supervisor reads this from the worker's death: a message, then the status. */
-	dprintf(2, "leakgate: cannot run %s: %s\n", valgrind, strerror(errno));
+	if (write(2, why, sizeof(why) - 1) < 0)
+		_exit(LG__EXIT_INTERNAL);
 	_exit(LG__EXIT_INTERNAL);
+}
+
+void lg__exec_release(struct lg__exec *x)
+{
+	free(x->argv);
+	free(x->envp);
+	free(x->log_opt);
+	free(x->supp_opt);
+	free(x->log_env);
+	memset(x, 0, sizeof(*x));
 }
 
 /* After the worker is gone: the grown definite losses and memcheck's errors, from the

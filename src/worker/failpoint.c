@@ -1,9 +1,12 @@
 /* worker/failpoint.c: the worker at the failing point. Registers the GDB blob with the report
  * summary and the suspects, then, from inside the workload's Python frame, raises SIGTRAP
  * for a debugger or leaves a core file in the requested directory: through the kernel
- * when core_pattern writes plain files into the current directory, else through gcore. */
+ * when core_pattern writes plain files into the current directory, else through gcore
+ * (started with an argument vector, never a shell). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -132,7 +135,9 @@ static pid_t fork_copy(int abort_it, const char *dir)
 	_exit(0);
 }
 
-static int kernel_core(struct failpoint *fp, const char *final)
+/* The kernel's core of an aborted copy whose working directory is `priv`, renamed to
+ * `final`: 0, or -1 when core_pattern sends it elsewhere. */
+static int kernel_core(const char *priv, const char *final)
 {
 	char name[256], path[PATH_MAX];
 	int status = 0;
@@ -140,49 +145,103 @@ static int kernel_core(struct failpoint *fp, const char *final)
 
 	if (getenv("LEAKGATE_CORE_WITH_GCORE"))
 		return -1;  /* tests force the other way */
-	pid = fork_copy(1, fp->dir);
+	pid = fork_copy(1, priv);
 	if (pid < 0)
 		return -1;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFSIGNALED(status) || !WCOREDUMP(status) ||
 	    kernel_core_name(pid, name, sizeof(name)) ||
-	    snprintf(path, sizeof(path), "%s/%s", fp->dir, name) >= (int)sizeof(path))
+	    snprintf(path, sizeof(path), "%s/%s", priv, name) >= (int)sizeof(path))
 		return -1;
-	return rename(path, final);
+	if (chmod(path, 0600) < 0 || rename(path, final) < 0) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
 }
 
-static int gcore(const char *final)
+/* Runs `gcore -o PREFIX PID` (GCORE names another program) with an argument vector, no
+ * shell, its output discarded, under umask 077; returns its wait status or -1. */
+static int run_gcore(const char *prefix, pid_t target)
 {
-	const char *gdb = getenv("GCORE") ? getenv("GCORE") : "gcore";
-	char *cmd = NULL, out[PATH_MAX + 32];
+	const char *gdb = getenv("GCORE") && *getenv("GCORE") ? getenv("GCORE") : "gcore";
+	char pid_arg[16];
+	int status = -1;
+	pid_t pid;
+
+	snprintf(pid_arg, sizeof(pid_arg), "%d", (int)target);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		umask(077);
+		execlp(gdb, gdb, "-o", prefix, pid_arg, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* A core of a stopped copy through gcore, written into `priv` and renamed to `final`,
+ * mode 0600 (the kernel's own mode for cores). 0 or -1. */
+static int gcore(const char *priv, const char *final)
+{
+	char prefix[PATH_MAX], out[PATH_MAX + 16];
 	int status = 0, r = -1;
 	pid_t pid = fork_copy(0, NULL);
 
 	if (pid < 0)
 		return -1;
-	/* Wait for the copy to stop, then let gcore attach and write FINAL.PID. */
+	/* Wait for the copy to stop, then let gcore attach and write PRIV/core.PID. */
 	while (waitpid(pid, &status, WUNTRACED) < 0 && errno == EINTR)
 		;
 	if (WIFSTOPPED(status) &&
-	    asprintf(&cmd, "%s -o '%s' %d >/dev/null 2>&1 </dev/null", gdb, final,
-		     (int)pid) >= 0) {
-		snprintf(out, sizeof(out), "%s.%d", final, (int)pid);
-		if (system(cmd) == 0 && rename(out, final) == 0)
+	    snprintf(prefix, sizeof(prefix), "%s/core", priv) < (int)sizeof(prefix)) {
+		snprintf(out, sizeof(out), "%s.%d", prefix, (int)pid);
+		status = run_gcore(prefix, pid);
+		if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    chmod(out, 0600) == 0 && rename(out, final) == 0)
 			r = 0;
+		else
+			unlink(out);
 	}
-	free(cmd);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return r;
 }
 
-/* Called from inside the workload's frame. */
+/* Removes the private directory and anything a failed attempt left in it. */
+static void remove_private(const char *priv)
+{
+	DIR *d = opendir(priv);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(priv);
+}
+
+/* Called from inside the workload's frame. The core is made in a directory of its own
+ * (DIR/.leakgate-core.XXXXXX, mode 0700), whatever name core_pattern gives it, so that
+ * concurrent runs in one DIR never write or rename each other's; its final name,
+ * DIR/core.leakgate.PID, holds this worker's pid. */
 static void stop_here(void *arg)
 {
 	struct failpoint *fp = arg;
-	char final[PATH_MAX];
+	char final[PATH_MAX], priv[PATH_MAX];
 
 	if (fp->mode == LG_ON_LEAK_TRAP) {
 		if (!traced()) {
@@ -194,15 +253,23 @@ static void stop_here(void *arg)
 		return;
 	}
 	if (snprintf(final, sizeof(final), "%s/core.leakgate.%d", fp->dir, (int)getpid()) >=
-	    (int)sizeof(final)) {
+	    (int)sizeof(final) ||
+	    snprintf(priv, sizeof(priv), "%s/.leakgate-core.XXXXXX", fp->dir) >=
+	    (int)sizeof(priv)) {
 		set_reply(fp, MSG_ERROR, "--core-dir: path too long");
 		return;
 	}
-	if (kernel_core(fp, final) == 0 || gcore(final) == 0)
+	if (!mkdtemp(priv)) {
+		set_reply(fp, MSG_ERROR, "--core-dir %s: cannot create files there: %s", fp->dir,
+			  strerror(errno));
+		return;
+	}
+	if (kernel_core(priv, final) == 0 || gcore(priv, final) == 0)
 		set_reply(fp, MSG_CORE, "%s", final);
 	else
 		set_reply(fp, MSG_ERROR, "could not write a core into %s (core_pattern sends "
 			  "cores elsewhere and gcore failed)", fp->dir);
+	remove_private(priv);
 }
 
 uint32_t lg__failpoint_worker(lg_worker *w, int cmd_fd, char **text)

@@ -18,10 +18,12 @@
 /*
  * A block carries a 16-byte header (keeps the 16-byte alignment pymalloc gives) with
  * the requested size, for the byte count on free, and a tag derived from the block's
- * address and a per-process secret. Blocks allocated before the hooks went in have no
- * header; the tag tells them apart, so they are freed untouched. Reading the 8 bytes
- * before a foreign block is safe: both glibc and pymalloc keep a header in front of
- * every block they hand out.
+ * address and a per-process secret (a check on our own header). Only the RAW domain can
+ * hand a hook a block from before the hooks went in (MEM and OBJ get theirs before their
+ * first request): whether a RAW block is ours comes from leakgate's own record of the RAW
+ * blocks it handed out (own_*), never from the memory before the block, which belongs to
+ * the allocator underneath (an ASan redzone, memcheck's, glibc's chunk header). A foreign
+ * block is freed untouched.
  *
  * Nested calls (pymalloc sends requests over 512 bytes to PyMem_RawMalloc) are counted
  * only at the outermost domain, so a block is never counted twice.
@@ -197,6 +199,111 @@ static inline void account(int domain, int64_t blocks, int64_t bytes)
 }
 
 /*
+ * The RAW blocks the hooks handed out, by address: an open-addressing set with
+ * backward-shift deletion in mmap'd memory (never through the hooks or malloc, so that
+ * native_bytes does not see it), under a lock, as RAW is called without the GIL.
+ */
+static void **own_tab;
+static size_t own_cap, own_len;  /* cap is a power of two, or 0 */
+static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static inline size_t own_slot(const void *p, size_t cap)
+{
+	return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15u) & (cap - 1);
+}
+
+static int own_grow(void)
+{
+	size_t old_cap = own_cap, cap = old_cap ? old_cap * 2 : 4096, i;
+	void **tab = mmap(NULL, cap * sizeof(*tab), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (tab == MAP_FAILED)
+		return -1;
+	for (i = 0; i < old_cap; i++) {
+		if (own_tab[i]) {
+			size_t j = own_slot(own_tab[i], cap);
+
+			while (tab[j])
+				j = (j + 1) & (cap - 1);
+			tab[j] = own_tab[i];
+		}
+	}
+	if (own_tab)
+		munmap(own_tab, old_cap * sizeof(*own_tab));
+	own_tab = tab;
+	own_cap = cap;
+	return 0;
+}
+
+/* Makes room for one more block: 0, or -1 when the set cannot grow. */
+static int own_reserve(void)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&own_lock);
+	if ((own_len + 1) * 4 > own_cap * 3)
+		r = own_grow();
+	pthread_mutex_unlock(&own_lock);
+	return r;
+}
+
+/* Records a RAW block as ours: 0, or -1 when the set cannot grow. */
+static int own_add(void *p)
+{
+	size_t j;
+	int r = 0;
+
+	pthread_mutex_lock(&own_lock);
+	/* Past three quarters full the set grows; if it cannot, any free slot still does. */
+	if ((own_len + 1) * 4 > own_cap * 3 && own_grow() < 0 && own_len + 1 >= own_cap) {
+		r = -1;
+	} else {
+		for (j = own_slot(p, own_cap); own_tab[j]; j = (j + 1) & (own_cap - 1))
+			;
+		own_tab[j] = p;
+		own_len++;
+	}
+	pthread_mutex_unlock(&own_lock);
+	return r;
+}
+
+/* Forgets a RAW block: 1 if it was ours, 0 if it is foreign. */
+static int own_del(void *p)
+{
+	size_t i, j, k, mask;
+	int found = 0;
+
+	pthread_mutex_lock(&own_lock);
+	mask = own_cap - 1;
+	for (i = own_cap ? own_slot(p, own_cap) : 0; own_cap && own_tab[i]; i = (i + 1) & mask)
+		if (own_tab[i] == p) {
+			found = 1;
+			break;
+		}
+	if (found) {
+		for (j = (i + 1) & mask; own_tab[j]; j = (j + 1) & mask) {
+			k = own_slot(own_tab[j], own_cap);
+			if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+				own_tab[i] = own_tab[j];
+				i = j;
+			}
+		}
+		own_tab[i] = NULL;
+		own_len--;
+	}
+	pthread_mutex_unlock(&own_lock);
+	return found;
+}
+
+/* Whether a block handed to a hook of `domain` is ours: RAW asks the record (and forgets
+ * the block), MEM and OBJ blocks always are. */
+static inline int owned(int domain, void *user)
+{
+	return domain == PYMEM_DOMAIN_RAW ? own_del(user) : 1;
+}
+
+/*
  * Attribution's record of object allocations: while recording, every block the OBJ domain
  * hands out is remembered with the iteration that asked for it, and forgotten when freed.
  * What is left afterwards are the blocks that survived. An open-addressing table with
@@ -305,6 +412,10 @@ static void *finish_alloc(int domain, int outer, void *block, size_t size)
 {
 	if (!block)
 		return NULL;
+	if (domain == PYMEM_DOMAIN_RAW && own_add((char *)block + HDR) < 0) {
+		orig[domain].free(orig[domain].ctx, block);
+		return NULL;  /* a block we could not recognise later is no block */
+	}
 	if (outer)
 		account(domain, 1, (int64_t)size);
 	block = stamp(block, size);
@@ -364,7 +475,7 @@ static void hook_free(void *ctx, void *user)
 		return;
 	h = (struct hdr *)user - 1;
 	depth++;
-	if (h->tag != tag_of(user)) {
+	if (!owned(domain, user)) {
 		orig[domain].free(orig[domain].ctx, user);  /* from before the hooks */
 	} else {
 		if (outer)
@@ -389,9 +500,12 @@ static void *hook_realloc(void *ctx, void *user, size_t size)
 		return hook_malloc(ctx, size);
 	if (add_header(size, &total))
 		return NULL;
+	/* Room in the record first, so that no outcome of the realloc can lose a block. */
+	if (domain == PYMEM_DOMAIN_RAW && own_reserve() < 0)
+		return NULL;
 	h = (struct hdr *)user - 1;
 	depth++;
-	if (h->tag != tag_of(user)) {
+	if (!owned(domain, user)) {
 		/* A block from before the hooks: grow it, then make room for a header. */
 		p = orig[domain].realloc(orig[domain].ctx, user, total);
 		depth--;
@@ -410,8 +524,13 @@ static void *hook_realloc(void *ctx, void *user, size_t size)
 		h->tag = tag_of(user);
 		if (rec_iteration && domain == PYMEM_DOMAIN_OBJ)
 			rec_add(user);
+		if (domain == PYMEM_DOMAIN_RAW && own_add(user) < 0)
+			abort();  /* own_reserve left a slot: only other threads filling
+			  * it with no memory left get here */
 		return NULL;
 	}
+	if (domain == PYMEM_DOMAIN_RAW && own_add((char *)p + HDR) < 0)
+		abort();  /* cannot happen: own_reserve made room */
 	if (outer)
 		account(domain, 0, (int64_t)size - (int64_t)old);
 	p = stamp(p, size);

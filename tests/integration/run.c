@@ -1,5 +1,6 @@
 /* run.c: runs shell commands for the integration tests and captures their output. */
 #define _GNU_SOURCE
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +9,33 @@
 
 #include "run.h"
 
+static char dir[64];
+static pid_t owner;
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* The test's scratch directory goes with the test's process (cores and reports too). */
+static void remove_scratch(void)
+{
+	if (dir[0] && getpid() == owner)
+		nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static const char *scratch(void)
 {
-	static char dir[64];
-
 	if (!dir[0]) {
 		snprintf(dir, sizeof(dir), "/tmp/lgtest.%d.XXXXXX", (int)getpid());
 		if (!mkdtemp(dir))
 			abort();
+		owner = getpid();
+		atexit(remove_scratch);
 	}
 	return dir;
 }

@@ -36,7 +36,8 @@ Test(capi, progress_on_a_terminal)
 	lgt_sh(cmd, &out, NULL);
 	cr_assert(strstr(out, "slow.py:work: iteration ") && strstr(out, "(warm-up)") &&
 		  strstr(out, "\r\033[K"), "%s", out);
-	cr_assert(strstr(out, "py_blocks +1.00/iter"), "%s", out);
+	/* The trend as the progress line shows it (the summary line has no comma). */
+	cr_assert(strstr(out, ", py_blocks +"), "%s", out);
 	free(out);
 	free(cmd);
 	cr_assert(asprintf(&cmd, "CI=true script -qec '$LEAKGATE run %s:work' /dev/null", f) > 0);

@@ -580,7 +580,8 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 		     "gcore -o \"$T/core313\" $pid >/dev/null 2>&1; kill $pid; "
 		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-locals -ex lg-types "
 		     "-ex \"lg-graph $(cat \"$T/id313\") 3\" -ex lg-report "
-		     "--core \"$T/core313.$pid\" '%s'; rm -f \"$T/core313.$pid\"", py, script,
+		     "--core \"$T/core313.$pid\" '%s'; rc=$?; rm -f \"$T/core313.$pid\"; "
+		     "exit $rc", py, script,
 		     py) < 0)
 		abort();
 	rc = lgt_sh(cmd, &out, &err);
@@ -614,8 +615,9 @@ Test(gdb, attach_and_mi, .timeout = 120)
 
 	if (asprintf(&cmd, "'%s' '%s' \"$T/idp\" & pid=$!; "
 		     "for i in $(seq 100); do [ -f \"$T/idp\" ] && break; sleep 0.1; done; "
-		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -p $pid; "
-		     "\"$LEAKGATE\" gdb -q -batch -i=mi -ex lg-bt -p $pid; kill $pid",
+		     "rc=0; \"$LEAKGATE\" gdb -q -batch -ex lg-bt -p $pid || rc=$?; "
+		     "\"$LEAKGATE\" gdb -q -batch -i=mi -ex lg-bt -p $pid || rc=$?; kill $pid; "
+		     "exit $rc",
 		     py, script) < 0)
 		abort();
 	rc = lgt_sh(cmd, &out, &err);

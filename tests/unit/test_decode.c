@@ -15,6 +15,7 @@
 #include "../../gdb/decode.h"
 #include "../../gdb/pyruntime.h"
 #include "leakgate.h"
+#include "worker_api.h"  /* src/: the private worker interface */
 #include "leakgate_jit.h"
 
 static int self_read(void *ctx, uint64_t addr, void *buf, size_t len)

@@ -16,6 +16,7 @@
 #include "../../gdb/decode.h"
 #include "../../gdb/fuzz_decode.h"
 #include "leakgate.h"
+#include "worker_api.h"  /* src/: the private worker interface */
 #include "leakgate_jit.h"
 
 static lg_jit_layout layout;

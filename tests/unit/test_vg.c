@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "leakgate.h"
+#include "worker_api.h"  /* src/: the private worker interface */
 
 /* Runs CODE once in a fresh worker built with opts; returns lg_worker_call's result. */
 static int run_once(const lg_worker_opts *o, const char *code, uint32_t *available)
@@ -35,7 +36,12 @@ Test(vg, malloc_allocator_is_applied)
 
 	cr_assert_eq(run_once(&o, only_on_malloc, &av), 0);
 	cr_assert_eq(av & (1u << LG_VG_DEFINITE), 0, "memcheck counters outside Valgrind");
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator replaces glibc's: the worker says native_bytes is blind. */
+	cr_assert_eq(av & (1u << LG_NATIVE_BYTES), 0);
+#else
 	cr_assert(av & (1u << LG_NATIVE_BYTES));
+#endif
 }
 
 Test(vg, pymalloc_by_default)
