@@ -45,15 +45,17 @@ static const char usage_text[] =
 	"                         reported, not judged. Must come last.\n"
 	"\n"
 	"options:\n"
-	"  -n, --iterations N     measure at most N iterations after the warm-up (default 200);\n"
+	"  -n, --iterations N     measure at most N iterations after the warm-up (default 300);\n"
 	"                         the run stops earlier once the verdict is certain\n"
 	"  -w, --warmup N         calls before measuring; growth in them is not judged\n"
-	"                         (default 50)\n"
-	"      --window N         fewest measured iterations a verdict rests on (default 20)\n"
+	"                         (default 10)\n"
+	"      --window N         the first span: a flat target passes after N measured\n"
+	"                         iterations; later spans double (default 20)\n"
 	"      --budget C=N[,C=N] allowed growth per iteration for counter C (defaults:\n"
 	"                         native_bytes=32, others 0)\n"
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
-	"                         (default 60; 0: no limit)\n"
+	"                         (default 60; 0: no limit); also attribution's deadline,\n"
+	"                         past which the leak stands with what it found\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
 	"      --junit FILE       write a JUnit XML report (one testcase per target)\n"
 	"      --plot FILE        write an SVG chart of every counter per iteration\n"
@@ -84,9 +86,9 @@ static const char usage_text[] =
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"counters: py_blocks py_bytes gc_objects native_bytes fds threads refs (debug builds),\n"
-	"vg_definite vg_definite_blocks (--valgrind); rss, vg_possible and vg_possible_blocks\n"
-	"are reported but never judged.\n"
+	"counters: py_blocks py_bytes gc_objects native_bytes fds threads children,\n"
+	"refs (debug builds), vg_definite vg_definite_blocks (--valgrind); rss,\n"
+	"vg_possible and vg_possible_blocks are reported but never judged.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
 	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
@@ -200,7 +202,7 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 		*eq = '\0';
 		if (lg_counter_parse(item, &c) < 0)
 			usage_error("--budget: unknown counter '%s' (counters: py_blocks, py_bytes, "
-				    "gc_objects, native_bytes, fds, threads, refs, vg_definite, "
+				    "gc_objects, native_bytes, fds, threads, children, refs, vg_definite, "
 				    "vg_definite_blocks)", item);
 		if (!lg_counter_judged(c))
 			usage_error("--budget: %s is reported, never judged", item);
@@ -809,9 +811,9 @@ struct ordered {
 
 static void print_result(const lg_result *r, const struct run_opts *o)
 {
-	/* A target the interrupt kept from starting is counted by the closing line and marked
+	/* A target the interrupt kept from starting (it has no time) is counted by the closing line and marked
 	 * in the reports, not printed one by one. */
-	if (r->status == LG_STATUS_INTERRUPTED && r->series.len == 0)
+	if (r->status == LG_STATUS_INTERRUPTED && r->seconds == 0)
 		return;
 	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
 	if (r->core_path) {
@@ -956,7 +958,7 @@ static void print_totals(const struct run *r, double seconds)
 
 		for (i = 0; i < r->ntargets; i++)
 			not_run += r->res[i].status == LG_STATUS_INTERRUPTED &&
-				   r->res[i].series.len == 0;
+				   r->res[i].seconds == 0;
 		error("interrupted by signal %d (%s): workers stopped; %zu target%s not run",
 		      signo, strsignal(signo), not_run, not_run == 1 ? "" : "s");
 	}

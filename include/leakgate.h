@@ -59,6 +59,7 @@ typedef enum lg_counter {
 	LG_RSS,           /* resident set size; reported, never judged */
 	LG_FDS,           /* open file descriptors */
 	LG_THREADS,       /* threads of the process, settled */
+	LG_CHILDREN,      /* child processes of the worker, live or zombie */
 	LG_REFS,          /* sys.gettotalrefcount(), debug builds only */
 	LG_VG_DEFINITE,   /* memcheck definitely-lost bytes (under Valgrind; with the
 			   * indirect ones when vg_indirect is not available) */
@@ -126,8 +127,11 @@ typedef enum lg_state {
 /* Verdict parameters; lg_verdict_opts_init fills the defaults. */
 typedef struct lg_verdict_opts {
 	double budget[LG_NCOUNTERS];  /* units per iteration */
-	size_t min_window;            /* fewest samples a decision rests on */
+	size_t min_window;            /* the first span: samples the fastest decision rests
+				       * on; each later span is twice the one before */
 	double z;                     /* interval width in standard deviations */
+	size_t limit;                 /* the series' length at which the run stops (the
+				       * last span ends there); 0: no limit */
 } lg_verdict_opts;
 
 LG_EXTERN void lg_verdict_opts_init(lg_verdict_opts *o);
@@ -148,10 +152,17 @@ typedef struct lg_verdict {
 	lg_state state[LG_NCOUNTERS];
 } lg_verdict;
 
-/* Judges a series. Only post-warm-up samples count, and of those only the trailing
- * window: the later half of them, but at least min_window. Growth that stopped before the
- * window passes; growth through the window fails. Until min_window post-warm-up samples
- * exist the outcome is LG_UNDECIDED. Returns 0, LG_EINVAL or LG_ENOMEM. */
+/* Judges a series. Only post-warm-up samples count. They fall into spans of min_window,
+ * 2 min_window, 4 min_window, ... samples (the last one running to the limit), each judged
+ * with the sample before it. A counter is bounded when the trailing window as long as the
+ * current span shows neither its floor nor its ceiling rising past the budget: once every
+ * judged counter is, the outcome is LG_PASS, on any sample. It is growing when, at the end
+ * of a span after the first two, that span and the one before it both grew (the trend's
+ * interval above the budget, the floor rising by more than the counter falls) and the
+ * growth did not slow to under 1/sqrt(2) of the earlier rate; at the limit, growth in the
+ * last span that is not slowing is enough. Then the outcome is LG_LEAK. Until min_window
+ * post-warm-up samples exist, and between decisions, it is LG_UNDECIDED. window_start and
+ * window_len give the window judged. Returns 0, LG_EINVAL or LG_ENOMEM. */
 LG_EXTERN int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out);
 
 /* Final verdict at the iteration limit: undecided counters count as bounded (no growth

@@ -18,6 +18,7 @@ static const struct {
 	[LG_RSS]          = { "rss",          "bytes",   0,  0.0 },
 	[LG_FDS]          = { "fds",          "fds",     1,  0.0 },
 	[LG_THREADS]      = { "threads",      "threads", 1,  0.0 },
+	[LG_CHILDREN]     = { "children",     "processes", 1, 0.0 },
 	[LG_REFS]         = { "refs",         "refs",    1,  0.0 },
 	[LG_VG_DEFINITE]  = { "vg_definite",  "bytes",   1,  0.0 },
 	[LG_VG_INDIRECT]  = { "vg_indirect",  "bytes",   1,  0.0 },

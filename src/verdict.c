@@ -1,6 +1,6 @@
 /* verdict.c: the statistics behind the verdict: Theil-Sen trends with Sen's confidence
- * interval and the Mann-Kendall test, and the judgement of each counter of a series
- * against its budget. Pure C, no I/O. */
+ * interval and the Mann-Kendall test, the schedule of doubling spans, and the judgement of
+ * each counter's trend and floor against its budget. Pure C, no I/O. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +11,10 @@
 
 /* The most points one fit uses (130,816 pairwise slopes); longer windows are thinned. */
 #define FIT_MAX 512
+
+/* A span's growth is confirmed when the span before it grew at no more than this many
+ * times its rate: 1/sqrt(2), between a leak's 1 and an amortised resize's 1/2. */
+#define SLOWER 0.70710678118654752
 
 /* Below this length a range is finished with an insertion sort. */
 #define SELECT_SMALL 16
@@ -218,6 +222,7 @@ void lg_verdict_opts_init(lg_verdict_opts *o)
 		o->budget[c] = lg_counter_default_budget((lg_counter)c);
 	o->min_window = 20;
 	o->z = 3.29;  /* 99.9%, two-sided */
+	o->limit = 0;
 }
 
 static int opts_valid(const lg_verdict_opts *o)
@@ -233,21 +238,144 @@ static int opts_valid(const lg_verdict_opts *o)
 	return 1;
 }
 
-static lg_state judge_state(const lg_trend *t, double budget)
+/*
+ * The schedule (README, "How the verdict decides"). After the warm-up come spans of
+ * min_window, 2 min_window, 4 min_window, ... samples. Each span is judged with the sample
+ * before it as its anchor, so a step between two spans lands inside the later one. With a
+ * limit, the span that would leave fewer than min_window samples after it runs to the
+ * limit instead.
+ */
+struct span {
+	size_t begin, end;  /* post-warm-up sample counts: the span holds (begin, end] */
+	unsigned k;         /* 0: the probe */
+	int final;          /* it ends at the limit */
+};
+
+/* The span that holds post-warm-up sample m (1-based), or the last one before it. */
+static void find_span(size_t m, size_t len0, size_t cap, struct span *out)
 {
-	if (t->lo > budget)
-		return LG_STATE_GROWING;
-	if (t->hi <= budget)
-		return LG_STATE_BOUNDED;
-	return LG_STATE_UNDECIDED;
+	size_t begin = 0, len = len0;
+	unsigned k = 0;
+
+	for (;;) {
+		size_t end = begin + len;
+		int final = 0;
+
+		if (end >= cap || cap - end < len0) {
+			end = cap;
+			final = 1;
+		}
+		if (m <= end || final || len > SIZE_MAX / 4) {
+			out->begin = begin;
+			out->end = end;
+			out->k = k;
+			out->final = final;
+			return;
+		}
+		begin = end;
+		len *= 2;
+		k++;
+	}
+}
+
+/* Theil-Sen over samples [first, first + n) of counter c, thinned to at most FIT_MAX
+ * points ending at the last one; the slope is per iteration. */
+static void window_fit(const lg_series *s, size_t first, size_t n, int c, double z, double *ws,
+		       double *y, lg_trend *t)
+{
+	size_t stride = (n + FIT_MAX - 1) / FIT_MAX, npts = (n - 1) / stride + 1, i;
+	size_t from = first + n - 1 - (npts - 1) * stride;
+
+	for (i = 0; i < npts; i++)
+		y[i] = (double)s->samples[from + i * stride].value[c];
+	trend_fit_ws(y, npts, z, ws, t);
+	t->slope /= (double)stride;
+	t->lo /= (double)stride;
+	t->hi /= (double)stride;
+}
+
+/* How the floor and the ceiling of counter c move across samples [first, first + n):
+ * the rise of the minimum and of the maximum from the first half to the second, and the
+ * deepest fall from an earlier high (how far the counter moves by itself), over the whole
+ * window and within each half. */
+struct envelope {
+	double floor_rise, ceil_rise, fall, half_fall[2];
+};
+
+static void envelope(const lg_series *s, size_t first, size_t n, int c, struct envelope *e)
+{
+	size_t half = n / 2, i;
+	int64_t lo[2], hi[2], high = s->samples[first].value[c], fall = 0, hfall[2] = { 0, 0 };
+
+	lo[0] = hi[0] = s->samples[first].value[c];
+	lo[1] = hi[1] = s->samples[first + half].value[c];
+	for (i = 0; i < n; i++) {
+		int64_t v = s->samples[first + i].value[c];
+		int b = i >= half;
+
+		if (v < lo[b])
+			lo[b] = v;
+		if (v > hi[b])
+			hi[b] = v;
+		if (hi[b] - v > hfall[b])
+			hfall[b] = hi[b] - v;  /* hi[b] is the running high of this half */
+		if (v > high)
+			high = v;
+		else if (high - v > fall)
+			fall = high - v;
+	}
+	e->floor_rise = (double)(lo[1] - lo[0]);
+	e->ceil_rise = (double)(hi[1] - hi[0]);
+	e->fall = (double)fall;
+	e->half_fall[0] = (double)hfall[0];
+	e->half_fall[1] = (double)hfall[1];
+}
+
+/* Bounded: neither the floor nor the ceiling rose by more than the budget allows over
+ * the distance between the halves (a step anywhere in the window raises one of them), and
+ * either the trend's whole interval lies at or below the budget or both halves reach the
+ * same floor and ceiling: a counter that moves must show its whole movement in each half,
+ * or a window that happens to end past a sawtooth's drop would look like a fall. */
+static int is_bounded(const lg_trend *t, const struct envelope *e, size_t n, double budget)
+{
+	/* The first half's minimum may be its first sample and the second's its first; the
+	 * maxima, the last samples of each: n / 2 and n - n / 2 calls apart. */
+	double floor_allowed = budget * (double)(n / 2), ceil_allowed = budget * (double)(n - n / 2);
+
+	if (e->floor_rise > floor_allowed || e->ceil_rise > ceil_allowed)
+		return 0;
+	return t->hi <= budget ||
+		(e->floor_rise >= -floor_allowed && e->ceil_rise >= -ceil_allowed);
+}
+
+/* Growing: the trend's whole interval lies above the budget, and the floor rose by more
+ * than the budget allows. A counter that falls by more than its floor rose moves by itself
+ * (a sawtooth): its floor counts only when each half holds such a fall, so that each
+ * half's minimum is a trough; a sawtooth's troughs hold while a leak raises them. */
+static int is_growing(const lg_trend *t, const struct envelope *e, size_t n, double budget)
+{
+	if (!(t->lo > budget && e->floor_rise > budget * (double)(n / 2)))
+		return 0;
+	return e->floor_rise > e->fall ||
+		(e->half_fall[0] >= e->fall / 2 && e->half_fall[1] >= e->fall / 2);
+}
+
+/* A span's samples in the series, its anchor first: the first index and the count. */
+static void span_window(const struct span *sp, size_t warm, size_t *first, size_t *n)
+{
+	size_t a = warm + sp->begin;
+
+	*first = a > 0 ? a - 1 : a;
+	*n = warm + sp->end - *first;
 }
 
 int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out)
 {
 	uint32_t available;
-	size_t warm, m, start, w, stride, npts, first, need, i;
+	size_t warm, m, cap, first, n, pfirst = 0, pn = 0, npts, need, L;
+	struct span cur = { 0 }, prev = { 0 };
 	double *ws, *y;
-	int decide, c, err;
+	int decide, span_end, c, err;
 
 	if (s == NULL || o == NULL || out == NULL)
 		return LG_EINVAL;
@@ -258,28 +386,47 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 	out->outcome = LG_UNDECIDED;
 	warm = lg_series_warmup(s);
 	m = s->len - warm;
-	decide = o->min_window >= 3 && m >= o->min_window;
-	if (decide) {
-		w = m / 2 > o->min_window ? m / 2 : o->min_window;
-	} else {
+	L = o->min_window;
+	cap = o->limit == 0 ? SIZE_MAX : o->limit > warm ? o->limit - warm : 0;
+	decide = L >= 3 && m >= L;
+	if (!decide) {
 		/* Not enough to decide: show the trends of all post-warm-up samples. */
-		w = m;
+		first = warm;
+		n = m;
+		span_end = 0;
+	} else {
+		find_span(m, L, cap, &cur);
+		/* A decision to fail is taken where a span ends; one to pass on any sample,
+		 * from the trailing window as long as the current span. */
+		span_end = m == cur.end;
+		if (span_end) {
+			span_window(&cur, warm, &first, &n);
+			if (cur.k > 0) {
+				find_span(cur.begin, L, cap, &prev);
+				span_window(&prev, warm, &pfirst, &pn);
+			}
+		} else {
+			n = cur.end - cur.begin;
+			if (n > m)
+				n = m;
+			first = s->len - n;
+			if (first > 0) {
+				first--;
+				n++;
+			}
+		}
 	}
-	start = s->len - w;
-	out->window_start = start;
-	out->window_len = w;
-	if (w < 3)
+	out->window_start = first;
+	out->window_len = n;
+	if (n < 3)
 		return LG_OK;
 
-	/* Thin long windows to every stride-th sample, ending at the last one. */
-	stride = (w + FIT_MAX - 1) / FIT_MAX;
-	npts = (w - 1) / stride + 1;
-	first = s->len - 1 - (npts - 1) * stride;
-
-	err = fit_workspace(npts, &need);
+	/* The span before may be longer than a last span cut short by the limit. */
+	npts = n > pn ? n : pn;
+	err = fit_workspace(npts < FIT_MAX ? npts : FIT_MAX, &need);
 	if (err)
 		return err;
-	ws = malloc((need + npts) * sizeof(*ws));
+	ws = malloc((need + FIT_MAX) * sizeof(*ws));
 	if (ws == NULL)
 		return LG_ENOMEM;
 	y = ws + need;
@@ -287,22 +434,48 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 	available = s->available & ((UINT32_C(1) << LG_NCOUNTERS) - 1);
 	for (c = 0; c < LG_NCOUNTERS; c++) {
 		lg_trend *t = &out->trend[c];
+		double budget = o->budget[c];
+		struct envelope e;
+		int grows = 0;
 
 		if (!(available & (UINT32_C(1) << c)))
 			continue;
-		for (i = 0; i < npts; i++)
-			y[i] = (double)s->samples[first + i * stride].value[c];
-		trend_fit_ws(y, npts, o->z, ws, t);
-		t->slope /= (double)stride;
-		t->lo /= (double)stride;
-		t->hi /= (double)stride;
+		window_fit(s, first, n, c, o->z, ws, y, t);
 		if (!decide || !lg_counter_judged((lg_counter)c))
 			continue;
-		out->state[c] = judge_state(t, o->budget[c]);
-		if (out->state[c] == LG_STATE_GROWING)
+		envelope(s, first, n, c, &e);
+		if (span_end && is_growing(t, &e, n, budget)) {
+			/* Growth in the span just ended. It fails when it is confirmed: the span
+			 * before it (after the probe) grew too, at no less than 1/sqrt(2) of
+			 * this rate, the midpoint on a log scale between a leak (the same rate
+			 * in every span) and an amortised resize (half the rate each time the
+			 * span doubles). The probe is no confirmation, unless the limit leaves
+			 * room for nothing but it and one span (or it alone). */
+			int prev_grows = 0, slowing = 0;
+
+			if (cur.k > 0) {
+				lg_trend pt;
+				struct envelope pe;
+
+				window_fit(s, pfirst, pn, c, o->z, ws, y, &pt);
+				envelope(s, pfirst, pn, c, &pe);
+				prev_grows = is_growing(&pt, &pe, pn, budget);
+				slowing = prev_grows && t->slope < pt.slope * SLOWER;
+			}
+			if (cur.k >= 2)
+				grows = prev_grows && !slowing;
+			else if (cur.final)
+				grows = cur.k == 0 || (prev_grows && !slowing);
+		}
+		if (grows) {
+			out->state[c] = LG_STATE_GROWING;
 			out->failed |= UINT32_C(1) << c;
-		else if (out->state[c] == LG_STATE_UNDECIDED)
+		} else if (is_bounded(t, &e, n, budget)) {
+			out->state[c] = LG_STATE_BOUNDED;
+		} else {
+			out->state[c] = LG_STATE_UNDECIDED;
 			out->undecided |= UINT32_C(1) << c;
+		}
 	}
 	free(ws);
 

@@ -483,7 +483,10 @@ static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_
 static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_result *out)
 {
 	size_t queued = 0, sent = out->series.len;
+	lg_verdict_opts vo = o->verdict;
 	int code, judged;
+
+	vo.limit = total;  /* the schedule's last span ends where the run must */
 
 	if (queue_steps(w, &out->series, total, &queued, &sent) < 0)
 		goto lost;
@@ -501,7 +504,7 @@ static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_res
 		if (queue_steps(w, &out->series, total, &queued, &sent) < 0)
 			goto lost;
 		judged = !s.warmup && lg_series_warmup(&out->series) < out->series.len;
-		if (judged && lg_verdict_judge(&out->series, &o->verdict, &out->verdict) < 0)
+		if (judged && lg_verdict_judge(&out->series, &vo, &out->verdict) < 0)
 			return fail_internal(w, out, "the verdict failed: out of memory");
 		if (o->on_sample)
 			o->on_sample(o->arg, out);
@@ -534,7 +537,11 @@ lost:
  * still runs, 1 when it is gone. */
 static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 {
-	struct cmd_attribute c = { o->attribute, out->verdict.failed };
+	size_t total = o->warmup + o->iterations;
+	struct cmd_attribute c = { o->attribute, out->verdict.failed,
+				   (uint32_t)(total > out->series.len ? total - out->series.len : 1),
+				   /* attribution's own deadline: --timeout, as for one call */
+				   o->timeout > 0 ? (uint32_t)(o->timeout * 1000 + 0.5) : 0 };
 	lg_gate_opts slow = *o;
 	struct msg_attribution m;
 	lg_result err = { 0 };
@@ -888,8 +895,8 @@ static void pipe_unguard(const sigset_t *saved);
 void lg_gate_opts_init(lg_gate_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->iterations = 200;
-	o->warmup = 50;
+	o->iterations = 300;
+	o->warmup = 10;
 	o->timeout = 60;
 	o->attribute = 5;
 	o->memory_limit = lg_gate_default_memory_limit();

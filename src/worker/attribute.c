@@ -196,6 +196,7 @@ struct graph {
 	size_t nnodes, nodes_cap;
 	struct ptrset node_set;  /* nodes found untracked, and the tracked ones */
 	struct ptrset ignore;    /* the caller's own containers: never referrers */
+	struct ptrset fresh;     /* the objects attribution asks about (survivors) */
 	PyObject *current;       /* the parent being traversed */
 	int failed;
 };
@@ -225,6 +226,11 @@ static int visit_edge(PyObject *child, void *arg)
 	struct graph *g = arg;
 
 	if (!child || g->failed)
+		return 0;
+	/* An object that cannot refer to others (not a GC type) is only ever the end of a
+	 * chain: its referrers matter when attribution asks about it, else never. Most
+	 * edges of a heap point at such objects (strs, ints). */
+	if (!PyObject_IS_GC(child) && !ptrset_has(&g->fresh, (uintptr_t)child))
 		return 0;
 	if (g->nedges == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 65536;
@@ -264,6 +270,7 @@ static void graph_free(struct graph *g)
 	free(g->edges);
 	ptrset_release(&g->node_set);
 	ptrset_release(&g->ignore);
+	ptrset_release(&g->fresh);
 	free(g);
 }
 
@@ -272,22 +279,24 @@ static void graph_capsule_free(PyObject *capsule)
 	graph_free(PyCapsule_GetPointer(capsule, "leakgate.graph"));
 }
 
-/* graph(objects, ignore) -> handle. `objects` is gc.get_objects(); `ignore` lists the
- * caller's own containers, which must never appear as referrers. */
+/* graph(objects, ignore, fresh) -> handle. `objects` is gc.get_objects(); `ignore` lists
+ * the caller's own containers, which must never appear as referrers; `fresh` the objects
+ * whose referrers will be asked for that are not GC types (the others always are). */
 static PyObject *py_graph(PyObject *self, PyObject *args)
 {
-	PyObject *objects, *ignore, *fast, *capsule;
+	PyObject *objects, *ignore, *fresh, *fast, *capsule;
 	struct graph *g;
 	Py_ssize_t i, n;
 	size_t k;
 
 	(void)self;
-	if (!PyArg_ParseTuple(args, "OO", &objects, &ignore))
+	if (!PyArg_ParseTuple(args, "OOO", &objects, &ignore, &fresh))
 		return NULL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return PyErr_NoMemory();
-	if (ptrset_from(&g->ignore, ignore) < 0 || ptrset_add(&g->ignore, (uintptr_t)objects) < 0)
+	if (ptrset_from(&g->ignore, ignore) < 0 || ptrset_add(&g->ignore, (uintptr_t)objects) < 0 ||
+	    ptrset_from(&g->fresh, fresh) < 0)
 		goto fail;
 	fast = PySequence_Fast(objects, "objects must be a sequence");
 	if (!fast)
@@ -307,6 +316,16 @@ static PyObject *py_graph(PyObject *self, PyObject *args)
 		g->current = g->nodes[k];
 		if (trav)
 			trav(g->nodes[k], visit_edge, g);
+		/* A class's name and qualified name are held by the class (type's tp_traverse
+		 * skips them: a str cannot form a cycle). */
+		if (PyType_Check(g->nodes[k]) &&
+		    PyType_HasFeature((PyTypeObject *)g->nodes[k], Py_TPFLAGS_HEAPTYPE)) {
+			PyHeapTypeObject *ht = (PyHeapTypeObject *)g->nodes[k];
+
+			visit_edge(ht->ht_name, g);
+			visit_edge(ht->ht_qualname, g);
+			visit_edge(ht->ht_slots, g);
+		}
 		/* dict's tp_traverse skips str keys (they cannot form cycles), yet a leaked
 		 * str key is held by its dict. */
 		if (PyDict_CheckExact(g->nodes[k])) {
@@ -515,7 +534,7 @@ static PyMethodDef methods[] = {
 	{ "record", py_record, METH_O, "record(i): record allocations as iteration i; 0 stops" },
 	{ "record_clear", py_record_clear, METH_NOARGS, "forget the record" },
 	{ "survivors", py_survivors, METH_O, "survivors(types) -> [(obj, iteration)]" },
-	{ "graph", py_graph, METH_VARARGS, "graph(objects, ignore) -> handle" },
+	{ "graph", py_graph, METH_VARARGS, "graph(objects, ignore, fresh) -> handle" },
 	{ "referrers", py_referrers, METH_VARARGS, "referrers(graph, obj) -> [parents]" },
 	{ "chain", py_chain, METH_VARARGS, "chain(graph, obj, roots, limit) -> (key, path)" },
 	{ "type_dict", py_type_dict, METH_O, "type_dict(t) -> tp_dict or None" },

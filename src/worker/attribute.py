@@ -4,13 +4,19 @@
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
 # 'bounded' (a container with a maximum size holds the growth) or 'stopped' (these calls
 # did not grow).
-import gc, json, os, sys, threading, time, tracemalloc, linecache
+import collections, functools, gc, json, os, sys, threading, time, tracemalloc, weakref
+import linecache
 
 FRAMES = 25          # traceback depth tracemalloc keeps
 MAX_TYPES = 8        # growing types listed
 MAX_SITES = 5        # allocation sites listed
 MAX_CHAINS = 3       # referrer chains searched
 SEARCH_LIMIT = 1000000
+OUTER_LOOKS = 10000  # objects of one type looked at for an outer one
+# Calls traced for allocation sites: tracemalloc slows a call 10-30 times, so tracing every
+# attributed call would cost more than the verdict did; the sites need growth in two.
+TRACED_CALLS = 2
+ESCAPE_WALK = 10000  # steps the bound's walk takes past an escape, to name a container
 
 # The sampled leaked objects of the last attribution, with a label each, for the GDB
 # failing point (lg_worker_suspects): (label, object).
@@ -57,6 +63,52 @@ def _open_fds():
     except OSError:
         pass
     return out
+
+
+def _children():
+    """Child processes of this one, running or zombie: {pid: state letter}."""
+    out = {}
+    me = os.getpid()
+    try:
+        names = os.listdir('/proc')
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name, 'rb') as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b')') + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            out[int(name)] = fields[0].decode('ascii', 'replace')
+    return out
+
+
+def _command_line(pid):
+    """What a child runs: subprocess.Popen's args when a Popen object still knows the pid,
+    else /proc's command line (gone once it exited: then its name, from comm)."""
+    sp = sys.modules.get('subprocess')
+    popen = getattr(sp, 'Popen', None) if sp is not None else None
+    if isinstance(popen, type):
+        for obj in gc.get_objects():
+            if type(obj) is popen and getattr(obj, 'pid', None) == pid:
+                args = obj.args
+                if isinstance(args, (list, tuple)):
+                    return ' '.join(os.fsdecode(a) if isinstance(a, bytes) else str(a)
+                                    for a in args)
+                return os.fsdecode(args) if isinstance(args, bytes) else str(args)
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            argv = [a for a in f.read().split(b'\0') if a]
+        if argv:
+            return ' '.join(os.fsdecode(a) for a in argv)
+        with open('/proc/%d/comm' % pid, 'rb') as f:
+            return '[%s]' % os.fsdecode(f.read().strip())
+    except OSError:
+        return '?'
 
 
 class _Roots:
@@ -149,19 +201,183 @@ def _collapse(links):
     return merged
 
 
-def _bounded(path):
-    """A container on the path that can hold only so many entries: (description, size,
-    maximum), or None. Growth through it stops once it is full, whatever it holds."""
-    for obj in path:
-        name = type(obj).__name__
-        if name == '_lru_cache_wrapper' and hasattr(obj, 'cache_info'):
-            info = obj.cache_info()
-            if info.maxsize is not None:
-                return ('functools.lru_cache %s' % getattr(obj, '__qualname__', '?'),
-                        info.currsize, info.maxsize)
-        if name == 'deque' and getattr(obj, 'maxlen', None) is not None:
-            return ('collections.deque', len(obj), obj.maxlen)
+# The containers whose bound growth may rest on, recognised by their real type (a class
+# that only shares a name or a `maxlen` attribute bounds nothing): collections.deque with a
+# maxlen, and the C lru_cache wrapper with a maxsize.
+_DEQUE = collections.deque
+_LRU = getattr(functools, '_lru_cache_wrapper', None)
+if not isinstance(_LRU, type):
+    _LRU = None          # the pure-Python fallback: no type to recognise it by
+
+# Bounded containers that were already full at the last attribution, by id: full for a
+# whole window while the counters still grew, they prove the growth is elsewhere.
+_FULL_BEFORE = set()
+
+
+def _bound_of(obj):
+    """(description, size, maximum) for a recognised bounded container, else None."""
+    t = type(obj)
+    if t is _DEQUE:
+        return None if obj.maxlen is None else ('collections.deque', len(obj), obj.maxlen)
+    if _LRU is not None and t is _LRU:
+        info = obj.cache_info()
+        if info.maxsize is None or info.maxsize <= 0:
+            return None
+        return ('functools.lru_cache %s' % getattr(obj, '__qualname__', '?'),
+                info.currsize, info.maxsize)
     return None
+
+
+def _bounded_sizes():
+    """Sizes of every recognised bounded container alive now, by id."""
+    out = {}
+    for obj in gc.get_objects():
+        t = type(obj)
+        if t is _DEQUE or (_LRU is not None and t is _LRU):
+            b = _bound_of(obj)
+            if b is not None:
+                out[id(obj)] = b[1]
+    return out
+
+
+def _companion_of(lg, g, obj, new):
+    """The new object whose lifetime decides obj's, or None. A live weak reference goes
+    with its referent (WeakSet, WeakValueDictionary and the like drop it when the referent
+    dies); so does the key of an `id(o) -> weakref(o)` entry, which is how the interpreter
+    records a class among its base's subclasses (typeobject.c, add_subclass)."""
+    if isinstance(obj, weakref.ref):
+        o = obj()
+        return o if o is not None and id(o) in new else None
+    if type(obj) is int:
+        refs = lg.referrers(g, obj)
+        principal = None
+        for p in refs:
+            v = p.get(obj) if type(p) is dict else None
+            o = v() if isinstance(v, weakref.ref) else None
+            if o is None or id(o) != obj:
+                return None
+            principal = o
+        return principal if principal is not None and id(principal) in new else None
+    return None
+
+
+def _down_path(down, obj, source):
+    """[obj, ..., source]: how the walk reached obj from source, read forwards."""
+    path = [obj]
+    while path[-1] is not source:
+        path.append(down[id(path[-1])])
+    return path
+
+
+def _judge_bound(lg, g, early, new, sizes_before, calls, remaining, deadline=None):
+    """Whether bounded containers explain all that survived: every object made by the
+    attributed calls (the last aside) must be reachable only through recognised bounded
+    containers, not yet full, whose bound the run can reach. Walks referrers backwards
+    from every such object, through new objects only, stopping at a bounded container;
+    reaching anything else (an older object, a root, or nothing at all: a reference from
+    C) means something unbounded holds the growth. Returns a dict: 'escape' (the object
+    held from outside, or None), 'holders' [(container, description, size, maximum,
+    per-call fill rate)], 'bounded' (description, size, maximum) or None, and 'why'."""
+    memo = {}
+
+    def holder(p):
+        k = id(p)
+        if k not in memo:
+            memo[k] = None
+            if _bound_of(p) is not None:
+                memo[k] = p
+            elif type(p) is dict and k not in new:
+                # An lru_cache keeps its entries in a dict only the wrapper refers to.
+                for q in lg.referrers(g, p):
+                    if _LRU is not None and type(q) is _LRU and \
+                            p is not getattr(q, '__dict__', None) and \
+                            _bound_of(q) is not None:
+                        memo[k] = q
+                        break
+        return memo[k]
+
+    out = {'escape': None, 'outside': None, 'path': [], 'holders': [], 'bounded': None,
+           'why': None}
+    if not early:
+        return out
+    seen = set()
+    todo = []
+    held = {}
+    down = {}   # id of a new object reached -> the object it was reached from
+    # One walk from each source in turn (the sources seeded as the walk needs them).
+    sources = iter(early)
+    steps = after_escape = 0
+    while True:
+        if not todo:
+            for obj in sources:
+                if id(obj) not in seen and _companion_of(lg, g, obj, new) is None:
+                    seen.add(id(obj))
+                    todo.append((obj, obj))
+                    break
+            else:
+                break
+        steps += 1
+        if not steps & 1023:
+            _check(deadline)
+        if out['escape'] is not None:
+            # Growth that escapes is a leak whatever else holds it; walk on a little
+            # only to name a bounded container it also sits in.
+            after_escape += 1
+            if held or after_escape > ESCAPE_WALK:
+                break
+        obj, source = todo.pop()
+        refs = lg.referrers(g, obj)
+        if not refs and out['escape'] is None:
+            out['escape'] = source
+            out['path'] = _down_path(down, obj, source)
+        for p in refs:
+            c = holder(p)
+            if c is not None:
+                held[id(c)] = c
+                continue
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            if id(p) in new:
+                down[id(p)] = obj
+                todo.append((p, source))
+            elif out['escape'] is None:
+                out['escape'] = source
+                out['outside'] = p
+                out['path'] = _down_path(down, obj, source)
+    del todo, seen, down, sources
+    holders = []
+    for c in held.values():
+        desc, size, maximum = _bound_of(c)
+        before = sizes_before.get(id(c), 0)
+        rate = (size - before) / float(calls) if calls else 0.0
+        out['holders'].append((desc, size, maximum, rate))
+        holders.append((c, desc, size, maximum, rate))
+    if out['escape'] is not None or not held:
+        return out
+    full_now = set()
+    ok = True
+    for c, desc, size, maximum, rate in holders:
+        if size >= maximum:
+            full_now.add(id(c))
+            if id(c) in _FULL_BEFORE:
+                ok = False
+                out['why'] = ('%s was already full (%d of %d entries) at the last '
+                              'attribution and the counters still grew: the growth is '
+                              'elsewhere' % (desc, size, maximum))
+        elif rate <= 0 or (remaining is not None and (maximum - size) / rate > remaining):
+            ok = False
+            out['why'] = ('%s holds %d of %d entries, filling at %.2f per call: its '
+                          'bound lies beyond the %s calls left in this run, so it bounds '
+                          'nothing the run can see' % (desc, size, maximum, rate,
+                                                        remaining if remaining is not None
+                                                        else 'few'))
+    _FULL_BEFORE.clear()
+    _FULL_BEFORE.update(full_now)
+    if ok:
+        desc, size, maximum, _ = out['holders'][0]
+        out['bounded'] = (desc, size, maximum)
+    return out
 
 
 # Frames of leakgate itself and of the test runner that calls the workload (--pytest):
@@ -173,75 +389,132 @@ def _runner_frame(filename):
     return filename.startswith('<leakgate') or any(d in filename for d in _RUNNER_DIRS)
 
 
-def _filter_snapshot(snap):
-    return snap.filter_traces((
-        tracemalloc.Filter(False, '<leakgate*'),
-        # What clearing the standard library's caches between calls allocates (3.8's
-        # linecache.clearcache() rebinds a new dict) belongs to leakgate, not the workload.
-        tracemalloc.Filter(False, '<leakgate>', all_frames=True),
-        tracemalloc.Filter(False, tracemalloc.__file__, all_frames=True),
-    ))
+def _own_site(tb):
+    """Whether a traceback (oldest frame first) is leakgate's own allocation: made in its
+    code, or anywhere under the cache clearing between calls or tracemalloc itself."""
+    if not len(tb) or tb[-1].filename.startswith('<leakgate'):
+        return True
+    return any(f.filename == '<leakgate>' or f.filename == tracemalloc.__file__ for f in tb)
 
 
-def attribute(lg, call, clear_caches, iterations, counters_failed):
-    """Runs `iterations` calls with attribution on; `call` raises on a workload error."""
+class _Deadline(Exception):
+    """Attribution ran out of time: the leak verdict stands with what was found."""
+
+
+def _check(deadline):
+    if deadline is not None and time.perf_counter() > deadline:
+        raise _Deadline()
+
+
+def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=None,
+              seconds_left=None):
+    """Runs `iterations` calls with attribution on; `call` raises on a workload error.
+    `remaining` is how many calls the run has left (None: unknown): a bounded container
+    that cannot fill within them bounds nothing the run can see. `seconds_left` is the
+    deadline (None: none): past it, attribution stops where it is and says so, and the
+    state is 'leak' (the verdict stands)."""
+    t_start = time.perf_counter()
     gc_was = gc.isenabled()
     traced_before = tracemalloc.is_tracing()
     fds_before = _open_fds()
     threads_before = {th.ident for th in threading.enumerate()}
+    children_before = _children()
     report = {'iterations': iterations, 'grew': [], 'sites': [], 'chains': [],
-              'bounded': None, 'new_fds': [], 'new_threads': [], 'error': None,
-              'graph_objects': 0}
+              'bounded': None, 'new_fds': [], 'new_threads': [], 'new_children': [],
+              'error': None,
+              'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None,
+              'deadline': False, 'deadline_seconds': seconds_left}
     survivors = []
+    # The worker froze the heap before measuring (gc.freeze()): the census and the graph
+    # must see every object, so they thaw it; the calls run frozen, so that their
+    # collections walk only what is new, as while measuring. The worker freezes the heap
+    # again after attribution.
+    gc.unfreeze()
+    sizes_before = _bounded_sizes()
+    gc.freeze()
     clock = time.perf_counter
     seconds = report['seconds'] = {'calls': 0.0, 'census': 0.0, 'graph': 0.0,
-                                   'chains': 0.0}
+                                   'chains': 0.0, 'sites': 0.0}
     t0 = clock()
+    deadline = clock() + seconds_left if seconds_left else None
     try:
-        if not traced_before:
-            tracemalloc.start(FRAMES)
-        # One call to settle tracemalloc's own first allocations, then the baseline.
+        # One call to settle what a first call after a pause allocates once.
         call()
         clear_caches()
         gc.collect()
-        before = _filter_snapshot(tracemalloc.take_snapshot())
-        gc.collect()       # the snapshot refilled the free lists with unrecorded blocks
+        # tracemalloc runs for the last TRACED_CALLS calls only, started then, so that
+        # its snapshot holds only what those calls allocated and is still alive: the
+        # cost follows what survived, not the heap. When the workload traces already,
+        # its traces are compared against a baseline instead.
+        before = None
+        traced_from = max(1, iterations - TRACED_CALLS + 1)
+        report['traced_calls'] = iterations - traced_from + 1
         for i in range(1, iterations + 1):
+            _check(deadline)
+            if i == traced_from:
+                if traced_before:
+                    before = tracemalloc.take_snapshot()
+                else:
+                    tracemalloc.start(FRAMES)
+            # Last before the call: a full collection empties the free lists (the clock
+            # read above freed a float into one), so what the call leaks is new blocks.
+            gc.collect()
             lg.record(i)
             call()
             lg.record(0)
             clear_caches()
-            gc.collect()   # also empties the free lists, so leaked objects are new blocks
-        after = _filter_snapshot(tracemalloc.take_snapshot())
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        if not traced_before:
+            tracemalloc.stop()   # before the filtering below, which allocates
+        seconds['calls'] = clock() - t0
+        t0 = clock()
         # A site grows by blocks or, for a container's item array, by bytes alone.
-        stats = [s for s in after.compare_to(before, 'traceback')
-                 if s.size_diff > 0 and s.count_diff >= 0]
-        stats.sort(key=lambda s: (s.count_diff, s.size_diff), reverse=True)
-        for s in stats:
+        if before is None:
+            stats = [(s.count, s.size, s.traceback) for s in after.statistics('traceback')]
+        else:
+            stats = [(s.count_diff, s.size_diff, s.traceback)
+                     for s in after.compare_to(before, 'traceback')
+                     if s.size_diff > 0 and s.count_diff >= 0]
+        del before, after
+        # Filtered after grouping: one test per traceback, not per trace.
+        stats = [s for s in stats if not _own_site(s[2])]
+        stats.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        for count, size, tb in stats:
             frames = [{'file': f.filename, 'line': f.lineno,
                        'code': linecache.getline(f.filename, f.lineno).strip()}
-                      for f in s.traceback if not _runner_frame(f.filename)]
+                      for f in tb if not _runner_frame(f.filename)]
             if frames and len(report['sites']) < MAX_SITES:
-                report['sites'].append({'count': s.count_diff, 'size': s.size_diff,
-                                        'traceback': frames})
-        del before, after, stats
-    except BaseException as e:
+                report['sites'].append({'count': count, 'size': size, 'traceback': frames})
+            if len(report['sites']) >= MAX_SITES:
+                break
+        del stats
+        seconds['sites'] = clock() - t0
+    except _Deadline:
+        lg.record(0)
+        report['deadline'] = True
+    except Exception as e:
         lg.record(0)
         report['error'] = '%s: %s' % (type(e).__name__, e)
     finally:
-        if not traced_before:
+        lg.record(0)
+        if not traced_before and tracemalloc.is_tracing():
             tracemalloc.stop()
 
-    seconds['calls'] = clock() - t0
     t0 = clock()
+    gc.unfreeze()
     gc.disable()
     try:
+        if report['deadline']:
+            raise _Deadline()
         types = _all_types()
         survivors = lg.survivors(types)
         lg.record_clear()
         by_type = {}
         for obj, i in survivors:
-            per = by_type.setdefault(type(obj), [0] * iterations)
+            per = by_type.get(type(obj))
+            if per is None:
+                per = by_type[type(obj)] = [0] * iterations
             per[i - 1] += 1
         # A type grew when objects made in most calls (the last aside: it may
         # legitimately keep its latest result) are still alive: more than half of them.
@@ -262,49 +535,92 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
         picks = []
         seconds['census'] = clock() - t0
         t0 = clock()
-        if candidates:
+        # Everything the calls left alive (the last call aside), whatever its type: a
+        # bounded container explains the growth only if it holds all of it.
+        early = [obj for obj, i in survivors if i < iterations]
+        _check(deadline)
+        if early:
             roots = _Roots(lg, types)
             objects = gc.get_objects()
             graph_objects = len(objects)
-            g = lg.graph(objects, [survivors, candidates, picks, objects, types,
-                                   roots.by_id, roots.kind, by_type, grew] +
-                         survivors + candidates + grew)
-            del objects
+            here = []
+            f = sys._getframe()
+            while f is not None:
+                here.append(f)
+                f = f.f_back
+            g = lg.graph(objects, [survivors, candidates, picks, objects, types, early,
+                                   here, roots.by_id, roots.kind, by_type, grew] +
+                         here + survivors + candidates + grew, early)
+            del objects, here, f
+            _check(deadline)
             new = {id(obj) for obj, _ in survivors}
-            outer = []
-            for obj, i in candidates:
-                refs = lg.referrers(g, obj)
-                if not refs or any(id(p) not in new for p in refs):
-                    outer.append((obj, i))
             seconds['graph'] = clock() - t0
             t0 = clock()
             order = {t: n for n, (t, _) in enumerate(grew)}
-            # The latest calls first: early ones may reuse blocks freed before recording.
-            # No closure may capture a suspect here: a cell that holds one would show
-            # up as its referrer.
+            # Per growing type, by its growth, the latest calls first (early ones may
+            # reuse blocks freed before recording): the first outer object, looking at
+            # no more than OUTER_LOOKS of them, else the first object. Outer ones win
+            # when there are any. No closure may capture a suspect here: a cell that
+            # holds one would show up as its referrer.
+            # A weak reference or a subclass record says nothing its referent does not.
+            buckets = {}
+            for obj, i in candidates:
+                buckets.setdefault((order[type(obj)], -i), []).append(obj)
+            first, outer, looks = {}, {}, {}
+            n = 0
+            for key in sorted(buckets):
+                for obj in buckets[key]:
+                    n += 1
+                    if not n & 1023:
+                        _check(deadline)
+                    t = type(obj)
+                    if t in outer or looks.get(t, 0) >= OUTER_LOOKS:
+                        break
+                    if _companion_of(lg, g, obj, new) is not None:
+                        continue
+                    first.setdefault(t, obj)
+                    looks[t] = looks.get(t, 0) + 1
+                    refs = lg.referrers(g, obj)
+                    if not refs or any(id(p) not in new for p in refs):
+                        outer[t] = obj
+                        break
+                if len(outer) >= MAX_CHAINS:
+                    break
+            del buckets
+            chosen = outer or first
             picked = set()
-            for obj, i in sorted(outer or candidates,
-                                 key=lambda c: (order[type(c[0])], -c[1])):
-                if len(picks) < MAX_CHAINS and type(obj) not in picked:
-                    picked.add(type(obj))
-                    picks.append(obj)
-            bounded_all = True
+            for t in sorted(chosen, key=lambda t: order[t])[:MAX_CHAINS]:
+                picked.add(t)
+                picks.append(chosen[t])
+            del first, outer, chosen
             del SUSPECTS[:]
             for obj in picks:
+                _check(deadline)
                 report['chains'].append(_chain(lg, g, obj, roots))
                 SUSPECTS.append(('leaked %s, held by %s' % (
                     _type_name(type(obj)), report['chains'][-1]['root']), obj))
-                b = _bounded(report['chains'][-1].pop('_path'))
-                if b is None:
-                    bounded_all = False
-                elif report['bounded'] is None:
-                    report['bounded'] = {'container': b[0], 'size': b[1], 'max': b[2]}
-            if not bounded_all:
-                report['bounded'] = None
-            del g
+                del report['chains'][-1]['_path']
+            seconds['picks'] = clock() - t0
+            b = _judge_bound(lg, g, early, new, sizes_before, iterations + 1, remaining,
+                             deadline)
+            seconds['bound'] = clock() - t0 - seconds['picks']
+            report['holders'] = [{'container': h[0], 'size': h[1], 'max': h[2],
+                                  'per_call': round(h[3], 3)} for h in b['holders']]
+            if b['bounded'] is not None:
+                report['bounded'] = {'container': b['bounded'][0], 'size': b['bounded'][1],
+                                     'max': b['bounded'][2]}
+            # What escapes a bounded container that holds some of the growth.
+            if b['escape'] is not None and b['holders']:
+                c = _chain(lg, g, b['escape'], roots, b['outside'], b['path'])
+                del c['_path']
+                report['unbounded'] = c
+            report['bound_note'] = b['why']
+            del g, b, early, new
             seconds['chains'] = clock() - t0
             report['graph_objects'] = graph_objects
-    except BaseException as e:
+    except _Deadline:
+        report['deadline'] = True
+    except Exception as e:
         if report['error'] is None:
             report['error'] = '%s: %s' % (type(e).__name__, e)
     finally:
@@ -323,21 +639,44 @@ def attribute(lg, call, clear_caches, iterations, counters_failed):
             report['new_threads'].append({
                 'name': th.name,
                 'target': getattr(target, '__qualname__', None) if target else None})
+    for pid, state in sorted(_children().items()):
+        if pid not in children_before:
+            report['new_children'].append({
+                'pid': pid, 'state': 'zombie' if state == 'Z' else 'running',
+                'command': _command_line(pid)})
     report['native_only'] = bool(counters_failed) and not report['grew'] and \
         not report['sites'] and 'native_bytes' in counters_failed
     # Whether these calls showed the growth at all, for the counters they can see.
     seen = {'py_blocks': report['grew'], 'py_bytes': report['grew'] or report['sites'],
             'gc_objects': report['grew'], 'refs': report['grew'],
-            'fds': report['new_fds'], 'threads': report['new_threads']}
-    report['growth_seen'] = report['error'] is not None or \
+            'fds': report['new_fds'], 'threads': report['new_threads'],
+            'children': report['new_children']}
+    report['growth_seen'] = report['error'] is not None or report['deadline'] or \
         any(c not in seen or seen[c] for c in counters_failed)
-    state = 'bounded' if report['bounded'] else \
+    if report['deadline']:
+        # Unfinished: what was found may be partial, so it excuses nothing.
+        report['bounded'] = None
+    state = 'leak' if report['deadline'] else 'bounded' if report['bounded'] else \
         'leak' if report['growth_seen'] else 'stopped'
+    seconds['total'] = time.perf_counter() - t_start
     return (state, render_text(report), json.dumps(report), render_dot(report))
 
 
-def _chain(lg, g, obj, roots):
-    key, path = lg.chain(g, obj, roots.by_id, SEARCH_LIMIT)
+def _chain(lg, g, obj, roots, via=None, tail=None):
+    """The referrer chain of obj; with `via`, the one that ends ...via -> tail[0] ... obj
+    (tail read forwards, obj last)."""
+    if via is None and tail:
+        # Held only from C: the chain starts at the new object nobody refers to.
+        key, path = None, list(tail)
+    elif via is not None:
+        if id(via) in roots.by_id:
+            key, path = id(via), [via]
+        else:
+            key, path = lg.chain(g, via, roots.by_id, SEARCH_LIMIT)
+        if key is not False:
+            path = list(path) + list(tail)
+    else:
+        key, path = lg.chain(g, obj, roots.by_id, SEARCH_LIMIT)
     entry = {'object': '%s at %#x' % (_type_name(type(obj)), id(obj)),
              'type': _type_name(type(obj)), 'value': _short(obj)}
     if key is False:
@@ -379,6 +718,11 @@ def render_text(r):
         out.append('  the growth is held by a bounded container: %s (%d of %d entries); '
                    'it stops when the container is full' % (b['container'], b['size'],
                                                              b['max']))
+    elif r.get('unbounded'):
+        c = r['unbounded']
+        out.append('  held outside any bounded container: %s: %s' % (c['object'], c['text']))
+    if r.get('bound_note') and not r['bounded'] and r.get('holders'):
+        out.append('  not bounded: %s' % r['bound_note'])
     if r['grew']:
         out.append('  what grew: new objects still alive after %d more calls, by the call '
                    'that made them:' % k)
@@ -386,8 +730,8 @@ def render_text(r):
             out.append('    %-28s %s' % (g['type'], ' '.join('+%d' % c for c in
                                                           g['per_iteration'])))
     if r['sites']:
-        out.append('  where it was allocated (tracemalloc, growth over %d calls, most '
-                   'recent call last):' % k)
+        out.append('  where it was allocated (tracemalloc, growth over the last %d calls, '
+                   'most recent call last):' % r.get('traced_calls', k))
         for s in r['sites']:
             out.append('    +%d blocks, +%s' % (s['count'], _size(s['size'])))
             for f in s['traceback']:
@@ -402,6 +746,10 @@ def render_text(r):
         out.append('  new file descriptor %d -> %s' % (f['fd'], f['target']))
     for t in r['new_threads']:
         out.append('  new thread %r running %s' % (t['name'], t['target'] or '?'))
+    for c in r['new_children']:
+        out.append('  new child process %d (%s): %s' % (
+            c['pid'], 'exited, never waited for' if c['state'] == 'zombie' else 'running',
+            c['command']))
     if r['native_only']:
         out.append('  no Python object or allocation site grew: the growth is native '
                    '(malloc outside Python\'s allocator); run with --valgrind for its '
@@ -410,6 +758,9 @@ def render_text(r):
         out.append('  no growth in %d more calls: the growth may have stopped' % k)
     if r['error']:
         out.append('  attribution incomplete: %s' % r['error'])
+    if r.get('deadline'):
+        out.append('  attribution stopped at its deadline (%g s, --timeout): the leak verdict '
+                   'stands; the above is what it found before then' % r['deadline_seconds'])
     return '\n'.join(out) + ('\n' if out else '')
 
 

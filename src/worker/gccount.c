@@ -17,12 +17,16 @@
 
 #include "worker.h"
 
+/* Objects in the generations the collector walks, and in the permanent one (gc.freeze(),
+ * which the worker calls before measuring so that a collection walks only what the
+ * workload made). Walking the permanent generation costs as much as a tenth of a full
+ * collection of the heap it froze, so it is walked only when the other generations grew:
+ * frozen objects can only die, never be added to, so between walks the count of the
+ * permanent generation can only have fallen. The reading is then the truth or more, by
+ * the frozen objects that died since the last walk; and since every reading after growth
+ * is exact, the reading never grows by more than the truth does. */
 #if PY_VERSION_HEX >= 0x030C0000
-/* The visitor walks the generations the collector runs over, not the permanent one. */
-void lg__gc_keep_frozen(int on)
-{
-	(void)on;
-}
+static PyObject *freeze_count;  /* gc.get_freeze_count */
 
 static int count_one(PyObject *op, void *arg)
 {
@@ -31,12 +35,34 @@ static int count_one(PyObject *op, void *arg)
 	return 1;
 }
 
-int64_t lg__gc_objects(void)
+/* PyUnstable_GC_VisitObjects walks the three generations, not the permanent one. */
+static int64_t young_count(void)
 {
 	int64_t n = 0;
 
 	PyUnstable_GC_VisitObjects(count_one, &n);
 	return n;
+}
+
+/* 3.12 keeps the permanent generation's state internal: ask gc (this allocates one int,
+ * freed before it returns; the allocator counters are read before this one). */
+static int64_t permanent_count(void)
+{
+	PyObject *r;
+	int64_t n = 0;
+
+	if (!freeze_count) {
+		PyObject *gc = PyImport_ImportModule("gc");
+
+		freeze_count = gc ? PyObject_GetAttrString(gc, "get_freeze_count") : NULL;
+		Py_XDECREF(gc);
+	}
+	r = freeze_count ? PyObject_CallNoArgs(freeze_count) : NULL;
+	if (r)
+		n = PyLong_AsLongLong(r);
+	Py_XDECREF(r);
+	PyErr_Clear();
+	return n < 0 ? 0 : n;
 }
 #else
 static int64_t list_length(PyGC_Head *head)
@@ -49,40 +75,49 @@ static int64_t list_length(PyGC_Head *head)
 	return n;
 }
 
-/* Right after a full collection every survivor sits in the oldest generation, whose size
- * the collector itself has just stored in long_lived_total: no need to walk 200k nodes.
- * The younger generations (objects finalizers made) and the permanent one (gc.freeze())
- * are walked; they are empty or small. */
-static int keep_frozen;
-static int64_t frozen = -1;
-
-/* A worker forked from --pytest's server holds the collected suite in the permanent
- * generation (gc.freeze()), where nothing but gc.freeze() adds objects: walking those
- * 100k+ nodes at every snapshot cost more than the test itself. With keep_frozen they
- * are counted once and the count reused; it then misses collected objects that die,
- * which can only lower the true figure, by at most the frozen count. */
-void lg__gc_keep_frozen(int on)
-{
-	keep_frozen = on;
-	frozen = -1;
-}
-
-int64_t lg__gc_objects(void)
+static struct _gc_runtime_state *gc_state(void)
 {
 #if PY_VERSION_HEX < 0x03090000
-	struct _gc_runtime_state *gc = &_PyRuntime.gc;
+	return &_PyRuntime.gc;
 #else
-	struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
+	return &_PyInterpreterState_GET()->gc;
 #endif
-	int64_t n;
+}
 
-	if (!keep_frozen || frozen < 0)
-		frozen = list_length(&gc->permanent_generation.head);
-	n = (int64_t)gc->long_lived_total + frozen;
+/* Right after a full collection every survivor sits in the oldest generation, whose size
+ * the collector itself has just stored in long_lived_total: no need to walk it. The
+ * younger generations (objects finalizers made) are walked; they are empty or small. */
+static int64_t young_count(void)
+{
+	struct _gc_runtime_state *gc = gc_state();
+	int64_t n = (int64_t)gc->long_lived_total;
 	int i;
 
 	for (i = 0; i < NUM_GENERATIONS - 1; i++)
 		n += list_length(&gc->generations[i].head);
 	return n;
 }
+
+static int64_t permanent_count(void)
+{
+	return list_length(&gc_state()->permanent_generation.head);
+}
 #endif
+
+static int64_t young_seen = -1;   /* the last reading's young count; -1: walk next time */
+static int64_t frozen_seen;       /* the permanent generation at the last walk */
+
+int64_t lg__gc_objects(void)
+{
+	int64_t young = young_count();
+
+	if (young_seen < 0 || young > young_seen)
+		frozen_seen = permanent_count();
+	young_seen = young;
+	return young + frozen_seen;
+}
+
+void lg__gc_objects_moved(void)
+{
+	young_seen = -1;
+}

@@ -27,11 +27,17 @@ struct lg_worker {
 	PyObject *main_name; /* "__main__", for -c code */
 	PyObject *attr;      /* attribute.py's namespace, once attribution ran */
 	PyObject *pytest;    /* pytest_driver.py's namespace, for --pytest */
+	PyObject *gc_freeze;   /* gc.freeze and gc.unfreeze */
+	PyObject *gc_unfreeze;
+	int frozen;          /* 0 before the first call, 1 frozen, 2 in attribution */
+	int64_t last_blocks; /* the last snapshot's py_blocks and py_bytes; -1 before one */
+	int64_t last_bytes;
 	uint32_t available;
 	int collected_once;
-	int frozen;          /* forked from --pytest's server: its state is in gc.freeze() */
 	int valgrind;        /* under memcheck: its leak counters are read */
 	uint32_t snapshots;  /* taken so far; numbers the markers in Valgrind's log */
+	uint32_t attr_remaining;   /* lg__worker_attribute_limits: calls left, 0 unknown */
+	uint32_t attr_deadline_ms; /* and attribution's deadline, 0 none */
 	int baselined;       /* memcheck's baseline search is done */
 	char python[64];
 };
@@ -81,8 +87,12 @@ static const char bootstrap[] =
 	"    return ''.join(lines)\n"
 	"\n"
 	"def clear_caches():\n"
-	"    # Only the standard library's bounded caches, as CPython's own leak hunting\n"
-	"    # does (Lib/test/libregrtest/utils.py); never a user's.\n"
+	"    # Only the standard library's caches that are bounded by construction (each\n"
+	"    # has a maximum size, or mirrors a registry the workload fills): clearing them\n"
+	"    # takes back what fills and stops. An unbounded registry (linecache.cache, where\n"
+	"    # code generators register sources; ctypes' pointer-type cache, one entry per\n"
+	"    # class) is the workload's state: emptying it would delete a leak before it is\n"
+	"    # measured. Never a user's cache.\n"
 	"    # The type method cache holds strong references to the attribute names it\n"
 	"    # caches (4096 slots): names built at run time fill it over hundreds of calls.\n"
 	"    f = getattr(sys, '_clear_internal_caches', None) or \\\n"
@@ -90,13 +100,16 @@ static const char bootstrap[] =
 	"    if f is not None:\n"
 	"        f()\n"
 	"    m = sys.modules\n"
+	"    # re: 512 patterns; struct: 100 formats; urllib.parse: two lru_caches (128);\n"
+	"    # copyreg: a mirror of the extension registry.\n"
 	"    for name, attr in (('re', 'purge'), ('struct', '_clearcache'),\n"
-	"                       ('urllib.parse', 'clear_cache'), ('linecache', 'clearcache'),\n"
-	"                       ('copyreg', 'clear_extension_cache'), ('ctypes', '_reset_cache')):\n"
+	"                       ('urllib.parse', 'clear_cache'),\n"
+	"                       ('copyreg', 'clear_extension_cache')):\n"
 	"        mod = m.get(name)\n"
 	"        f = getattr(mod, attr, None) if mod is not None else None\n"
 	"        if f is not None:\n"
 	"            f()\n"
+	"    # fnmatch: an lru_cache(32768); typing: lru_caches of 128 each.\n"
 	"    mod = m.get('fnmatch')\n"
 	"    f = getattr(getattr(mod, '_compile_pattern', None), 'cache_clear', None)\n"
 	"    if f is not None:\n"
@@ -168,10 +181,20 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	Py_INCREF(w->clear);
 	w->totalrefs = PySys_GetObject("gettotalrefcount");
 	Py_XINCREF(w->totalrefs);
+	{
+		PyObject *gc = PyImport_ImportModule("gc");
+
+		w->gc_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
+		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
+		Py_XDECREF(gc);
+		w->last_blocks = w->last_bytes = -1;
+		if (!w->gc_freeze || !w->gc_unfreeze)
+			goto fail_boot;
+	}
 
 	w->available = (1u << LG_PY_BLOCKS) | (1u << LG_PY_BYTES) | (1u << LG_GC_OBJECTS) |
 		       (1u << LG_NATIVE_BYTES) | (1u << LG_RSS) | (1u << LG_FDS) |
-		       (1u << LG_THREADS);
+		       (1u << LG_THREADS) | (1u << LG_CHILDREN);
 	if (w->totalrefs)
 		w->available |= 1u << LG_REFS;
 #if defined(__SANITIZE_ADDRESS__)
@@ -197,6 +220,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 
 fail_boot:
 	PyErr_Clear();
+	Py_XDECREF(w->gc_freeze);
+	Py_XDECREF(w->gc_unfreeze);
 	Py_XDECREF(w->clear);
 	Py_XDECREF(w->boot);
 	free(w);
@@ -310,12 +335,40 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 	return 0;
 }
 
+/* Collects only what is new: everything alive before the first call (the interpreter, the
+ * imports, the target and its setup()) moves into the collector's permanent generation
+ * (gc.freeze()), so each full collection walks what the workload made since, not the
+ * heap. A full collection first, so that no garbage is frozen. What this costs: a garbage
+ * cycle that includes a frozen object is not collected while frozen; since an object that
+ * existed before the first call can become garbage only once, and since a snapshot that
+ * sees growth collects the whole heap before it reads (lg_worker_snapshot), such garbage
+ * never reads as growth. Attribution thaws the heap for its census and referrer graph,
+ * which must see every object (attribute.py); it is frozen again after. */
+static void freeze_heap(lg_worker *w, int settle)
+{
+	int i;
+
+	/* Before the first call, until nothing more is found; later, once (what a snapshot
+	 * costs without freezing). */
+	for (i = 0; PyGC_Collect() > 0 && settle && i < 4; i++)
+		;
+	Py_XDECREF(PyObject_CallObject(w->gc_freeze, NULL));
+	PyErr_Clear();
+	/* A collection of the now empty generations refreshes the collector's tally of the
+	 * oldest one, which lg__gc_objects reads (before 3.12). */
+	PyGC_Collect();
+	lg__gc_objects_moved();
+	w->frozen = 1;
+}
+
 int lg_worker_call(lg_worker *w, char **msg)
 {
 	PyObject *r;
 
 	if (msg)
 		*msg = NULL;
+	if (!w->frozen)
+		freeze_heap(w, 1);
 	if (w->valgrind && !w->baselined) {
 		lg__vg_baseline();  /* before the first call: load and setup() are not judged */
 		w->baselined = 1;
@@ -364,12 +417,27 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 
 	/* Allocator counters first: nothing before them may allocate. */
 	lg__hooks_read(&pm);
+	/* What looks like growth may be garbage the frozen heap keeps: a cycle through an
+	 * object frozen earlier is not collected while frozen. Then thaw, collect, freeze
+	 * again and read afresh, so that growth is counted only when a collection of the
+	 * whole heap leaves it. A flat workload never pays for this; one that grows pays one
+	 * collection of the heap per snapshot, what every snapshot cost before freezing. */
+	if (w->frozen == 1 && w->last_blocks >= 0 &&
+	    (pm.blocks > w->last_blocks || pm.bytes > w->last_bytes)) {
+		Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
+		PyErr_Clear();
+		freeze_heap(w, 0);
+		lg__hooks_read(&pm);
+	}
+	w->last_blocks = pm.blocks;
+	w->last_bytes = pm.bytes;
 	out->value[LG_PY_BLOCKS] = pm.blocks;
 	out->value[LG_PY_BYTES] = pm.bytes;
 	out->value[LG_NATIVE_BYTES] = lg__native_bytes();
 	out->value[LG_RSS] = lg__rss_bytes();
 	out->value[LG_FDS] = lg__count_fds();
 	out->value[LG_THREADS] = lg__count_threads();
+	out->value[LG_CHILDREN] = lg__count_children();
 
 	out->value[LG_GC_OBJECTS] = lg__gc_objects();
 	if (w->totalrefs) {
@@ -464,10 +532,17 @@ static int take_str(PyObject *tuple, Py_ssize_t i, char **out)
 	return *out ? 0 : -1;
 }
 
+void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms)
+{
+	w->attr_remaining = remaining;
+	w->attr_deadline_ms = deadline_ms;
+}
+
 int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			lg_attribution *out, char **msg)
 {
-	PyObject *fn, *capsule = NULL, *call = NULL, *names = NULL, *r = NULL;
+	PyObject *fn, *capsule = NULL, *call = NULL, *names = NULL, *r = NULL, *left = NULL;
+	PyObject *seconds = NULL;
 	int err = LG_EPYTHON, c;
 
 	memset(out, 0, sizeof(*out));
@@ -475,7 +550,6 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 		*msg = NULL;
 	if (!iterations)
 		return LG_EINVAL;
-	lg__worker_thaw(w);  /* the referrer search must see the collected state */
 	if (!w->attr && load_attribution(w) < 0)
 		return take_exception(w, LG_EPYTHON, msg);
 	fn = PyDict_GetItemString(w->attr, "attribute");
@@ -492,11 +566,25 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 			Py_CLEAR(names);
 		Py_XDECREF(name);
 	}
+	/* attribute.py thaws the heap for its census; the calls must not freeze it. */
+	w->frozen = 2;
 	/* Under tracemalloc, which attribute() starts: the hooks come off in reverse order. */
 	lg__record_open();
-	if (fn && call && names)
-		r = PyObject_CallFunction(fn, "OOOIO", PyDict_GetItemString(w->attr, "_lg"), call,
-					  w->clear, iterations, names);
+	if (w->attr_remaining) {
+		left = PyLong_FromUnsignedLong(w->attr_remaining);
+	} else {
+		left = Py_None;
+		Py_INCREF(left);
+	}
+	if (w->attr_deadline_ms) {
+		seconds = PyFloat_FromDouble(w->attr_deadline_ms / 1000.0);
+	} else {
+		seconds = Py_None;
+		Py_INCREF(seconds);
+	}
+	if (fn && call && names && left && seconds)
+		r = PyObject_CallFunction(fn, "OOOIOOO", PyDict_GetItemString(w->attr, "_lg"), call,
+					  w->clear, iterations, names, left, seconds);
 	if (!r || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4) {
 		if (!PyErr_Occurred())
 			PyErr_SetString(PyExc_TypeError, "attribute() returned a bad result");
@@ -519,7 +607,11 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 	err = 0;
 done:
 	lg__record_clear();
+	if (w->frozen == 2)
+		freeze_heap(w, 1);
 	Py_XDECREF(r);
+	Py_XDECREF(left);
+	Py_XDECREF(seconds);
 	Py_XDECREF(names);
 	Py_XDECREF(call);
 	Py_XDECREF(capsule);
@@ -724,41 +816,23 @@ int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg
  * thread id is the server's: nothing leakgate or CPython calls reads it (getpid, gettid,
  * raise and abort ask the kernel). Collected state is frozen first (gc.freeze()), so that
  * a worker's collections, one per snapshot, walk only what its own test made, and do not
- * copy the server's pages; attribution thaws it (lg__worker_thaw) before it walks the heap.
+ * copy the server's pages; attribution (attribute.py) and the failing point
+ * (lg__worker_thaw) thaw it before they walk the heap.
  */
 struct fork_ctx {
 	lg_worker *w;
 	const struct lg__fork_server *srv;
-	int listed, frozen;
+	int listed;
 };
-
-/* Moves every tracked object to the permanent generation, after a full collection. */
-static void freeze(void)
-{
-	PyObject *gc = PyImport_ImportModule("gc"), *r = NULL;
-
-	while (PyGC_Collect() > 0)
-		;
-	if (gc)
-		r = PyObject_CallMethod(gc, "freeze", NULL);
-	Py_XDECREF(r);
-	Py_XDECREF(gc);
-	PyErr_Clear();
-}
 
 void lg__worker_thaw(lg_worker *w)
 {
-	PyObject *gc;
-
 	if (!w->frozen)
 		return;
-	gc = PyImport_ImportModule("gc");
-	if (gc)
-		Py_XDECREF(PyObject_CallMethod(gc, "unfreeze", NULL));
-	Py_XDECREF(gc);
+	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 	PyErr_Clear();
+	lg__gc_objects_moved();
 	w->frozen = 0;
-	lg__gc_keep_frozen(0);
 }
 
 static PyObject *fork_test(PyObject *capsule, PyObject *items)
@@ -785,13 +859,8 @@ static PyObject *fork_test(PyObject *capsule, PyObject *items)
 		list = NULL;
 		if (r <= 0)
 			Py_RETURN_NONE;
-		if (!c->frozen) {
-			freeze();
-			/* Counted once here, the count inherited by every worker. */
-			lg__gc_keep_frozen(1);
-			(void)lg__gc_objects();
-			c->frozen = 1;
-		}
+		if (!c->w->frozen)
+			freeze_heap(c->w, 1);  /* every worker forked from here inherits it */
 		threads = lg__count_threads();
 		if (threads != 1) {
 			snprintf(why, sizeof(why), "the collecting process runs %lld threads: "
@@ -812,7 +881,6 @@ static PyObject *fork_test(PyObject *capsule, PyObject *items)
 			continue;
 		}
 		PyOS_AfterFork_Child();
-		c->w->frozen = 1;
 		c->srv->start(c->srv->arg);
 		id = PyUnicode_FromString(nodeid);
 		free(nodeid);
@@ -826,7 +894,7 @@ int lg__pytest_serve(lg_worker *w, const char *const *args, size_t nargs,
 		     const struct lg__fork_server *srv, lg_serve_fn serve, void *arg, char **msg)
 {
 	struct serve_ctx c = { w, serve, arg, 0, 0 };
-	struct fork_ctx fc = { w, srv, 0, 0 };
+	struct fork_ctx fc = { w, srv, 0 };
 	PyObject *capsule = NULL, *fn = NULL, *fcap = NULL, *ffn = NULL, *argl = NULL, *r = NULL;
 	int err;
 

@@ -43,6 +43,7 @@ static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
 
 	if (lg__read_full(cmd_fd, &c, sizeof(c)) < 0)
 		_exit(LG__EXIT_INTERNAL);
+	lg__worker_attribute_limits(w, c.remaining, c.deadline_ms);
 	err = lg_worker_attribute(w, c.iterations, c.failed, &a, &msg);
 	if (err) {
 		send_error(msg_fd, err, 0, msg);
@@ -92,8 +93,9 @@ static int serve(lg_worker *w, void *arg)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 1 && (cmd == CMD_ATTRIBUTE || cmd == CMD_FAILPOINT))
-			lg__worker_thaw(w);  /* both walk the heap */
+		if (n == 1 && cmd == CMD_FAILPOINT)
+			lg__worker_thaw(w);  /* the blob's census walks the heap (attribution thaws
+					      * it itself, attribute.py) */
 		if (n == 1 && cmd == CMD_ATTRIBUTE) {
 			attribute(w, l->cmd_fd, l->msg_fd);
 			continue;

@@ -1,10 +1,13 @@
-/* worker/sysstat.c: process counters from glibc and /proc: heap in use, RSS, descriptors and
- * threads. None of them allocates, so they can be read in any order after a collection. */
+/* worker/sysstat.c: process counters from glibc and /proc: heap in use, RSS, descriptors,
+ * threads and child processes. None of them allocates, so they can be read in any order
+ * after a collection. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,9 +44,10 @@ int64_t lg__rss_bytes(void)
 	return (int64_t)resident * sysconf(_SC_PAGESIZE);
 }
 
-/* Entries of a /proc directory other than "." and "..", through getdents64 into a
- * buffer on the stack (opendir would malloc). */
-static int64_t count_entries(const char *dir)
+/* Calls fn(name, arg) for each entry of a /proc directory other than "." and "..",
+ * through getdents64 into a buffer on the stack (opendir would malloc); counts the entries
+ * fn returns nonzero for (every entry without fn). -1 if the directory cannot be read. */
+static int64_t count_matching(const char *dir, int (*fn)(const char *, void *), void *arg)
 {
 	char buf[4096] __attribute__((aligned(8)));
 	int64_t count = 0;
@@ -59,13 +63,58 @@ static int64_t count_entries(const char *dir)
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
 
 			if (!(d->d_name[0] == '.' && (d->d_name[1] == '\0' ||
-			    (d->d_name[1] == '.' && d->d_name[2] == '\0'))))
+			    (d->d_name[1] == '.' && d->d_name[2] == '\0'))) &&
+			    (!fn || fn(d->d_name, arg)))
 				count++;
 			off += d->d_reclen;
 		}
 	}
 	close(fd);
 	return n < 0 ? -1 : count;
+}
+
+static int64_t count_entries(const char *dir)
+{
+	return count_matching(dir, NULL, NULL);
+}
+
+/* Whether /proc/NAME is a process whose parent is *(pid_t *)arg: its stat reads
+ * "PID (COMM) STATE PPID ...", COMM being anything up to the last ')'. */
+static int child_of(const char *name, void *arg)
+{
+	char path[64], buf[512], *p, *end;
+	const char *c;
+	ssize_t n;
+	long ppid;
+	int fd;
+
+	for (c = name; *c; c++)
+		if (*c < '0' || *c > '9')
+			return 0;
+	snprintf(path, sizeof(path), "/proc/%s/stat", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;  /* gone meanwhile */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return 0;
+	ppid = strtol(p + 4, &end, 10);
+	return end != p + 4 && ppid == (long)*(pid_t *)arg;
+}
+
+/* Child processes, running or exited and never waited for (zombies). Every process in
+ * /proc is looked at: /proc/self/task/TID/children needs CONFIG_PROC_CHILDREN, which
+ * Debian's kernels lack. */
+int64_t lg__count_children(void)
+{
+	pid_t me = getpid();
+
+	return count_matching("/proc", child_of, &me);
 }
 
 int64_t lg__count_fds(void)

@@ -52,16 +52,20 @@ void lg__record_clear(void);
 /* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
  * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
-/* Whether to count the permanent generation (gc.freeze()) once and reuse the count: set
- * in --pytest's server once it froze the collected state (its workers inherit the count),
- * cleared when a worker thaws it. */
-void lg__gc_keep_frozen(int on);
+/* Says that objects moved in or out of the permanent generation (gc.freeze(),
+ * gc.unfreeze()): the next lg__gc_objects walks it again. */
+void lg__gc_objects_moved(void);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */
 int64_t lg__native_bytes(void);
 int64_t lg__rss_bytes(void);
 int64_t lg__count_fds(void);
 int64_t lg__count_threads(void);
+int64_t lg__count_children(void);
+
+/* What the next lg_worker_attribute may assume about the run (CMD_ATTRIBUTE): `remaining`
+ * calls are left in it (0: unknown), and it must end within `deadline_ms` (0: none). */
+void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms);
 
 /* The objects the last attribution sampled, labelled (borrowed: they live as long as the
  * worker); at most cap. For the GDB failing point. */

@@ -1,8 +1,7 @@
 # expect: pass
 # counters: py_blocks
 # target: work
-# report: bounded container: functools.lru_cache parse_version
-# why: an lru_cache(maxsize=100) that takes 90 calls to fill, past the warm-up: attribution finds it not full and measures on
+# why: an lru_cache(maxsize=100) that takes 90 calls to fill: growth that stops within the second confirming span passes by the verdict alone (before the doubling spans it needed attribution to find the cache not full)
 import functools
 import itertools
 

@@ -54,7 +54,7 @@ Test(hygiene, sigterm_writes_marked_reports, .timeout = 60)
 	lgt_write("spin_term.py", spin);
 	lgt_write("fine_term.py", "def work():\n    pass\n");
 	expect("echo old > $T/term.json; "
-	       "$LEAKGATE run --report $T/term.json --junit $T/term.xml $T/spin_term.py:work "
+	       "$LEAKGATE run -j 1 --report $T/term.json --junit $T/term.xml $T/spin_term.py:work "
 	       "$T/fine_term.py:work & P=$!; sleep 2; "
 	       "test $(" COUNT_LG("spin_term.py") ") -ge 2 || exit 10; "  /* leakgate + worker */
 	       "kill -TERM $P; wait $P; echo \"rc=$?\"; "

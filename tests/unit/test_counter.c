@@ -8,12 +8,12 @@
 
 static const char *const names[LG_NCOUNTERS] = {
 	"py_blocks", "py_bytes", "gc_objects", "native_bytes", "rss", "fds", "threads",
-	"refs", "vg_definite", "vg_indirect", "vg_possible", "vg_definite_blocks",
+	"children", "refs", "vg_definite", "vg_indirect", "vg_possible", "vg_definite_blocks",
 	"vg_possible_blocks",
 };
 
 static const char *const units[LG_NCOUNTERS] = {
-	"blocks", "bytes", "objects", "bytes", "bytes", "fds", "threads", "refs",
+	"blocks", "bytes", "objects", "bytes", "bytes", "fds", "threads", "processes", "refs",
 	"bytes", "bytes", "bytes", "blocks", "blocks",
 };
 

@@ -99,6 +99,36 @@ Test(record, worker_attributes_a_leak)
 	lg_worker_free(w);
 }
 
+/* Attribution stops at its deadline: the state is a leak (the verdict stands), and the
+ * report says why it is short. Each call takes longer than the whole deadline. */
+Test(record, attribution_deadline_keeps_the_leak)
+{
+	lg_target t = { LG_TARGET_CODE,
+			"import sys, time\n"
+			"sys.modules.setdefault('held', []).append(bytearray(8))\n"
+			"time.sleep(0.005)\n" };
+	lg_attribution a;
+	lg_worker *w = NULL;
+	char *msg = NULL;
+
+	cr_assert_eq(lg_worker_new(NULL, &w), 0);
+	cr_assert_eq(lg_worker_load(w, &t, &msg), 0);
+	lg__worker_attribute_limits(w, 0, 1);
+	cr_assert_eq(lg_worker_attribute(w, 5, 1u << LG_PY_BLOCKS, &a, &msg), 0, "%s", msg);
+	cr_assert_eq(a.state, LG_ATTR_LEAK);
+	cr_assert(strstr(a.text, "attribution stopped at its deadline (0.001 s, --timeout): "
+			 "the leak verdict stands"), "%s", a.text);
+	cr_assert(strstr(a.json, "\"deadline\": true"), "%s", a.json);
+	lg_attribution_release(&a);
+	/* Without a deadline the same attribution finishes. */
+	lg__worker_attribute_limits(w, 0, 0);
+	cr_assert_eq(lg_worker_attribute(w, 3, 1u << LG_PY_BLOCKS, &a, &msg), 0, "%s", msg);
+	cr_assert(!strstr(a.text, "deadline"), "%s", a.text);
+	cr_assert(strstr(a.json, "\"deadline\": false"), "%s", a.json);
+	lg_attribution_release(&a);
+	lg_worker_free(w);
+}
+
 /* tracemalloc goes on over the record's hook and comes off in any order: the record still
  * sees what was allocated under it, and nothing is left wrapping itself (a second
  * tracemalloc session would recurse for ever). */
