@@ -1,9 +1,13 @@
 #!/bin/sh
 # gdb.sh: times lg-graph of a 10,000-element list on a core of a leaking worker against
-# CPython's own py-print (python-gdb.py, in the full gdb) on the same core; best of three.
-# Both bound their output: lg-graph prints 50 items per container (each with its type,
-# address and refcount), py-print about 1 KB of the repr. The first row is GDB opening
-# the core with nothing to print, the floor of both.
+# CPython's own py-print (python-gdb.py, in the full gdb) on the same core, and lg-bt
+# against py-bt; best of three. Both bound their output: lg-graph prints 50 items per
+# container (each with its type, address and refcount), py-print about 1 KB of the repr.
+# Each side's floor is GDB opening the core with its commands loaded and nothing asked
+# (leakgate's plugin and command file; python-gdb.py sourced). "past start-up" is what
+# one command costs: the command is run $REPS times (default 20) in one GDB, the floor
+# is taken off and the rest divided by $REPS, so that the start-up's own noise on a
+# loaded machine does not swamp it. The first columns are one command in one GDB.
 # Usage: bench/gdb.sh LEAKGATE [PYTHON]   (PYTHON: the one leakgate was built with)
 set -eu
 [ $# -ge 1 ] || { echo "usage: bench/gdb.sh LEAKGATE [PYTHON]" >&2; exit 4; }
@@ -42,16 +46,43 @@ best() { # best CMD...: the fastest of three runs, in seconds
 	echo "$b"
 }
 
-t=$(best "$bin" gdb -q -batch --core "$core" "$bin")
-printf 'open the core only             %6.2f s\n' "$t"
-t=$(best "$bin" gdb -q -batch -ex "lg-graph $big 1" --core "$core" "$bin")
-printf 'lg-graph  %s 1     %6.2f s  %s lines\n' "$big" "$t" "$(wc -l <"$tmp/out")"
+reps=${REPS:-20}
+lgg() { "$bin" gdb -q -batch "$@" --core "$core" "$bin"; }
+pyg() { gdb -q -batch -iex "add-auto-load-safe-path /" -ex "source $pygdb" "$@" \
+	--core "$core" "$bin"; }
+# past FLOOR GDB CMD: what one CMD costs past start-up, from $reps of them in one GDB
+past() {
+	floor=$1 g=$2 c=$3
+	set --
+	i=0
+	while [ $i -lt "$reps" ]; do set -- "$@" -ex "$c"; i=$((i + 1)); done
+	t=$(best "$g" "$@")
+	echo "($t - $floor) / $reps" | bc -l | sed 's/^\./0./; s/^-\./-0./' | cut -c1-6
+}
+# row LABEL FLOOR GDB CMD UNIT: one CMD's time, then its cost past start-up
+row() {
+	t=$(best "$3" -ex "$4")
+	n=$(if [ "$5" = bytes ]; then wc -c; else wc -l; fi <"$tmp/out")
+	cp "$tmp/out" "$tmp/one"
+	printf '%-30s %6.2f s  past start-up %6.3f s  %s %s\n' "$1" "$t" \
+		"$(past "$2" "$3" "$4")" "$n" "$5"
+}
+
+lg0=$(best lgg)
+printf '%-30s %6.2f s\n' "open the core (leakgate)" "$lg0"
+row "lg-graph $big 1" "$lg0" lgg "lg-graph $big 1" lines
+row "lg-bt" "$lg0" lgg lg-bt lines
+grep -q " work at .*gdb_workload.py:" "$tmp/one" ||
+	echo "lg-bt did not print the workload's frame: $(tail -c 300 "$tmp/one")"
 if [ -n "$pygdb" ]; then
-	t=$(best gdb -q -batch -iex "add-auto-load-safe-path /" -ex "source $pygdb" \
-		-ex "py-print big" --core "$core" "$bin")
-	printf 'py-print  big                  %6.2f s  %s bytes\n' "$t" "$(wc -c <"$tmp/out")"
-	grep -q "global 'big' = \['item 0', 'item 1'" "$tmp/out" ||
-		echo "py-print did not print the list: $(tail -c 300 "$tmp/out")"
+	py0=$(best pyg)
+	printf '%-30s %6.2f s\n' "open the core (python-gdb)" "$py0"
+	row "py-print big" "$py0" pyg "py-print big" bytes
+	grep -q "global 'big' = \['item 0', 'item 1'" "$tmp/one" ||
+		echo "py-print did not print the list: $(tail -c 300 "$tmp/one")"
+	row "py-bt" "$py0" pyg py-bt lines
+	grep -q "in work" "$tmp/one" ||
+		echo "py-bt did not print the workload's frame: $(tail -c 300 "$tmp/one")"
 else
-	echo "py-print: no python-gdb.py for $exe (Debian: python$v-dbg)"
+	echo "py-print, py-bt: no python-gdb.py for $exe (Debian: python$v-dbg)"
 fi

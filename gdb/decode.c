@@ -312,7 +312,9 @@ int lg_dec_new(const lg_jit_layout *l, lg_read_fn read, void *ctx, lg_dec **out)
 			return -1;
 	}
 	if (l->keys_entry_size > 64 || l->keys_uentry_size > 64 || l->set_entry_size > 64 ||
-	    l->gc_head_size > 64 || !off_ok(l->frame_lasti) || l->line_format > 2)
+	    l->gc_head_size > 64 || !off_ok(l->frame_lasti) || l->line_format > 2 ||
+	    !off_ok(l->frame_localsplus) || !off_ok(l->co_localnames) ||
+	    !off_ok(l->co_cellvars) || !off_ok(l->co_freevars))
 		return -1;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -1641,17 +1643,19 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 	end(d, out);
 }
 
-int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, char *path,
-		 size_t pcap, int *line)
+/* The address of Python frame `no` of the thread state tstate (numbered as lg-bt
+ * numbers them), with its function, file and line; 0 when there is no such frame. The
+ * walk is bounded as thread_frames' is. */
+static uint64_t nth_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap,
+			  char *path, size_t pcap, int *line)
 {
 	const lg_jit_layout *l = &d->l;
 	struct loop_check c = { 0 };
 	uint64_t frame;
 	int n = 0, steps;
 
-	begin(d);
 	if (l->frame_code < 0 || no < 0)
-		return -1;
+		return 0;
 	frame = thread_frame(d, tstate);
 	for (steps = 0; frame && steps < MAX_FRAME_STEPS && n < MAX_FRAMES; steps++) {
 		uint8_t owner = 0;
@@ -1663,12 +1667,142 @@ int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, c
 		if (owner != l->frame_owner_cstack) {
 			r = frame_info(d, frame, fname, fcap, path, pcap, line);
 			if (r && n++ == no)
-				return r > 0 ? 0 : -1;
+				return r > 0 ? frame : 0;
 		}
 		if (rd_u64(d, frame, l->frame_previous, &frame))
 			break;
 	}
-	return -1;
+	return 0;
+}
+
+int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, char *path,
+		 size_t pcap, int *line)
+{
+	begin(d);
+	return nth_frame(d, tstate, no, fname, fcap, path, pcap, line) ? 0 : -1;
+}
+
+/* ---- locals ---- */
+
+#define MAX_LOCALS 65536      /* slots a code object is believed to have */
+#define LOCAL_REPR 200        /* characters of a value lg-locals shows */
+
+/* Calls fn(name, value) for each local slot of frame, in slot order: the names come from
+ * the code object's tuples (see lg_jit_layout), the values from the frame's slots (0 for
+ * an unbound one). Stops when fn returns nonzero. Returns the slots visited, or -1 when
+ * the code object's names cannot be read. */
+static int64_t frame_locals(lg_dec *d, uint64_t frame,
+			    int (*fn)(lg_dec *, void *, uint64_t, uint64_t), void *arg)
+{
+	const lg_jit_layout *l = &d->l;
+	const int32_t tuples[3] = { l->co_localnames, l->co_cellvars, l->co_freevars };
+	uint64_t code, slots;
+	int64_t slot = 0;
+	int t;
+
+	if (l->frame_localsplus < 0 || l->co_localnames < 0 ||
+	    rd_u64(d, frame, l->frame_code, &code))
+		return -1;
+	slots = frame + (uint64_t)l->frame_localsplus;
+	for (t = 0; t < 3 && tuples[t] >= 0; t++) {
+		uint64_t names, type, name, value;
+		int64_t n, i;
+
+		if (rd_u64(d, code, tuples[t], &names) || type_of(d, names, &type) ||
+		    (l->type_tuple && type != l->type_tuple) ||
+		    rd_i64(d, names, l->ob_size, &n) || n < 0 || n > MAX_LOCALS - slot)
+			return -1;
+		for (i = 0; i < n; i++, slot++) {
+			if (rd(d, names + (uint64_t)l->tuple_items + 8 * (uint64_t)i, &name, 8))
+				return -1;
+			if (rd(d, slots + 8 * (uint64_t)slot, &value, 8))
+				value = 0;  /* past what the target maps: unknown, shown unbound */
+			if (fn(d, arg, name, value))
+				return slot + 1;
+		}
+	}
+	return slot;
+}
+
+struct locals_arg {
+	lg_text *out;
+	const char *want;  /* lg-print's name, or NULL for every local */
+	uint64_t found;
+	int matched, shown;
+};
+
+static int local_one(lg_dec *d, void *arg, uint64_t name, uint64_t value)
+{
+	struct locals_arg *a = arg;
+	char buf[128];
+	lg_text v = { 0 };
+
+	str_plain(d, name, buf, sizeof(buf));
+	if (a->want) {
+		if (strcmp(buf, a->want))
+			return 0;
+		a->matched = 1;
+		a->found = value;
+		return 1;
+	}
+	a->shown++;
+	if (!value) {
+		lg_text_printf(a->out, "%s = <unbound>\n", buf);
+		return a->out->full;
+	}
+	repr(d, value, &v);
+	if (v.len > LOCAL_REPR)
+		lg_text_printf(a->out, "%s = %.*s...\n", buf, LOCAL_REPR, v.s);
+	else
+		lg_text_printf(a->out, "%s = %s\n", buf, v.s ? v.s : "");
+	lg_text_release(&v);
+	return a->out->full;
+}
+
+void lg_dec_locals(lg_dec *d, uint64_t tstate, int no, const char *name, int depth,
+		   lg_text *out)
+{
+	struct locals_arg a = { out, name, 0, 0, 0 };
+	const char *cmd = name ? "lg-print" : "lg-locals";
+	char fname[128], path[512];
+	uint64_t frame;
+	int line;
+
+	begin(d);
+	frame = nth_frame(d, tstate, no, fname, sizeof(fname), path, sizeof(path), &line);
+	if (!frame) {
+		lg_text_printf(out, "%s: no Python frame #%d (lg-bt lists them)\n", cmd, no);
+		return;
+	}
+	if (d->l.frame_localsplus < 0) {
+		lg_text_printf(out, "%s: no local-variable layout for this Python\n", cmd);
+		return;
+	}
+	if (!name)
+		lg_text_printf(out, "  #%d %s at %s:%d\n", no, fname, path, line);
+	if (frame_locals(d, frame, local_one, &a) < 0) {
+		lg_text_printf(out, "%s: cannot read the local names of frame #%d\n", cmd, no);
+	} else if (!name) {
+		if (!a.shown)
+			lg_text_printf(out, "(no locals)\n");
+	} else if (!a.matched) {
+		lg_text_printf(out, "lg-print: frame #%d (%s) has no local '%s' (lg-locals "
+			       "lists them)\n", no, fname, name);
+	} else if (!a.found) {
+		lg_text_printf(out, "lg-print: local '%s' is unbound in frame #%d\n", name, no);
+	} else {
+		if (depth < 0)
+			depth = 0;
+		if (depth > 16)
+			depth = 16;
+		aset_clear(&d->seen);
+		d->nodes = 0;
+		d->graph_out = out;
+		graph_node(d, name, a.found, 0, depth);
+		d->graph_out = NULL;
+		aset_clear(&d->seen);
+	}
+	end(d, out);
 }
 
 uint64_t lg_dec_first_thread(lg_dec *d, uint64_t interp)

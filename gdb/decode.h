@@ -48,6 +48,12 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out);
  * state tstate: its function, file and line. 0, or -1 when there is no such frame. */
 int lg_dec_frame(lg_dec *d, uint64_t tstate, int no, char *fname, size_t fcap, char *path,
 		 size_t pcap, int *line);
+/* The locals of Python frame `no` (as lg_dec_frame numbers it): each slot's name and a
+ * one-line repr() cut at 200 characters, "<unbound>" for an empty slot (a cell or free
+ * variable shows its cell). With name set, that one local's object graph, `depth`
+ * levels deep, as lg_dec_graph prints it. */
+void lg_dec_locals(lg_dec *d, uint64_t tstate, int no, const char *name, int depth,
+		   lg_text *out);
 /* The first thread state of the interpreter at interp, or 0. */
 uint64_t lg_dec_first_thread(lg_dec *d, uint64_t interp);
 /* Census of GC-tracked objects by type: count and bytes (basic size plus items). */

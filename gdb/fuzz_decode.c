@@ -120,6 +120,9 @@ size_t lg_fuzz_one(const lg_jit_layout *real, const uint8_t *data, size_t size)
 	lg_dec_types(d, &t);
 	lg_dec_referrers(d, NULL, at(&im, data, 42), &t);
 	lg_dec_bt(d, at(&im, data, 44), &t);
+	lg_dec_locals(d, lg_dec_first_thread(d, at(&im, data, 44)), data[41] % 4, NULL, 0, &t);
+	lg_dec_locals(d, lg_dec_first_thread(d, at(&im, data, 44)), data[41] % 4, "x",
+		      data[41] % 3, &t);
 	total = t.len;
 	lg_text_release(&t);
 	lg_dec_free(d);

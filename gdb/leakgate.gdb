@@ -10,7 +10,7 @@
 # 3.13+ processes without a leakgate blob: &_PyRuntime and _PySet_Dummy.
 set $lg_runtime = 0
 set $lg_dummy = 0
-# The Python frame lg-list shows (lg-up, lg-down move it), and lg-graph's default depth.
+# The Python frame lg-list, lg-locals and lg-print read (lg-up, lg-down move it), and lg-graph's default depth.
 set $lg_frame = 0
 set $lg_depth = 2
 
@@ -24,6 +24,8 @@ They work on a core and on a live process, in the full gdb as in gdb-minimal:
   lg-bt                the Python backtrace of each thread
   lg-list [CONTEXT]    the source lines around the selected Python frame
   lg-up, lg-down       select the Python frame lg-list shows
+  lg-locals            the selected Python frame's local variables
+  lg-print NAME        the object graph of one local of the selected frame
   lg-graph EXPR [DEPTH]  the object graph from a PyObject *
   lg-referrers EXPR    who holds a PyObject *, up to a module
   lg-types             a census of the GC-tracked objects by type
@@ -151,6 +153,32 @@ end
 document lg-down
 Select the Python frame the selected one called, and list its source.
 Usage: lg-down
+end
+
+define lg-locals
+  eval "shell echo locals %lu %d %lu %lu > %s.req", (unsigned long)($lg_frame), (int)(0), $lg_runtime, $lg_dummy, $lg_session
+  eval "source %s.ask", $lg_session
+end
+document lg-locals
+Print the local variables of the selected Python frame (lg-up and lg-down select it).
+Each line is NAME = its value as repr() prints it, cut at 200 characters; a variable
+not yet bound shows <unbound>, and a cell or free variable shows its cell object.
+Usage: lg-locals
+end
+
+define lg-print
+  if $argc != 1
+    echo usage: lg-print NAME\n
+  else
+    eval "shell echo print %lu %d %lu %lu '$arg0' > %s.req", (unsigned long)($lg_frame), (int)($lg_depth), $lg_runtime, $lg_dummy, $lg_session
+    eval "source %s.ask", $lg_session
+  end
+end
+document lg-print
+Print the object graph of one local variable of the selected Python frame.
+NAME is the variable's name, as lg-locals lists it; the graph is the one lg-graph
+prints, $lg_depth levels deep (default 2; set $lg_depth = 3).
+Usage: lg-print NAME             e.g. lg-print cache
 end
 
 define lg-types

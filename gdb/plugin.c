@@ -115,16 +115,39 @@ static void list_frame(lg_dec *d, uint64_t tstate, int no, int context, lg_text 
 	fclose(f);
 }
 
+/* A local's name as lg-print passes it: a Python identifier's characters only (the
+ * request is one line of words). */
+static int name_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!*p || (*p >= '0' && *p <= '9'))
+		return 0;
+	for (; *p; p++)
+		if (!(*p == '_' || *p >= 0x80 || (*p >= '0' && *p <= '9') ||
+		      ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')))
+			return 0;
+	return 1;
+}
+
+/* The thread whose frames lg-list, lg-locals and lg-print number: the one that reached
+ * leakgate's failing point, else the first. */
+static uint64_t thread_of(lg_dec *d, uint64_t interp)
+{
+	return blob && blob->tstate ? blob->tstate : lg_dec_first_thread(d, interp);
+}
+
 static void answer(const char *req, gdb_target_read *tr, lg_text *out)
 {
-	char verb[32] = "";
+	char verb[32] = "", name[128] = "";
 	unsigned long long addr = 0, runtime = 0, dummy = 0;
 	uint64_t interp;
 	int depth = 2;
 	lg_jit_layout layout;
 	lg_dec *d = NULL;
 	const char *why;
-	int n = sscanf(req, "%31s %lli %d %lli %lli", verb, &addr, &depth, &runtime, &dummy);
+	int n = sscanf(req, "%31s %lli %d %lli %lli %127s", verb, &addr, &depth, &runtime,
+		       &dummy, name);
 
 	if (n < 1) {
 		lg_text_printf(out, "leakgate: empty request\n");
@@ -158,8 +181,13 @@ static void answer(const char *req, gdb_target_read *tr, lg_text *out)
 	else if (!strcmp(verb, "referrers") && n >= 2)
 		lg_dec_referrers(d, blob, addr, out);
 	else if (!strcmp(verb, "list") && n >= 2)
-		list_frame(d, blob && blob->tstate ? blob->tstate : lg_dec_first_thread(d, interp),
-			   (int)addr, depth, out);
+		list_frame(d, thread_of(d, interp), (int)addr, depth, out);
+	else if (!strcmp(verb, "locals") && n >= 2)
+		lg_dec_locals(d, thread_of(d, interp), (int)addr, NULL, 0, out);
+	else if (!strcmp(verb, "print") && n >= 6 && name_ok(name))
+		lg_dec_locals(d, thread_of(d, interp), (int)addr, name, depth, out);
+	else if (!strcmp(verb, "print"))
+		lg_text_printf(out, "lg-print: '%s' is not a Python name\n", name);
 	else
 		lg_text_printf(out, "leakgate: unknown request '%s'\n", verb);
 	lg_dec_free(d);

@@ -13,8 +13,9 @@ enum {
 	W_VERSION = 1, W_FREE_THREADED = 2, W_INTERPRETERS_HEAD = 5, W_THREADS_HEAD = 9,
 	W_GC = 10, W_TS_NEXT = 21, W_TS_CURRENT_FRAME = 23, W_TS_THREAD_ID = 24,
 	W_TS_NATIVE_ID = 25, W_FR_PREVIOUS = 29, W_FR_EXECUTABLE = 30, W_FR_INSTR = 31,
-	W_FR_OWNER = 33, W_CO_FILENAME = 35, W_CO_NAME = 36, W_CO_QUALNAME = 37,
-	W_CO_LINETABLE = 38, W_CO_FIRSTLINENO = 39, W_CO_CODE = 43, W_OB_TYPE = 45,
+	W_FR_LOCALSPLUS = 32, W_FR_OWNER = 33, W_CO_FILENAME = 35, W_CO_NAME = 36,
+	W_CO_QUALNAME = 37, W_CO_LINETABLE = 38, W_CO_FIRSTLINENO = 39,
+	W_CO_LOCALSPLUSNAMES = 41, W_CO_CODE = 43, W_OB_TYPE = 45,
 	W_TP_NAME = 47, W_TP_FLAGS = 49, W_TUPLE_ITEM = 51, W_LIST_ITEM = 54,
 	W_LIST_SIZE = 55, W_DICT_KEYS = 57, W_DICT_VALUES = 58, W_FLOAT_FVAL = 60,
 	W_LONG_TAG = 62, W_LONG_DIGIT = 63, W_BYTES_SIZE = 65, W_BYTES_SVAL = 66,
@@ -36,7 +37,8 @@ static const lg_jit_layout unpublished_313 = {
 	.func_code = 48, .func_name = 32, .func_qualname = 40, .func_globals = 16,
 	.tstate_cframe = -1, .cframe_frame = -1, .frame_instr_is_prev = 0,
 	.frame_owner_cstack = 3, .gc_head_size = 16, .gc_next = 0, .keys_size = -1,
-	.frame_lasti = -1, .lasti_units = 0, .line_format = 0,
+	.frame_lasti = -1, .lasti_units = 0, .line_format = 0, .co_cellvars = -1,
+	.co_freevars = -1,
 };
 /* The GC generations' list heads from the start of _gc_runtime_state (3.13.0): three
  * generations of 24 bytes, then the permanent one. */
@@ -94,6 +96,8 @@ int lg_layout_from_runtime(lg_read_fn read, void *ctx, uint64_t runtime, uint64_
 	l->frame_previous = off(w, W_FR_PREVIOUS);
 	l->frame_instr = off(w, W_FR_INSTR);
 	l->frame_owner = off(w, W_FR_OWNER);
+	l->frame_localsplus = off(w, W_FR_LOCALSPLUS);
+	l->co_localnames = off(w, W_CO_LOCALSPLUSNAMES);
 	(void)W_LIST_SIZE;
 	(void)W_BYTES_SIZE;
 	l->set_dummy = set_dummy;

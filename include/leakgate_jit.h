@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define LG_JIT_MAGIC 0x31424f4c42474c00ULL  /* "\0LGBLOB1" little-endian */
-#define LG_JIT_VERSION 1u
+#define LG_JIT_VERSION 2u  /* 2: the local-variable fields */
 
 /* Where the fields of CPython's objects lie, in bytes from the start of the structure
  * named in each comment, for the interpreter the worker runs. -1 (or 0 for addresses)
@@ -79,6 +79,13 @@ typedef struct lg_jit_layout {
 	uint64_t type_list, type_dict, type_set, type_frozenset, type_module, type_function;
 	uint64_t type_code, type_none;
 	uint64_t none, true_, false_, set_dummy;
+
+	/* Local variables (version 2). frame_localsplus: where a frame's slots start
+	 * (_PyInterpreterFrame localsplus, 3.11+; PyFrameObject f_localsplus before). The
+	 * code object's tuples name the slots in order: co_localsplusnames alone on 3.11+
+	 * (co_localnames; co_cellvars and co_freevars -1), else co_varnames (co_localnames),
+	 * then co_cellvars, then co_freevars. */
+	int32_t frame_localsplus, co_localnames, co_cellvars, co_freevars;
 } lg_jit_layout;
 
 #define LG_JIT_LABEL 64

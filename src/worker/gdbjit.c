@@ -181,6 +181,8 @@ static void fill_layout(lg_jit_layout *l)
 	l->interp_threads_head = OFF(PyInterpreterState, threads.head);
 	l->frame_previous = OFF(_PyInterpreterFrame, previous);
 	l->frame_owner = OFF(_PyInterpreterFrame, owner);
+	l->frame_localsplus = OFF(_PyInterpreterFrame, localsplus);
+	l->co_localnames = OFF(PyCodeObject, co_localsplusnames);
 #if PY_VERSION_HEX >= 0x030D0000
 	l->tstate_frame = OFF(PyThreadState, current_frame);
 	l->frame_code = OFF(_PyInterpreterFrame, f_executable);
@@ -217,6 +219,10 @@ static void fill_layout(lg_jit_layout *l)
 	l->frame_code = OFF(PyFrameObject, f_code);
 	l->frame_previous = OFF(PyFrameObject, f_back);
 	l->frame_lasti = OFF(PyFrameObject, f_lasti);
+	l->frame_localsplus = OFF(PyFrameObject, f_localsplus);
+	l->co_localnames = OFF(PyCodeObject, co_varnames);
+	l->co_cellvars = OFF(PyCodeObject, co_cellvars);
+	l->co_freevars = OFF(PyCodeObject, co_freevars);
 #else
 	/* NEEDSWORK: dict keys and frames for 3.14+ (issue 6). */
 #endif

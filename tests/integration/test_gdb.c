@@ -71,15 +71,16 @@ static char *after(const char *text, const char *key)
 	return word;
 }
 
-/* Runs the corpus case with --on-leak=core and returns the core's path (static). */
-static const char *make_core(const char *env)
+/* Runs a leaking case with --on-leak=core, after the shell command `prep` (run in the
+ * core's directory), and returns the core's path (static). */
+static const char *make_core_of(const char *env, const char *prep, const char *cas)
 {
 	static char core[4096];
 	char *out, *err, *cmd, *p;
 	int rc;
 
-	if (asprintf(&cmd, "%s mkdir -p \"$T/cores.$$\" && cd \"$T/cores.$$\" && "
-		     "\"$LEAKGATE\" run -q --on-leak=core \"$OLDPWD/" CASE "\"", env) < 0)
+	if (asprintf(&cmd, "%s mkdir -p \"$T/cores.$$\" && cd \"$T/cores.$$\" && %s && "
+		     "\"$LEAKGATE\" run -q --on-leak=core %s", env, prep, cas) < 0)
 		abort();
 	rc = lgt_sh(cmd, &out, &err);
 	free(cmd);
@@ -91,6 +92,12 @@ static const char *make_core(const char *env)
 	free(out);
 	free(err);
 	return core;
+}
+
+/* Runs the corpus case with --on-leak=core and returns the core's path (static). */
+static const char *make_core(const char *env)
+{
+	return make_core_of(env, "true", "\"$OLDPWD/" CASE "\"");
 }
 
 static char *gdb_core(const char *gdb, const char *core, const char *cmds)
@@ -342,6 +349,40 @@ ParameterizedTest(struct gdb_kind *k, gdb, source_frames_and_spaced_expressions,
 	unlink(core);
 }
 
+ParameterizedTestParameters(gdb, locals_and_print_by_name)
+{
+	static struct gdb_kind kinds[] = { { "gdb" }, { "gdb-minimal" } };
+
+	return cr_make_param_array(struct gdb_kind, kinds, 2);
+}
+
+/* issue 19: a frame's locals and one local by name without GDB's Python. The workload's
+ * defaults are bound when it stops in its first line; its other locals are not yet. */
+ParameterizedTest(struct gdb_kind *k, gdb, locals_and_print_by_name, .timeout = 120)
+{
+	const char *gdb = gdb_path(k), *core;
+	char *out, *p;
+
+	core = make_core_of("", "printf '%s\\n' 'def work(seen=[], tag=\"req-7\"):' "
+			    "'    n = len(seen)' '    seen.append({\"n\": n})' > locals_case.py",
+			    "locals_case.py:work");
+	out = gdb_core(gdb, core, "-ex lg-locals -ex 'set $lg_depth = 1' -ex 'lg-print seen' "
+		       "-ex 'lg-print n' -ex 'lg-print nosuch' -ex 'lg-print 1x' -ex lg-print");
+	cr_expect(strstr(out, "  #0 work at ") != NULL, "%s", out);
+	cr_expect(strstr(out, "\nseen = [{'n': 0}, {'n': 1}, ") != NULL, "%s", out);
+	cr_expect(strstr(out, "...\ntag = 'req-7'\nn = <unbound>\n") != NULL,
+		  "a long value is cut, the rest follow in slot order: %s", out);
+	p = strstr(out, "\nseen 0x");
+	cr_expect(p && strstr(p, " list refs=") && strstr(p, "\n  [0] 0x"), "%s", out);
+	cr_expect(strstr(out, "lg-print: local 'n' is unbound in frame #0\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "lg-print: frame #0 (work) has no local 'nosuch' (lg-locals "
+			 "lists them)\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "lg-print: '1x' is not a Python name\n") != NULL, "%s", out);
+	cr_expect(strstr(out, "usage: lg-print NAME\n") != NULL, "%s", out);
+	free(out);
+	unlink(core);
+}
+
 /* `set logging` captures what the commands print: it goes through GDB's output. */
 Test(gdb, output_goes_through_gdb, .timeout = 120)
 {
@@ -461,27 +502,29 @@ Test(gdb, usage_errors)
 Test(gdb, help_of_every_command)
 {
 	static const char *const cmds[] = { "lg-report", "lg-graph", "lg-bt", "lg-types",
-					    "lg-referrers" };
+					    "lg-referrers", "lg-locals", "lg-print" };
 	char *out, *err;
 	size_t i;
 
 	cr_assert_eq(lgt_sh("\"$LEAKGATE\" gdb -q -batch -ex 'help lg-report' "
 			    "-ex 'help lg-graph' -ex 'help lg-bt' -ex 'help lg-types' "
-			    "-ex 'help lg-referrers'", &out, &err), 0, "%s", err);
-	for (i = 0; i < 5; i++)
+			    "-ex 'help lg-referrers' -ex 'help lg-locals' -ex 'help lg-print'",
+			    &out, &err), 0, "%s", err);
+	for (i = 0; i < 7; i++)
 		cr_expect(strstr(out, "Usage: ") && strstr(out, cmds[i]), "%s", out);
 	cr_expect(strstr(out, "Usage: lg-graph EXPR [DEPTH]") != NULL, "%s", out);
 	cr_expect(strstr(out, "Usage: lg-referrers EXPR") != NULL, "%s", out);
+	cr_expect(strstr(out, "Usage: lg-print NAME") != NULL, "%s", out);
 	free(out);
 	free(err);
 	/* help lg lists them; no internal command in the user's help; apropos's one-line
 	 * summaries are whole sentences. */
 	cr_assert_eq(lgt_sh("\"$LEAKGATE\" gdb -q -batch -ex 'help lg' -ex 'help user-defined' "
 			    "-ex 'apropos lg-'", &out, &err), 0, "%s", err);
-	cr_expect(strstr(out, "  lg-list [CONTEXT]") && strstr(out, "  lg-up, lg-down"),
-		  "%s", out);
+	cr_expect(strstr(out, "  lg-list [CONTEXT]") && strstr(out, "  lg-up, lg-down") &&
+		  strstr(out, "  lg-locals ") && strstr(out, "  lg-print NAME "), "%s", out);
 	cr_expect(strstr(out, "lg--") == NULL, "%s", out);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 7; i++) {
 		char key[64];
 		const char *p, *eol;
 
@@ -535,7 +578,7 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 	if (asprintf(&cmd, "'%s' '%s' \"$T/id313\" & pid=$!; "
 		     "for i in $(seq 100); do [ -f \"$T/id313\" ] && break; sleep 0.1; done; "
 		     "gcore -o \"$T/core313\" $pid >/dev/null 2>&1; kill $pid; "
-		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-types "
+		     "\"$LEAKGATE\" gdb -q -batch -ex lg-bt -ex lg-locals -ex lg-types "
 		     "-ex \"lg-graph $(cat \"$T/id313\") 3\" -ex lg-report "
 		     "--core \"$T/core313.$pid\" '%s'; rc=$?; rm -f \"$T/core313.$pid\"; "
 		     "exit $rc", py, script,
@@ -548,6 +591,8 @@ Test(gdb, python313_core_without_a_blob, .timeout = 120)
 	cr_expect(strstr(out, "  #0 leaf at ") && strstr(out, "plain313.py:11\n") &&
 		  strstr(out, "  #1 outer at ") && strstr(out, "plain313.py:13\n") &&
 		  strstr(out, "  #2 <module> at ") && strstr(out, "plain313.py:14\n"), "%s", out);
+	cr_expect(strstr(out, "\nf = <_io.TextIOWrapper object at 0x") != NULL,
+		  "lg-locals from the debug offsets: %s", out);
 	cr_expect(strstr(out, "GC-tracked objects, ") && strstr(out, "  Rec\n"), "%s", out);
 	addr = strstr(out, " list refs=");
 	cr_expect(addr && strstr(addr, "len=4\n"), "%s", out);

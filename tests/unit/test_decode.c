@@ -384,6 +384,74 @@ Test(decode, backtrace_names_functions_files_and_lines)
 	Py_DECREF(f);
 }
 
+static lg_text locals_text, print_text, graph_text, missing_text, unbound_text;
+
+/* Called from Python with one of the caller's locals: decodes the caller's locals, prints
+ * that one by name and, to compare, its graph from its address, while the frame is live. */
+static PyObject *probe_locals(PyObject *self, PyObject *arg)
+{
+	uint64_t ts = (uintptr_t)PyThreadState_Get();
+	lg_dec *d = decoder();
+
+	(void)self;
+	lg_dec_locals(d, ts, 0, NULL, 0, &locals_text);
+	lg_dec_locals(d, ts, 0, "b", 1, &print_text);
+	lg_dec_graph(d, (uintptr_t)arg, 1, &graph_text);
+	lg_dec_locals(d, ts, 0, "nosuch", 1, &missing_text);
+	lg_dec_locals(d, ts, 0, "z", 1, &unbound_text);
+	lg_dec_free(d);
+	Py_RETURN_NONE;
+}
+
+/* issue 19: lg-locals and lg-print. Each bound local prints as repr() does, in slot
+ * order (arguments first); a local not yet assigned is <unbound>; a captured one is a
+ * cell; lg-print NAME prints what lg-graph prints for that object. */
+Test(decode, frame_locals_and_print_by_name)
+{
+	static PyMethodDef def = { "probe_locals", probe_locals, METH_O, NULL };
+	PyObject *f = PyCFunction_New(&def, NULL), *want;
+	const char *w;
+
+	PyDict_SetItemString(ns, "probe_locals", f);
+	run("def lg_locals_case(a, b=(1, 'tw\\u00f6', [2.5, None])):\n"
+	    "    c = {'k': a}\n"
+	    "    x = [a]\n"
+	    "    def clo():\n"
+	    "        return x\n"
+	    "    probe_locals(b)\n"
+	    "    z = 3\n"
+	    "    return a, b, c, z, clo\n"
+	    "r = lg_locals_case('h\\xe9\\n')\n"
+	    "a, b, c = r[0], r[1], r[2]\n"
+	    "lg_want = 'a = %r\\nb = %r\\nc = %r\\n' % (a, b, c)\n");
+	want = PyDict_GetItemString(ns, "lg_want");
+	cr_assert_not_null(want);
+	w = PyUnicode_AsUTF8(want);
+	cr_assert_not_null(locals_text.s);
+	cr_expect(strncmp(locals_text.s, "  #0 lg_locals_case at <string>:6\n", 34) == 0,
+		  "%s", locals_text.s);
+	cr_expect(strstr(locals_text.s, w) != NULL, "want\n%s\nin\n%s", w, locals_text.s);
+	cr_expect(strstr(locals_text.s, "\nz = <unbound>\n") != NULL, "%s", locals_text.s);
+	cr_expect(strstr(locals_text.s, "\nclo = <function lg_locals_case.<locals>.clo at 0x"),
+		  "%s", locals_text.s);
+	cr_expect(strstr(locals_text.s, "\nx = <cell object at 0x") != NULL, "%s",
+		  locals_text.s);
+	cr_assert_not_null(graph_text.s);
+	cr_expect(strncmp(print_text.s ? print_text.s : "", "b ", 2) == 0, "%s", print_text.s);
+	cr_expect_str_eq(print_text.s ? print_text.s + 2 : "", graph_text.s);
+	cr_expect_str_eq(missing_text.s ? missing_text.s : "",
+			 "lg-print: frame #0 (lg_locals_case) has no local 'nosuch' (lg-locals "
+			 "lists them)\n");
+	cr_expect_str_eq(unbound_text.s ? unbound_text.s : "",
+			 "lg-print: local 'z' is unbound in frame #0\n");
+	lg_text_release(&locals_text);
+	lg_text_release(&print_text);
+	lg_text_release(&graph_text);
+	lg_text_release(&missing_text);
+	lg_text_release(&unbound_text);
+	Py_DECREF(f);
+}
+
 /* The layout read from _PyRuntime.debug_offsets (for processes without a blob) agrees
  * with the one offsetof() gives, on 3.13; earlier versions have no cookie. */
 Test(decode, layout_from_debug_offsets)
@@ -406,6 +474,10 @@ Test(decode, layout_from_debug_offsets)
 			cr_expect_eq(a[i], b[i], "word %zu of the layout: %u, offsetof says %u",
 				     i, a[i], b[i]);
 	}
+	cr_expect_eq(l.frame_localsplus, layout.frame_localsplus);
+	cr_expect_eq(l.co_localnames, layout.co_localnames);
+	cr_expect_eq(l.co_cellvars, -1);
+	cr_expect_eq(l.co_freevars, -1);
 #else
 	cr_expect_neq(r, 0);
 	cr_expect(why != NULL);
