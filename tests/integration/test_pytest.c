@@ -284,6 +284,8 @@ Test(pytest, no_fork_from_a_threaded_collector, .timeout = 120)
 		  "%s", err);
 	/* Once by the server, then once by each test's own worker. */
 	cr_assert(strstr(err, "\nexit 0\n3\n"), "%s", err);
+	free(err);
+}
 
 /* tests/pytest_semantics, with the options a project gives pytest: each test as plain
  * pytest would run it (issue 23). The project's conftest keeps a record per report, as a
