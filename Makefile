@@ -307,7 +307,8 @@ $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LG_VERSION)|' \
 		-e 's|@PY_LIBS@|$(PY_LIBS)|' $< > $@.tmp && mv $@.tmp $@
 
-# leakgate against tracemalloc, objgraph, CPython's -R and memcheck over the corpus on three
+# leakgate against tracemalloc, objgraph, CPython's -R, memcheck and the PyPI peers
+# (pytest-memray, memray, psleak, pytest-leaks; ci/bench-venv.sh) over the corpus on three
 # heaps (bench/compare.py); writes docs/benchmarks.md. Not part of make test: ~30 minutes.
 # Every tool runs Debian's python3 (python3-objgraph is Debian's), leakgate through its build
 # for it (--python), CPython's -R with references on its debug build (python3.X-dbg).
@@ -320,8 +321,11 @@ bench-compare:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_PYTHON) BUILD=build/py$(COMPARE_TAG) all ext
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_DBG) BUILD=build/py$(COMPARE_TAG)d ext
+	$(Q)ci/bench-venv.sh $(COMPARE_PYTHON) >/dev/null
+	$(Q)VENV=build/bench-venv-dbg ci/bench-venv.sh $(COMPARE_DBG) pytest pytest-leaks >/dev/null
 	$(Q)mkdir -p docs
 	$(Q)$(COMPARE_PYTHON) bench/compare.py $(BIN) tests/corpus --python $(COMPARE_PYTHON) \
 		--ext-dir build/py$(COMPARE_TAG)/tests --python-dbg $(COMPARE_DBG) \
 		--ext-dir-dbg build/py$(COMPARE_TAG)d/tests --out docs/benchmarks.md \
+		--peers build/bench-venv/bin/python --peers-dbg build/bench-venv-dbg/bin/python \
 		--command "make bench-compare" $(if $(COMPARE_ARGS),$(COMPARE_ARGS))
