@@ -658,6 +658,10 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         report['bounded'] = None
     state = 'leak' if report['deadline'] else 'bounded' if report['bounded'] else \
         'leak' if report['growth_seen'] else 'stopped'
+    if state != 'leak':
+        # The run measures on: the samples must keep nothing alive into its next window
+        # (the failing point, the only reader, comes after a leak alone).
+        del SUSPECTS[:]
     seconds['total'] = time.perf_counter() - t_start
     return (state, render_text(report), json.dumps(report), render_dot(report))
 
