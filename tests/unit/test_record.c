@@ -99,6 +99,28 @@ Test(record, worker_attributes_a_leak)
 	lg_worker_free(w);
 }
 
+/* Growth a bounded deque holds: the gate measures on, so attribution keeps none of its
+ * sampled objects (the failing point's suspects) alive into that window. */
+Test(record, bounded_attribution_keeps_no_suspects)
+{
+	lg_target t = { LG_TARGET_CODE,
+			"import sys, collections\n"
+			"sys.modules.setdefault('held', collections.deque(maxlen=1000))"
+			".append(bytearray(8))\n" };
+	lg_suspect s[4];
+	lg_attribution a;
+	lg_worker *w = NULL;
+	char *msg = NULL;
+
+	cr_assert_eq(lg_worker_new(NULL, &w), 0);
+	cr_assert_eq(lg_worker_load(w, &t, &msg), 0);
+	cr_assert_eq(lg_worker_attribute(w, 4, 1u << LG_PY_BLOCKS, &a, &msg), 0, "%s", msg);
+	cr_assert_eq(a.state, LG_ATTR_BOUNDED, "%s", a.text);
+	cr_assert_eq(lg__attribution_suspects(w, s, 4), 0);
+	lg_attribution_release(&a);
+	lg_worker_free(w);
+}
+
 /* Attribution stops at its deadline: the state is a leak (the verdict stands), and the
  * report says why it is short. Each call takes longer than the whole deadline. */
 Test(record, attribution_deadline_keeps_the_leak)
