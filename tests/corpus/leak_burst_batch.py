@@ -1,5 +1,5 @@
 # expect: leak
-# counters: py_blocks
+# counters: py_bytes
 # target: work
 # why: every 25th call flushes a batch of 10 jobs to a "done" list that is never trimmed: 10 objects every 25 calls
 import itertools

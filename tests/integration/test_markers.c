@@ -36,7 +36,7 @@ Test(markers, per_test_budget_warmup_and_iterations, .timeout = 300)
 	code = lgt_sh("L=$(realpath \"$LEAKGATE\"); cd tests/pytest_markers && "
 		      "$L run -q -w 10 --window 10 --report $T/r.json "
 		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
-		      "--strict-markers; echo \"exit $?\"; python3 $T/sum.py $T/r.json",
+		      "--rootdir . --strict-markers; echo \"exit $?\"; python3 $T/sum.py $T/r.json",
 		      &out, &err);
 	cr_assert_eq(code, 0);
 	cr_assert_str_eq(out,
