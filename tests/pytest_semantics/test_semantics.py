@@ -8,6 +8,11 @@
 # verdict: test_applymarker pass
 # verdict: test_pytester pass
 # verdict: test_runpytest_in_process pass
+# NEEDSWORK: under pytest 8 (the test matrix's, from PyPI) both pytester tests read as
+# growing (+0.5 and +3 blocks a call on CPython 3.9, allocated in contextlib generators);
+# with Debian's pytest 7 they pass. Not yet explained, so not judged there.
+# verdict-pytest8: test_pytester unjudged
+# verdict-pytest8: test_runpytest_in_process unjudged
 # On CPython 3.8 os.putenv keeps every value it was given (posix_putenv_garbage, gone in
 # 3.9), and pytester sets a new HOME and temporary paths on each run: a real leak there.
 # verdict-3.8: test_pytester leak
