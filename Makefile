@@ -196,7 +196,7 @@ install: all
 	install -m 644 $(PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/leakgate.pc
 	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
 	install -m 644 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/leakgate/leakgate-gdb.so
-	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk \
+	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk share/leakgate-report.schema.json \
 		$(DESTDIR)$(PREFIX)/share/leakgate/
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/leakgate.1
 	ln -sfn ../../../bin/leakgate $(LIBEXEC_BIN)

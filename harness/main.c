@@ -49,7 +49,9 @@ static const char usage_text[] =
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit)\n"
 	"      --report FILE      write a JSON report of every target to FILE\n"
-	"      --junit FILE       write a JUnit XML report (one testcase per target)\n"
+	"      --junit FILE       write a JUnit XML report (one testcase per target,\n"
+	"                         grouped by module as pytest's --junitxml)\n"
+	"      --junit-suite NAME the JUnit testsuite's name (default leakgate)\n"
 	"      --plot FILE        write an SVG chart of every counter per iteration\n"
 	"      --graph FILE       write the referrer chains of leaks as a Graphviz graph\n"
 	"                         (and FILE.svg from it when Graphviz's dot is installed)\n"
@@ -178,6 +180,14 @@ static int write_output(struct output *out, const lg_result *const *results, siz
 	if (bad)
 		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
 	return bad ? -1 : 0;
+}
+
+/* --junit's testsuite: its name, and when the run began. */
+static lg_junit_opts junit_opts;
+
+static int write_junit(FILE *f, const lg_result *const *results, size_t n)
+{
+	return lg_report_junit_with(f, results, n, &junit_opts);
 }
 
 /* Renders FILE.dot to FILE.svg with Graphviz when `dot` is installed; -1 if it failed. */
@@ -344,6 +354,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 		{ "report", required_argument, NULL, 'r' },
 		{ "attribute", required_argument, NULL, 'A' },
 		{ "junit", required_argument, NULL, 'J' },
+		{ "junit-suite", required_argument, NULL, 'S' },
 		{ "plot", required_argument, NULL, 'P' },
 		{ "graph", required_argument, NULL, 'G' },
 		{ "pytest", no_argument, NULL, 'T' },
@@ -359,7 +370,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 	};
 	static const struct output outputs[] = {
 		{ "--report", lg_report_json },
-		{ "--junit", lg_report_junit },
+		{ "--junit", write_junit },
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
@@ -409,6 +420,11 @@ static int parse_run(int argc, char **argv, struct run *r)
 			break;
 		case 'J':
 			r->outputs[1].path = optarg;
+			break;
+		case 'S':
+			if (!*optarg)
+				usage_error("--junit-suite expects a name");
+			junit_opts.suite = optarg;
 			break;
 		case 'P':
 			r->outputs[2].path = optarg;
@@ -618,6 +634,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	prepare_run(argc, argv, &r);
+	junit_opts.started = (double)time(NULL);
 	if (lg_gate_new(&r.o.gate, &gate) < 0)
 		die(EXIT_INTERNAL, "cannot create the gate");
 	if (r.pytest && (code = collect_pytest(gate, argc, argv, &r)) >= 0) {

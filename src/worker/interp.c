@@ -221,7 +221,7 @@ static int skip_outcome(PyObject *value)
  * the traceback, or what sys.exit() was called with. */
 static int take_exception(lg_worker *w, int fallback, char **msg)
 {
-	PyObject *type, *value, *tb, *describe, *text;
+	PyObject *type, *value, *tb, *describe, *text, *bytes;
 	int err = fallback;
 
 	PyErr_Fetch(&type, &value, &tb);
@@ -239,11 +239,13 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 		describe = PyDict_GetItemString(w->boot, "describe");
 		text = describe && value ?
 			PyObject_CallFunctionObjArgs(describe, value, NULL) : NULL;
-		if (text && PyUnicode_Check(text)) {
-			const char *s = PyUnicode_AsUTF8(text);
-
-			*msg = s ? strdup(s) : NULL;
-		}
+		/* Lone surrogates (a message built from undecodable bytes, a file name that is
+		 * not UTF-8) cannot be UTF-8: write them as \\udcff escapes, keeping the rest. */
+		bytes = text && PyUnicode_Check(text) ?
+			PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace") : NULL;
+		if (bytes)
+			*msg = strdup(PyBytes_AS_STRING(bytes));
+		Py_XDECREF(bytes);
 		Py_XDECREF(text);
 		PyErr_Clear();
 	}
@@ -255,7 +257,7 @@ static int take_exception(lg_worker *w, int fallback, char **msg)
 
 int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 {
-	PyObject *load, *pair, *setup, *r;
+	PyObject *load, *spec, *pair, *setup, *r;
 
 	if (msg)
 		*msg = NULL;
@@ -265,8 +267,13 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
 		return w->code ? 0 : take_exception(w, LG_ELOAD, msg);
 	}
 	load = PyDict_GetItemString(w->boot, "load");
-	pair = PyObject_CallFunction(load, "ss",
-				     t->kind == LG_TARGET_FILE ? "file" : "module", t->spec);
+	/* The spec decoded as file names are (surrogateescape): a path that is not UTF-8
+	 * still names its file. */
+	spec = PyUnicode_DecodeFSDefault(t->spec);
+	pair = spec ? PyObject_CallFunction(load, "sO",
+					    t->kind == LG_TARGET_FILE ? "file" : "module", spec)
+		    : NULL;
+	Py_XDECREF(spec);
 	if (!pair)
 		return take_exception(w, LG_ELOAD, msg);
 	w->func = PyTuple_GET_ITEM(pair, 0);

@@ -20,6 +20,9 @@ static const char leak_py[] =
 	"    n = next(_ids)\n"
 	"    SESSIONS[n] = Session(n)\n";  /* line 9: the site */
 
+/* The JSON Schema every report is checked against, from the source tree. */
+#define SCHEMA "'\"$OLDPWD\"'/share/leakgate-report.schema.json"
+
 static char *run_three(const char *opts, int *code)
 {
 	const char *leak = lgt_write("sessions.py", leak_py);
@@ -39,7 +42,7 @@ static char *python(const char *code)
 	char *cmd, *out, *err;
 	int rc;
 
-	cr_assert(asprintf(&cmd, "cd $T && python3 -c '%s'", code) > 0);
+	cr_assert(asprintf(&cmd, "cd $T && /usr/bin/python3 -c '%s'", code) > 0);
 	rc = lgt_sh(cmd, &out, &err);
 	cr_assert_eq(rc, 0, "python check failed:\n%s\n%s", code, err);
 	free(cmd);
@@ -148,6 +151,49 @@ Test(reports, graphviz_graph)
 	cr_assert_str_eq(out, "True True 1\nTrue\n");
 	free(out);
 	free(err);
+}
+
+/* JUnit read by a real consumer (junitparser): two projects' targets of the same name stay
+ * apart, grouped by module as pytest's --junitxml groups them, in the suite named. */
+Test(reports, junit_read_by_junitparser)
+{
+	char *out;
+
+	cr_assert_eq(lgt_sh("cd $T && mkdir -p p1 p2 && printf \"X = []\\ndef work():\\n"
+			    "    X.append(object())\\n\" > p1/t.py && "
+			    "printf \"def work():\\n    pass\\n\" > p2/t.py && "
+			    "$LEAKGATE run -q --junit j.xml --junit-suite myproject p1/t.py:work "
+			    "$T/p2/t.py:work -c pass", NULL, NULL), 1);
+	out = python("import junitparser as J; x = J.JUnitXml.fromfile(\"j.xml\"); "
+		     "s = list(x)[0]; print(s.name, s.tests, s.failures, s.errors, s.skipped, "
+		     "bool(s.timestamp), bool(s.hostname)); "
+		     "[print(c.classname, c.name, c.time > 0, [type(r).__name__ for r in c.result]) "
+		     "for c in s]");
+	cr_assert_str_eq(out, "myproject 3 1 0 0 True True\n"
+			 "p1.t work True ['Failure']\n"
+			 "p2.t work True []\n"
+			 "myproject -c True []\n");
+	free(out);
+}
+
+/* The schema check that every test's reports go through can fail: a report with a
+ * verdict the schema does not list, or a float in a series, is rejected. */
+Test(reports, schema_rejects_undocumented_values)
+{
+	char *out;
+
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q -n 20 -w 2 --report r.json -c pass",
+			    NULL, NULL), 0);
+	out = python("import json, jsonschema; s = json.load(open(\"" SCHEMA "\")); "
+		     "r = json.load(open(\"r.json\")); jsonschema.validate(r, s); "
+		     "t = r[\"targets\"][0]; "
+		     "bad = [dict(t, verdict=\"maybe\"), dict(t, skip=\"why\"), "
+		     "dict(t, counters=dict(t[\"counters\"], py_blocks=dict("
+		     "t[\"counters\"][\"py_blocks\"], series=[1.5])))]; "
+		     "v = jsonschema.Draft202012Validator(s); "
+		     "print([v.is_valid(dict(r, targets=[b])) for b in bad])");
+	cr_assert_str_eq(out, "[False, False, False]\n");
+	free(out);
 }
 
 /* Outputs that cannot be written are usage errors, before any target runs. */
