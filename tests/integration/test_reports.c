@@ -196,6 +196,26 @@ Test(reports, schema_rejects_undocumented_values)
 	free(out);
 }
 
+/* A file name that is not UTF-8 still names its file, and an exception message with a
+ * lone surrogate keeps its traceback; every report stays valid (the check every report
+ * goes through reads them strictly). */
+Test(reports, non_utf8_names_and_lone_surrogates)
+{
+	char *out, *err;
+
+	cr_assert_eq(lgt_sh("cd $T && f=$(printf \"bad\\377.py\") && "
+			    "printf \"def work():\\n    raise ValueError(chr(0xd800))\\n\" > \"$f\" && "
+			    "$LEAKGATE run --report r.json --junit j.xml --plot p.svg \"$f:work\"",
+			    NULL, &err), 2);
+	cr_assert(strstr(err, "ValueError: \\ud800\n"), "%s", err);
+	out = python("import json; t = json.load(open(\"r.json\"))[\"targets\"][0]; "
+		     "print(t[\"target\"], t[\"error\"][\"iteration\"], "
+		     "t[\"error\"][\"message\"].splitlines()[-1])");
+	cr_assert_str_eq(out, "bad\ufffd.py:work 1 ValueError: \\ud800\n");
+	free(out);
+	free(err);
+}
+
 /* Outputs that cannot be written are usage errors, before any target runs. */
 Test(reports, unwritable_outputs)
 {
