@@ -119,6 +119,10 @@ Test(reports, junit_xml)
 	free(out);
 }
 
+/* The chart leads with what failed: the leak, then the error with its exception, then
+ * an index of the passing targets, one row each (no panels); axes carry ticks in the
+ * counter's unit. This is what a person looking at the rendered chart must see
+ * (ci/render-plot.sh renders it in headless Chromium). */
 Test(reports, svg_chart)
 {
 	int code;
@@ -127,13 +131,39 @@ Test(reports, svg_chart)
 	free(run_three("-q --plot p.svg", &code));
 	out = python("import xml.etree.ElementTree as E; n = \"{http://www.w3.org/2000/svg}\"; "
 		     "r = E.parse(\"p.svg\").getroot(); "
-		     "t = [x.text for x in r.iter(n + \"text\") if x.get(\"class\") == \"title\"]; "
-		     "print(t[0].startswith(\"LEAK\"), \"py_blocks\" in t[0], t[1].startswith(\"PASS\"), t[2].startswith(\"ERROR\")); "
-		     "g = [x for x in r.iter(n + \"g\") if x.get(\"id\") == \"py_blocks\"][0]; "
-		     "p = g.find(n + \"polyline\").get(\"points\").split(); "
-		     "print(len(p) > 20, g.find(n + \"rect[@class=\\\"warmup\\\"]\") is not None, "
-		     "g.find(n + \"line[@class=\\\"trend\\\"]\").get(\"stroke\"))");
-	cr_assert_str_eq(out, "True True True True\nTrue True #d00\n");
+		     "txt = lambda x: \" \".join(x.itertext()); "
+		     "order = [(x.get(\"class\"), txt(x)) for x in r.iter(n + \"text\") "
+		     "if x.get(\"class\") in (\"summary\", \"title\", \"why\", \"index\", \"row\")]; "
+		     "print([(c, t.split()[0]) for c, t in order]); "
+		     "print(order[0][1]); print(\"py_blocks\" in order[1][1], order[5][1]); "
+		     "print(\"fine.py:work\" in order[-1][1]); "
+		     "f = [g for g in r.iter(n + \"g\") if g.get(\"class\") == \"target failing\"]; "
+		     "p = [g for g in r.iter(n + \"g\") if g.get(\"class\") == \"target passing\"]; "
+		     "print(len(f), len(p), len(list(p[0].iter(n + \"g\"))), "
+		     "int(r.get(\"height\")) < 1000); "
+		     "g = [x for x in f[0].iter(n + \"g\") if x.get(\"id\") == \"py_blocks\"][0]; "
+		     "pts = g.find(n + \"polyline\").get(\"points\").split(); "
+		     "print(len(pts) > 20, g.find(n + \"rect[@class=\\\"warmup\\\"]\") is not None, "
+		     "g.find(n + \"line[@class=\\\"trend\\\"]\").get(\"stroke\")); "
+		     "yt = lambda gid: [x.text for x in f[0].iter(n + \"g\") if x.get(\"id\") == gid][0:1] and "
+		     "[t.text for x in f[0].iter(n + \"g\") if x.get(\"id\") == gid "
+		     "for t in x.iter(n + \"text\") if t.get(\"class\") == \"ytick\"]; "
+		     "b, y = yt(\"py_blocks\"), yt(\"py_bytes\"); "
+		     "print(len(b) >= 3, len(y) >= 3, all(t.endswith((\" B\", \" KiB\", \" MiB\")) for t in y), "
+		     "len(set(b)) == len(b), len(set(y)) == len(y)); "
+		     "print(all(x.text.isdigit() for x in g.iter(n + \"text\") if x.get(\"class\") == \"xtick\"), "
+		     "[x.text for x in g.iter(n + \"text\") if x.get(\"class\") == \"yunit\"])");
+	cr_assert_str_eq(out, "[(\'summary\', \'leakgate:\'), (\'title\', \'LEAK\'), "
+			 "(\'title\', \'ERROR\'), (\'why\', \'Traceback\'), "
+			 "(\'why\', \'File\'), (\'why\', \'ValueError:\'), "
+			 "(\'index\', \'Passing\'), (\'row\', \'PASS\')]\n"
+			 "leakgate: 3 targets: 1 leak, 1 error, 1 passed\n"
+			 "True ValueError: boom\n"
+			 "True\n"
+			 "2 1 1 True\n"
+			 "True True #d00\n"
+			 "True True True True True\n"
+			 "True [\'blocks\']\n");
 	free(out);
 }
 
@@ -151,6 +181,58 @@ Test(reports, graphviz_graph)
 	cr_assert_str_eq(out, "True True 1\nTrue\n");
 	free(out);
 	free(err);
+}
+
+/* A leak held by C: the graph shows the leaked objects (type, value, how many) and where
+ * they were allocated, not only the "outside any Python object" root. */
+Test(reports, graph_of_a_leak_held_by_c)
+{
+	char *out;
+
+	lgt_write("cheld.py", "import ctypes\n"
+		  "def work():\n"
+		  "    o = (\"session\", object())\n"
+		  "    ctypes.pythonapi.Py_IncRef(ctypes.py_object(o))\n");
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q --graph g.dot cheld.py:work", NULL, NULL), 1);
+	out = python("import re; d = open(\"g.dot\").read(); "
+		     "leak = [l for l in d.splitlines() if \"_leak [\" in l]; "
+		     "print(len(leak) >= 1, \"tuple\\\\n\" in leak[0], "
+		     "bool(re.search(r\"\\\\n[0-9]+ made in 5 calls, alive\", leak[0])), "
+		     "\"session\" in \"\".join(leak)); "
+		     "print(\"allocated at cheld.py:3\" in d, \"held from C\" in d)");
+	cr_assert_str_eq(out, "True True True True\nTrue True\n");
+	free(out);
+}
+
+/* A long chain through long names lays out top to bottom with wrapped labels: the
+ * rendered graph stays narrower than a screen. */
+Test(reports, graph_of_a_long_chain_fits_a_screen)
+{
+	char *out;
+
+	lgt_write("deep.py", "class Holder_with_a_rather_long_descriptive_name:\n"
+		  "    pass\n"
+		  "ROOT = Holder_with_a_rather_long_descriptive_name()\n"
+		  "node = ROOT\n"
+		  "for i in range(8):\n"
+		  "    nxt = Holder_with_a_rather_long_descriptive_name()\n"
+		  "    setattr(node, \"attribute_with_a_long_name_number_%d\" % i, nxt)\n"
+		  "    node = nxt\n"
+		  "node.items_kept_forever_for_debugging_purposes = []\n"
+		  "del node, nxt\n"
+		  "def work():\n"
+		  "    n = ROOT\n"
+		  "    for i in range(8):\n"
+		  "        n = getattr(n, \"attribute_with_a_long_name_number_%d\" % i)\n"
+		  "    n.items_kept_forever_for_debugging_purposes.append(object())\n");
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q --graph deep.dot deep.py:work", NULL, NULL),
+		     1);
+	out = python("import xml.etree.ElementTree as E; d = open(\"deep.dot\").read(); "
+		     "r = E.parse(\"deep.svg\").getroot(); w = float(r.get(\"width\").rstrip(\"pt\")); "
+		     "print(d.count(\"attribute_with_a_long\") >= 8, \"rankdir=TB\" in d, w < 800, "
+		     "d.count(\" -> \") >= 10)");
+	cr_assert_str_eq(out, "True True True True\n");
+	free(out);
 }
 
 /* JUnit read by a real consumer (junitparser): two projects' targets of the same name stay
