@@ -62,7 +62,7 @@ LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/worker/main.c src/worker/interp.c src/worker/hooks.c src/worker/sysstat.c \
 	src/worker/gccount.c src/worker/attribute.c src/worker/vg.c src/worker/gdbjit.c \
 	src/worker/failpoint.c
-HARNESS_SRC := harness/main.c harness/valgrind.c \
+HARNESS_SRC := harness/main.c harness/output.c harness/valgrind.c \
 	harness/pyselect.c harness/gdb.c harness/paths.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 

@@ -48,7 +48,8 @@ static const char usage_text[] =
 	"                         native_bytes=32, others 0)\n"
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit)\n"
-	"      --report FILE      write a JSON report of every target to FILE\n"
+	"      --report FILE      write a JSON report of every target to FILE (-: to stdout,\n"
+	"                         the verdict lines then going to stderr)\n"
 	"      --junit FILE       write a JUnit XML report (one testcase per target,\n"
 	"                         grouped by module as pytest's --junitxml)\n"
 	"      --junit-suite NAME the JUnit testsuite's name (default leakgate)\n"
@@ -69,6 +70,8 @@ static const char usage_text[] =
 	"                         started with leakgate gdb -- leakgate run ...), or core\n"
 	"                         (a core file; its path is printed)\n"
 	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
+	"      --color=WHEN       colour the verdict words: auto (default: on a terminal,\n"
+	"                         unless NO_COLOR is set), always or never\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -174,7 +177,7 @@ static int write_output(struct output *out, const lg_result *const *results, siz
 {
 	int bad = out->write(out->file, results, n) < 0;
 
-	if (fclose(out->file) != 0)
+	if (out->file == stdout ? fflush(stdout) != 0 : fclose(out->file) != 0)
 		bad = 1;
 	out->file = NULL;
 	if (bad)
@@ -271,6 +274,9 @@ static void skip(const struct target_arg *t, lg_result *r)
 	r->error = strdup("marked no_leak_check");
 }
 
+/* Where the verdict lines (the text reports) go: stdout, unless a report goes there. */
+static FILE *text_out;
+
 /* Progress on a terminal: one line, rewritten at most ten times a second, erased before
  * the target's report. */
 static double last_progress;
@@ -362,6 +368,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 		{ "python", required_argument, NULL, 'Y' },
 		{ "on-leak", required_argument, NULL, 'L' },
 		{ "core-dir", required_argument, NULL, 'D' },
+		{ "color", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -457,6 +464,10 @@ static int parse_run(int argc, char **argv, struct run *r)
 		case 'D':
 			o->gate.core_dir = optarg;
 			break;
+		case 'C':
+			if ((o->color = output_color_parse(optarg)) < 0)
+				usage_error("--color expects auto, always or never, not '%s'", optarg);
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -490,6 +501,7 @@ static void prepare_run(int argc, char **argv, struct run *r)
 	struct run_opts *o = &r->o;
 	size_t i;
 
+	text_out = stdout;
 	if (r->pytest && r->ntargets)
 		usage_error("--pytest gates the tests pytest collects: give no other TARGET");
 	if (r->ntargets == 0 && !r->pytest)
@@ -508,6 +520,14 @@ static void prepare_run(int argc, char **argv, struct run *r)
 	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
 		struct output *out = &r->outputs[i];
 
+		if (out->path && !strcmp(out->path, "-")) {
+			/* The report on stdout, alone: the verdict lines go to stderr. */
+			if (text_out == stderr)
+				usage_error("only one report can go to stdout ('-')");
+			out->file = stdout;
+			text_out = stderr;
+			continue;
+		}
 		if (out->path && !(out->file = fopen(out->path, "w")))
 			usage_error("cannot write %s '%s': %s", out->option, out->path,
 				    strerror(errno));
@@ -554,7 +574,7 @@ static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
 		const lg_result *one = &failed;
 		int code = lg_result_exit_code(&failed);
 
-		lg_report_text(stderr, &failed, 0);
+		output_text(text_out, &failed, 0, output_color_on(r->o.color, text_out));
 		write_reports(r, &one, 1);
 		lg_result_release(&failed);
 		return code;
@@ -570,6 +590,9 @@ static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
 static void run_targets(lg_gate *gate, struct run *r)
 {
 	size_t i, n = r->ntargets ? r->ntargets : 1;
+	int color = output_color_on(r->o.color, text_out);
+	const char *gha = getenv("GITHUB_ACTIONS");
+	int github = gha && !strcmp(gha, "true");
 
 	r->res = calloc(n, sizeof(*r->res));
 	r->results = calloc(n, sizeof(*r->results));
@@ -585,7 +608,10 @@ static void run_targets(lg_gate *gate, struct run *r)
 			die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
 		clear_progress(&r->o);
 		r->results[i] = res;
-		lg_report_text(stderr, res, r->o.quiet ? -1 : r->o.verbose);
+		output_text(text_out, res, r->o.quiet ? -1 : r->o.verbose, color);
+		if (github)
+			output_annotate(text_out, res);
+		fflush(text_out);
 		if (res->core_path) {
 			error("%s: core written to %s", res->target, res->core_path);
 			error("%s: open it with: %s", res->target,

@@ -97,6 +97,13 @@ int lgt_sh(const char *cmd, char **out, char **err)
 		abort();
 	status = system(full);
 	free(full);
+	/* A JSON report written to stdout is checked as the files are. */
+	if (strstr(cmd, "--report - ") && asprintf(&full, "cp '%s' '%s/stdout.%d.json'", opath,
+						     scratch(), (int)getpid()) > 0) {
+		if (system(full) != 0)
+			abort();
+		free(full);
+	}
 	check_reports(spath);
 	if (out)
 		*out = slurp(opath);

@@ -8,17 +8,20 @@
 
 #include "run.h"
 
-/* Runs CMD and checks its exit code, then that stderr contains each of NEEDLES. */
+/* Runs CMD and checks its exit code, then that stdout (the verdict lines and reports)
+ * contains each of NEEDLES; returns stdout. */
 static char *expect(const char *cmd, int code, const char *const *needles)
 {
 	char *out, *err;
 	int got = lgt_sh(cmd, &out, &err);
 
-	cr_assert_eq(got, code, "%s: exit %d, want %d\nstderr:\n%s", cmd, got, code, err);
+	cr_assert_eq(got, code, "%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", cmd, got, code,
+		     out, err);
 	for (; needles && *needles; needles++)
-		cr_assert(strstr(err, *needles), "%s: stderr lacks '%s':\n%s", cmd, *needles, err);
-	free(out);
-	return err;
+		cr_assert(strstr(out, *needles), "%s: stdout lacks '%s':\n%s\nstderr:\n%s", cmd,
+			  *needles, out, err);
+	free(err);
+	return out;
 }
 
 #define NEED(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -63,14 +66,21 @@ Test(cli, usage_errors_are_one_line)
 		"$LEAKGATE run 'a..b:f'",
 		"$LEAKGATE run --report /nonexistent/dir/r.json x.py:f",
 		"$LEAKGATE run -q -v x.py:f",
+		"$LEAKGATE run --color=sometimes x.py:f",
+		"$LEAKGATE run --report - --junit - x.py:f",
+		"$LEAKGATE run --junit-suite '' x.py:f",
 		NULL,
 	};
 	const char *const *c;
 
 	for (c = cmds; *c; c++) {
-		char *err = expect(*c, 4, NEED("leakgate: "));
+		char *out, *err;
 
-		cr_assert_eq(lgt_lines(err), 1, "%s: not one line:\n%s", *c, err);
+		cr_assert_eq(lgt_sh(*c, &out, &err), 4, "%s", *c);
+		cr_assert(!strncmp(err, "leakgate: ", 10) && lgt_lines(err) == 1,
+			  "%s: not one line:\n%s", *c, err);
+		cr_assert_str_eq(out, "", "%s: usage errors go to stderr", *c);
+		free(out);
 		free(err);
 	}
 }
@@ -247,7 +257,7 @@ Test(cli, json_report)
 	const char *f = lgt_write("leak_j.py", "x = []\ndef work():\n    x.append(object())\n");
 	char *cmd, *out;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -w 5 -n 20 --report $T/j.json %s:work -c 'pass'; "
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -w 5 -n 20 --report $T/j.json %s:work -c 'pass' >/dev/null; "
 			   "python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); "
 			   "t = d[\"targets\"]; print(len(t), t[0][\"verdict\"], t[1][\"verdict\"], "
 			   "t[0][\"failed\"][0], t[0][\"warmup\"], "

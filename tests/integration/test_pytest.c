@@ -17,14 +17,15 @@
 	"L=$(realpath \"$LEAKGATE\") && export PYTHONPATH=\"$(realpath \"$LEAKGATE_PYTEST_EXT_DIR\")\" " \
 	"&& cd tests/pytest_project && "
 
-/* One run of the suite for all the tests below: each checks one aspect of it. */
+/* One run of the suite for all the tests below: each checks one aspect of it. Returns
+ * stdout, where the verdict lines and reports go. */
 static char *run_suite(int *code)
 {
 	char *err;
 
 	*code = lgt_sh(IN_PROJECT "$L run -w 10 --window 10 "
 		       "--junit $T/j.xml --report $T/r.json --python \"$LEAKGATE_PYTEST_PYTHON\" "
-		       "--pytest -p no:cacheprovider", NULL, &err);
+		       "--pytest -p no:cacheprovider", &err, NULL);
 	return err;
 }
 
@@ -89,20 +90,20 @@ Test(pytest, bad_arguments_and_selection)
 	/* pytest's own usage error is a workload error, with pytest's complaint. */
 	code = lgt_sh(IN_PROJECT "$L run "
 		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest --no-such-pytest-option",
-		      NULL, &err);
+		      &err, NULL);
 	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "ERROR pytest collection"), "%s", err);
 	free(err);
 	/* -k selects as pytest does; a target after --pytest is pytest's, not ours. */
 	code = lgt_sh(IN_PROJECT "$L run -q -w 10 --window 10 "
 		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -k 'session_cache or skipped'",
-		      NULL, &err);
+		      &err, NULL);
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	cr_assert_eq(lgt_lines(err), 2, "%s", err);
 	free(err);
 	/* An interpreter without pytest: a clear error (the default build's may have it). */
 	if (lgt_sh("\"$LEAKGATE_PYTHON\" -c 'import pytest'", NULL, NULL) != 0) {
-		code = lgt_sh("$LEAKGATE run --pytest tests/pytest_project", NULL, &err);
+		code = lgt_sh("$LEAKGATE run --pytest tests/pytest_project", &err, NULL);
 		cr_assert_eq(code, 2, "exit %d\n%s", code, err);
 		cr_assert(strstr(err, "pytest cannot be imported by CPython"), "%s", err);
 		free(err);
@@ -126,7 +127,7 @@ Test(pytest, from_a_virtual_environment, .timeout = 120)
 			  "printf 'import venvonly\\ndef test_value():\\n    assert venvonly.VALUE == 42\\n' "
 			  "> $T/test_venv.py && cd $T && "
 			  "$LEAKGATE run -w 10 --window 10 --python $T/venv/bin/python "
-			  "--pytest test_venv.py -p no:cacheprovider", NULL, &err);
+			  "--pytest test_venv.py -p no:cacheprovider", &err, NULL);
 
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "PASS  test_venv.py::test_value"), "%s", err);

@@ -27,13 +27,13 @@ static char *run_three(const char *opts, int *code)
 {
 	const char *leak = lgt_write("sessions.py", leak_py);
 	const char *fine = lgt_write("fine.py", "def work():\n    return [1, 2, 3]\n");
-	char *cmd, *err;
+	char *cmd, *out;
 
 	cr_assert(asprintf(&cmd, "cd $T && $LEAKGATE run %s %s:work %s:work "
 			   "-c 'raise ValueError(\"boom\")'", opts, leak, fine) > 0);
-	*code = lgt_sh(cmd, NULL, &err);
+	*code = lgt_sh(cmd, &out, NULL);
 	free(cmd);
-	return err;
+	return out;
 }
 
 /* Runs a Python check over the scratch directory; returns what it printed. */
@@ -183,6 +183,94 @@ Test(reports, graphviz_graph)
 	free(err);
 }
 
+/* Verdict lines and reports on stdout; leakgate's own diagnostics (-v notes, the core
+ * line, errors) on stderr, each line of it prefixed "leakgate: ". */
+Test(reports, verdicts_on_stdout_diagnostics_on_stderr)
+{
+	const char *leak = lgt_write("sessions.py", leak_py);
+	char *cmd, *out, *err, *p;
+
+	cr_assert(asprintf(&cmd, "cd $T && $LEAKGATE run -vv %s:work -c pass", leak) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, &err), 1);
+	cr_assert(!strncmp(out, "LEAK  ", 6) && strstr(out, "\nPASS  -c  ("), "%s", out);
+	cr_assert(strstr(out, "what grew") && !strstr(out, "leakgate: "), "%s", out);
+	cr_assert(strstr(err, "leakgate: -c: iteration 3 "), "-vv: each iteration:\n%s", err);
+	for (p = err; *p; p += strcspn(p, "\n") + 1)
+		cr_assert(!strncmp(p, "leakgate: ", 10), "not a diagnostic line:\n%s", err);
+	free(cmd);
+	free(out);
+	free(err);
+}
+
+/* --report - writes the JSON report to stdout, alone; the verdict lines go to stderr. */
+Test(reports, report_to_stdout)
+{
+	char *out;
+
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q -n 20 -w 2 --report - -c pass -c 1 "
+			    ">r.out 2>r.err", NULL, NULL), 0);
+	out = python("import json; d = json.load(open(\"r.out\")); "
+		     "print(len(d[\"targets\"]), open(\"r.err\").read().count(\"PASS  -c\"))");
+	cr_assert_str_eq(out, "2 2\n");
+	free(out);
+}
+
+/* Occurrences of needle in s. */
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+/* The verdict word in colour with --color=always, or on a terminal unless NO_COLOR is
+ * set; never in a pipe or with --color=never. */
+Test(reports, colour)
+{
+	char *out;
+
+	cr_assert_eq(lgt_sh("$LEAKGATE run -q -n 20 -w 2 --color=always -c pass", &out, NULL), 0);
+	cr_assert(!strncmp(out, "\033[32mPASS\033[0m  -c  (", 17), "%s", out);
+	free(out);
+	cr_assert_eq(lgt_sh("$LEAKGATE run -q -n 20 -w 2 -c pass", &out, NULL), 0);
+	cr_assert(!strncmp(out, "PASS  -c  (", 11), "a pipe gets no colour: %s", out);
+	free(out);
+	/* util-linux's script gives each run a terminal. */
+	cr_assert_eq(lgt_sh("script -qec '$LEAKGATE run -q -n 20 -w 2 -c 1' /dev/null; "
+			    "NO_COLOR=1 script -qec '$LEAKGATE run -q -n 20 -w 2 -c 2' /dev/null; "
+			    "script -qec '$LEAKGATE run -q -n 20 -w 2 --color=never -c 3' /dev/null",
+			    &out, NULL), 0);
+	cr_assert_eq(count(out, "  -c  ("), 3, "%s", out);
+	cr_assert_eq(count(out, "\033[32mPASS\033[0m  -c  ("), 1,
+		     "colour on a terminal, not with NO_COLOR or --color=never: %s", out);
+	free(out);
+}
+
+/* GitHub Actions: an ::error annotation at the leak's allocation site, its path relative
+ * to the workspace, and one for a failing workload; none outside Actions. */
+Test(reports, github_annotations)
+{
+	int code;
+	char *out;
+
+	free(run_three("-q", &code));
+	cr_assert_eq(lgt_sh("cd $T && GITHUB_ACTIONS=true GITHUB_WORKSPACE=$T $LEAKGATE run -q "
+			    "sessions.py:work fine.py:work -c 'raise ValueError(\"boom\")'",
+			    &out, NULL), 2);
+	cr_assert_eq(count(out, "::error "), 2, "%s", out);
+	cr_assert(strstr(out, "\n::error file=sessions.py,line=9,title=leakgate leak::LEAK  "
+			 "sessions.py:work  py_blocks +"), "%s", out);
+	cr_assert(strstr(out, "%0A  where it was allocated"), "%s", out);
+	cr_assert(strstr(out, "\n::error title=leakgate workload error::ERROR -c  failed in "
+			 "iteration 1"), "%s", out);
+	free(out);
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q sessions.py:work", &out, NULL), 1);
+	cr_assert(!strstr(out, "::error"), "%s", out);
+	free(out);
+}
+
 /* A leak held by C: the graph shows the leaked objects (type, value, how many) and where
  * they were allocated, not only the "outside any Python object" root. */
 Test(reports, graph_of_a_leak_held_by_c)
@@ -288,7 +376,7 @@ Test(reports, non_utf8_names_and_lone_surrogates)
 	cr_assert_eq(lgt_sh("cd $T && f=$(printf \"bad\\377.py\") && "
 			    "printf \"def work():\\n    raise ValueError(chr(0xd800))\\n\" > \"$f\" && "
 			    "$LEAKGATE run --report r.json --junit j.xml --plot p.svg \"$f:work\"",
-			    NULL, &err), 2);
+			    &err, NULL), 2);
 	cr_assert(strstr(err, "ValueError: \\ud800\n"), "%s", err);
 	out = python("import json; t = json.load(open(\"r.json\"))[\"targets\"][0]; "
 		     "print(t[\"target\"], t[\"error\"][\"iteration\"], "

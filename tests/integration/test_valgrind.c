@@ -52,15 +52,15 @@ static double slope(const char *json, int index, const char *name)
 	return strtod(p + 9, NULL);
 }
 
-/* Runs `leakgate run --valgrind ARGS` with a JSON report: returns the exit code, the
- * report in *json and stderr in *err (both freed by the caller). */
+/* Runs `leakgate run --valgrind ARGS` with a JSON report on stdout: returns the exit code,
+ * the report in *json and stderr (there the verdict lines) in *err (both freed by the
+ * caller). */
 static int run_valgrind(const char *args, char **json, char **err)
 {
 	char *cmd;
 	int code;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run --valgrind --report $T/vg.json %s; rc=$?; "
-			   "cat $T/vg.json; exit $rc", args) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run --valgrind --report - %s", args) > 0);
 	code = lgt_sh(cmd, json, err);
 	free(cmd);
 	return code;
@@ -166,7 +166,7 @@ Test(valgrind, memcheck_errors_fail_the_target, .timeout = VG_TIMEOUT)
 
 	cr_assert(line > 0);
 	code = lgt_sh("$LEAKGATE run --valgrind -w 3 -n 20 "
-		      "-c 'import _lgtest; _lgtest.read_past_end()'", NULL, &err);
+		      "-c 'import _lgtest; _lgtest.read_past_end()'", &err, NULL);
 	cr_assert_eq(code, 2, "exit %d, want 2\n%s", code, err);
 	cr_assert(strstr(err, "ERROR -c  failed in iteration 1"), "%s", err);
 	/* One error context; or two on 3.13, whose specialising interpreter reaches the
@@ -186,8 +186,7 @@ Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)
 {
 	char *json, *err;
 	int code = lgt_sh("valgrind -q --log-file=$T/outer.log $LEAKGATE run -q -w 3 -n 20 "
-			  "--report $T/outer.json tests/corpus/leak_ext_malloc.py:work; rc=$?; "
-			  "cat $T/outer.json; exit $rc", &json, &err);
+			  "--report - tests/corpus/leak_ext_malloc.py:work", &json, &err);
 
 	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
 	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0, 1e-9);
