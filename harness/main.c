@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"                         (default 5; 0: none)\n"
 	"      --valgrind         run each worker under Valgrind's memcheck (slow): native\n"
 	"                         leaks are judged too (vg_definite) and reported with\n"
-	"                         their allocation stacks; Valgrind errors fail the target\n"
+	"                         their allocation stacks; Valgrind errors fail the target.\n"
+	"                         Your own suppressions: VALGRIND_OPTS=--suppressions=FILE\n"
 	"      --python PYTHON    run in PYTHON's environment (an interpreter, or a venv's\n"
 	"                         bin/python: its site-packages import), with the leakgate\n"
 	"                         build for PYTHON's version (make PYTHON=...)\n"
@@ -80,8 +81,8 @@ static const char usage_text[] =
 	"  -V, --version          show the version\n"
 	"\n"
 	"counters: py_blocks py_bytes gc_objects native_bytes fds threads refs (debug builds),\n"
-	"vg_definite vg_definite_blocks (--valgrind); rss, vg_possible and vg_possible_blocks\n"
-	"are reported but never judged.\n"
+	"vg_definite vg_indirect vg_definite_blocks (--valgrind); rss, vg_possible and\n"
+	"vg_possible_blocks are reported but never judged.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
 	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n";
@@ -157,7 +158,7 @@ static void parse_budget(const char *arg, lg_verdict_opts *vo)
 		if (lg_counter_parse(item, &c) < 0)
 			usage_error("--budget: unknown counter '%s' (counters: py_blocks, py_bytes, "
 				    "gc_objects, native_bytes, fds, threads, refs, vg_definite, "
-				    "vg_definite_blocks)", item);
+				    "vg_indirect, vg_definite_blocks)", item);
 		if (!lg_counter_judged(c))
 			usage_error("--budget: %s is reported, never judged", item);
 		vo->budget[c] = parse_number("--budget", eq + 1);

@@ -268,3 +268,28 @@ Test(cli, json_report)
 	free(out);
 	free(cmd);
 }
+
+/* The documentation names what the code judges and reads: --help and the --budget error
+ * list vg_indirect, and the man page's ENVIRONMENT every variable leakgate reads (getenv
+ * in src/ and harness/; PATH and TERM aside), and VALGRIND_OPTS for suppressions. */
+Test(cli, docs_name_what_is_judged_and_read)
+{
+	char *out, *err;
+
+	cr_assert_eq(lgt_sh("$LEAKGATE --help", &out, NULL), 0);
+	cr_assert(strstr(out, " vg_indirect ") && strstr(out, "VALGRIND_OPTS=--suppressions="),
+		  "%s", out);
+	free(out);
+	cr_assert_eq(lgt_sh("$LEAKGATE run --budget bogus=1 x.py:f", NULL, &err), 4);
+	cr_assert(strstr(err, " vg_indirect,"), "%s", err);
+	free(err);
+	cr_assert_eq(lgt_sh("man=$(dirname \"$LEAKGATE\")/leakgate.1; "
+			    "env=$(sed -n '/^.SH ENVIRONMENT/,/^.SH FILES/p' \"$man\"); "
+			    "for v in $(grep -rhoE 'getenv\\(\"[A-Z_]+\"\\)' src harness | "
+			    "sed 's/getenv(\"\\(.*\\)\")/\\1/' | sort -u) VALGRIND_OPTS; do "
+			    "case $v in PATH|TERM) continue;; esac; "
+			    "printf '%s\\n' \"$env\" | grep -qx \".B $v\" || echo \"missing: $v\"; done",
+			    &out, NULL), 0);
+	cr_assert_str_eq(out, "", "the man page's ENVIRONMENT lacks:\n%s", out);
+	free(out);
+}

@@ -180,6 +180,24 @@ Test(valgrind, memcheck_errors_fail_the_target, .timeout = VG_TIMEOUT)
 	free(err);
 }
 
+/* Suppressions of one's own reach memcheck through VALGRIND_OPTS, as documented: the
+ * malloc(64) that leaks_ext_malloc below sees fail the target, suppressed, no longer
+ * counts as definitely lost, so the target passes. */
+Test(valgrind, own_suppressions_through_valgrind_opts, .timeout = VG_TIMEOUT)
+{
+	char *json, *err;
+	int code;
+
+	lgt_write("own.supp", "{\n   lgtest_lose_block\n   Memcheck:Leak\n"
+		  "   match-leak-kinds: definite\n   fun:malloc\n   fun:lgtest_lose_block\n}\n");
+	code = lgt_sh("VALGRIND_OPTS=--suppressions=$T/own.supp $LEAKGATE run --valgrind -q -w 5 "
+		      "-n 20 tests/corpus/leak_ext_malloc.py:work", &json, &err);
+	cr_assert_eq(code, 0, "exit %d, want 0\n%s%s", code, json, err);
+	cr_assert(strstr(json, "PASS  tests/corpus/leak_ext_malloc.py:work"), "%s", json);
+	free(json);
+	free(err);
+}
+
 /* leakgate itself started under valgrind, without --valgrind: its forked worker finds
  * itself under memcheck and judges the memcheck counters all the same. */
 Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)

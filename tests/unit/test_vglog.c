@@ -108,3 +108,20 @@ Test(vglog, clean_log)
 	lg_vglog_release(&v);
 	lg_vglog_release(NULL);
 }
+
+/* Per-iteration figures are whole numbers with units, not %g's 1.454e+04. */
+Test(vglog, figures_are_whole_with_units)
+{
+	static const char text[] =
+		"**7** leakgate: snapshot 1\n"
+		RECORD("14,540", "14,540", "1", "1")
+		"**7** leakgate: snapshot 2\n"
+		RECORD("29,080", "14,540", "2", "1");
+	lg_vglog v = read_text(text, 1);
+
+	cr_assert(v.stacks);
+	cr_assert(strstr(v.stacks, "14540 bytes (14.2 KiB) in 1 block definitely lost per "
+				   "iteration (29080 bytes in 2 over 2 measured iterations; "
+				   "grew in 2)\n"), "%s", v.stacks);
+	lg_vglog_release(&v);
+}
