@@ -181,7 +181,7 @@ Test(valgrind, memcheck_errors_fail_the_target, .timeout = VG_TIMEOUT)
 }
 
 /* Suppressions of one's own reach memcheck through VALGRIND_OPTS, as documented: the
- * malloc(64) that leaks_ext_malloc below sees fail the target, suppressed, no longer
+ * malloc(64) that fails malloc_leak_with_its_stack above, suppressed, no longer
  * counts as definitely lost, so the target passes. */
 Test(valgrind, own_suppressions_through_valgrind_opts, .timeout = VG_TIMEOUT)
 {
