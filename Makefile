@@ -165,6 +165,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT) $(TEST_RUNNER) $(CAPI_EXAMPLE)
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
 	$(Q)ci/get-gdb-minimal.sh $(BUILD)/gdb-minimal
+	@# The pinned pytest's wheels, for the pip install test's fresh venv (PyPI, once).
+	$(Q)ci/pytest-venv.sh $(PY_EXE) $(BUILD)/pytest-venv >/dev/null || \
+		echo "make test: no pytest wheels in build/wheels: the pip tests will skip" >&2
 	$(Q)LEAKGATE=$(BIN) LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
 		LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests \
 		LEAKGATE_GDB_MINIMAL=$(BUILD)/gdb-minimal/usr/bin/gdb \

@@ -25,8 +25,9 @@ big=$("$bin" gdb -q -batch -ex "lg-graph $globals 1" --core "$core" "$bin" 2>/de
 
 exe=$("$py" -c 'import os, sys; print(os.path.realpath(sys.executable))')
 pygdb=""
-for f in "$exe-gdb.py" "$(dirname "$exe")/python3.11-gdb.py" \
-	 /usr/share/gdb/auto-load/usr/bin/python3.11-gdb.py; do
+v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+for f in "$exe-gdb.py" "$(dirname "$exe")/python$v-gdb.py" \
+	 "/usr/share/gdb/auto-load/usr/bin/python$v-gdb.py"; do
 	[ -f "$f" ] && { pygdb=$f; break; }
 done
 
@@ -52,5 +53,5 @@ if [ -n "$pygdb" ]; then
 	grep -q "global 'big' = \['item 0', 'item 1'" "$tmp/out" ||
 		echo "py-print did not print the list: $(tail -c 300 "$tmp/out")"
 else
-	echo "py-print: no python-gdb.py for $exe (Debian: python3.11-dbg)"
+	echo "py-print: no python-gdb.py for $exe (Debian: python$v-dbg)"
 fi

@@ -2,8 +2,11 @@
 # install-deps.sh: installs the Debian packages leakgate needs that are missing: the
 # headers of the CPython it builds against, Criterion, Valgrind, GDB and Graphviz. Idempotent and
 # quiet when everything is there; apt-get runs as root or through sudo.
-# --matrix: also Debian's own python3 as make test-matrix covers it: headers, the debug
-# build (python3.X-dbg, /usr/bin/python3.Xd) and venv support (python3.X-venv).
+# Package names follow the system's python3 (python3.11-dev on Debian 12, python3.13-dev
+# on Debian 13): no release is named here.
+# --matrix: also Debian's own CPythons as make test-matrix covers them: headers, venv
+# support (python3.X-venv: the matrix gives each a venv with pytest) and the system
+# python3's debug build (python3.X-dbg, /usr/bin/python3.Xd).
 # --compare: also what make bench-compare compares leakgate with: Debian's python3-objgraph,
 # the debug build python3.X-dbg and Valgrind.
 # Usage: ci/install-deps.sh [PYTHON] | ci/install-deps.sh --matrix | ci/install-deps.sh --compare
@@ -59,11 +62,28 @@ else
 	missing="$missing python3 python3-dev python3-pytest"
 fi
 if [ "$matrix" = 1 ]; then
+	# Every Debian CPython the matrix finds in /usr/bin (the system's python3, and any
+	# other python3.N a release upgrade left, such as Debian 12's 3.11 on Debian 13): its
+	# headers, for its build, and ensurepip (python3.N-venv), for its venv with pytest.
+	for exe in /usr/bin/python3.*; do
+		name=${exe#/usr/bin/}
+		echo "$name" | grep -Eq '^python3\.[0-9]+$' || continue
+		dpkg -s "$name" >/dev/null 2>&1 || continue  # not Debian's
+		if [ "$exe" != "$(realpath /usr/bin/python3 2>/dev/null)" ] &&
+		   ! apt-cache show "$name-venv" >/dev/null 2>&1; then
+			# A leftover of an older release: its packages are gone from the archive.
+			dpkg -s "$name-venv" >/dev/null 2>&1 ||
+				echo "install-deps: $name-venv is not in this system's archive:" \
+				     "the matrix cannot give $exe a venv with pytest" >&2
+			continue
+		fi
+		need "$name-dev" test -f "/usr/include/$name/Python.h"
+		need "$name-venv" dpkg -s "$name-venv"
+	done
+	# The debug build of the system's python3 (python3.Nd).
 	if [ -x /usr/bin/python3 ]; then
 		v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-		need "python$v-dev" test -f "/usr/include/python$v/Python.h"
 		need "python$v-dbg" test -x "/usr/bin/python${v}d"
-		need "python$v-venv" dpkg -s "python$v-venv"
 	else
 		missing="$missing python3 python3-dev python3-dbg python3-venv"
 	fi

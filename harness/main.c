@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "paths.h"
 
 static const char usage_text[] =
 	"usage: leakgate run [options] TARGET...\n"
@@ -65,7 +66,8 @@ static const char usage_text[] =
 	"                         Your own suppressions: VALGRIND_OPTS=--suppressions=FILE\n"
 	"      --python PYTHON    run in PYTHON's environment (an interpreter, or a venv's\n"
 	"                         bin/python: its site-packages import), with the leakgate\n"
-	"                         build for PYTHON's version (make PYTHON=...)\n"
+	"                         build for PYTHON's version (make PYTHON=...); default:\n"
+	"                         the venv's python when pip installed leakgate in one\n"
 	"      --on-leak=MODE     at a leak, the worker registers a blob for leakgate gdb\n"
 	"                         and then: exit (default), trap (SIGTRAP, for a debugger\n"
 	"                         started with leakgate gdb -- leakgate run ...), or core\n"
@@ -516,7 +518,8 @@ static void prepare_run(int argc, char **argv, struct run *r)
 		usage_error("--core-dir '%s': %s", o->gate.core_dir, strerror(errno));
 	if (o->quiet && o->verbose)
 		usage_error("-q and -v contradict each other");
-	if (r->python)
+	/* Installed in a venv (pip install), leakgate runs in that venv by default. */
+	if (r->python || (r->python = venv_python()))
 		o->gate.worker.executable = python_select(r->python, argc, argv);
 	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
 		struct output *out = &r->outputs[i];

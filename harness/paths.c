@@ -7,6 +7,8 @@
  *   PREFIX/libexec/leakgate/py<TAG>/leakgate     builds for other CPythons (--python)
  *   PREFIX/lib/leakgate/leakgate-gdb.so          the GDB reader plugin
  *   PREFIX/share/leakgate/                       leakgate.gdb, leakgate.supp, leakgate.mk
+ * pip install (pep517/leakgate_build.py) lays out a virtual environment the same way,
+ * PREFIX being the venv.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -101,4 +103,18 @@ int installed_build(const char *tag, char *out, size_t cap)
 		return -1;
 	n = snprintf(out, cap, "%s/libexec/leakgate/py%s/leakgate", prefix, tag);
 	return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
+
+const char *venv_python(void)
+{
+	static char python[PATH_MAX];
+	const char *prefix = install_prefix();
+	char cfg[PATH_MAX];
+
+	if (!prefix || !readable(cfg, sizeof(cfg), "%s/%s", prefix, "pyvenv.cfg"))
+		return NULL;
+	if (snprintf(python, sizeof(python), "%s/bin/python", prefix) >= (int)sizeof(python) ||
+	    access(python, X_OK) != 0)
+		return NULL;
+	return python;
 }

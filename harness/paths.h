@@ -22,4 +22,9 @@ int find_helper(const char *name, char *out, size_t cap);
  * whether or not it exists, into out: 0, or -1 when not installed or out is too small. */
 int installed_build(const char *tag, char *out, size_t cap);
 
+/* The python of the virtual environment this executable is installed in (PREFIX/bin/python
+ * when PREFIX/pyvenv.cfg exists, as after pip install into a venv), or NULL. A static
+ * buffer. */
+const char *venv_python(void);
+
 #endif

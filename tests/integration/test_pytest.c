@@ -115,15 +115,20 @@ Test(pytest, bad_arguments_and_selection)
 }
 
 /* pytest from a virtual environment: --python names the venv's interpreter, and the
- * suite's tests import what only that environment has. The venv sees Debian's
- * python3-pytest through --system-site-packages (no network here to install it). */
+ * suite's tests import what only that environment has. The venv sees the pytest of
+ * $LEAKGATE_PYTEST_PYTHON through a .pth naming the directory pytest lies in (Debian's
+ * dist-packages, or a venv's site-packages in the test matrix): no network here to
+ * install it, and --system-site-packages would not reach a venv's packages. */
 Test(pytest, from_a_virtual_environment, .timeout = 120)
 {
 	char *err;
-	int code = lgt_sh("\"$LEAKGATE_PYTEST_PYTHON\" -m venv --system-site-packages $T/venv && "
+	int code = lgt_sh("pydir=$(\"$LEAKGATE_PYTEST_PYTHON\" -c 'import os, pytest; "
+			  "print(os.path.dirname(os.path.dirname(pytest.__file__)))') && "
+			  "\"$LEAKGATE_PYTEST_PYTHON\" -m venv --without-pip $T/venv && "
+			  "site=$($T/venv/bin/python -c 'import sysconfig; "
+			  "print(sysconfig.get_paths()[\"purelib\"])') && "
 			  "mkdir -p $T/venvonly && echo 'VALUE = 42' > $T/venvonly/venvonly.py && "
-			  "echo $T/venvonly > $($T/venv/bin/python -c "
-			  "'import site; print(site.getsitepackages()[0])')/venvonly.pth && "
+			  "printf '%s\\n' $T/venvonly \"$pydir\" > \"$site/venvonly.pth\" && "
 			  "printf 'import venvonly\\ndef test_value():\\n    assert venvonly.VALUE == 42\\n' "
 			  "> $T/test_venv.py && cd $T && "
 			  "$LEAKGATE run -w 10 --window 10 --python $T/venv/bin/python "
