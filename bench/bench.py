@@ -18,11 +18,14 @@
    way, PYTHONMALLOC=malloc, same number of calls) and against `leakgate run`, as ratios
    of wall time and of time per call; then the wall time to a verdict on a Python-level
    leak (tests/corpus/leak_list.py) with and without --valgrind. No target: measured.
-5. --pytest (with --pytest-python and --pytest-ext-dir): the time to gate
-   tests/pytest_project with `leakgate run --python PY --pytest` (defaults) next to a
-   plain `PY -m pytest` run of the same suite.
+5. --pytest (with --pytest-python and --pytest-ext-dir): the wall time to gate
+   tests/pytest_project and generated suites of 100 and 300 small clean tests with
+   `leakgate run --python PY --pytest` (defaults: -j one per CPU) next to a plain
+   `PY -m pytest` run of the same suite, as a ratio (target: <= 15x on 2 cores), and the
+   peak memory of each run's process tree (PSS, sampled every 20 ms): it should not grow
+   with the number of tests.
 
-Usage: bench.py LEAKGATE CORPUS_DIR [--ext-dir DIR] [--reps N]
+Usage: bench.py LEAKGATE CORPUS_DIR [--ext-dir DIR] [--reps N] [--only N]
 Exit status: 0 when everything was measured, missed targets included (they print
 MISSED); 1 when something could not be measured at all.
 """
@@ -334,38 +337,162 @@ def valgrind_cost(leakgate, corpus_dir, env, tmp, reps):
             "leak" % (r_plain[0], r_lg[0], leak_vg / leak_lg))
 
 
-def pytest_cost(leakgate, py, ext_dir, env, tmp):
-    """Section 5. Returns the summary text, or None when it could not be measured."""
-    print()
-    print("== 5. --pytest: tests/pytest_project (28 tests), default options, with %s" % py)
-    project = os.path.join(os.path.dirname(HERE), "tests", "pytest_project")
-    env = dict(env, PYTHONPATH=os.path.abspath(ext_dir))
-    report = os.path.join(tmp, "pytest.json")
+PYTEST_TARGET = 15.0  # gated wall time / plain pytest wall time, on 2 cores
+GENERATED_TESTS = (100, 300)
+
+
+def generate_suite(root, n):
+    """A suite of n small clean tests in 10-test modules: a few microseconds to a
+    millisecond of work each, some through a function-scoped fixture, some parametrised,
+    the shapes a real unit-test suite is made of."""
+    os.makedirs(root)
+    with open(os.path.join(root, "conftest.py"), "w") as f:
+        f.write("import pytest\n\n@pytest.fixture\ndef record():\n"
+                "    return {'id': 7, 'tags': ['a', 'b'], 'name': 'x' * 20}\n")
+    for m in range((n + 9) // 10):
+        lines = ["import json", "import re", "import pytest", ""]
+        for k in range(min(10, n - m * 10)):
+            kind = k % 5
+            name = "test_m%d_%d" % (m, k)
+            if kind == 0:
+                lines += ["def %s(record):" % name,
+                          "    assert json.loads(json.dumps(record)) == record", ""]
+            elif kind == 1:
+                lines += ["def %s():" % name,
+                          "    assert sorted(range(%d, 0, -1))[0] == 1" % (k + 50), ""]
+            elif kind == 2:
+                lines += ["def %s():" % name,
+                          "    assert re.match(r'(\\w+)-(\\d+)', 'abc-%d').group(2) == '%d'"
+                          % (k, k), ""]
+            elif kind == 3:
+                lines += ["@pytest.mark.parametrize('x', [%d])" % k,
+                          "def %s(x):" % name,
+                          "    assert {i: str(i) for i in range(x + 20)}[x] == str(x)", ""]
+            else:
+                lines += ["class TestM%d_%d:" % (m, k),
+                          "    def test_it(self, record):",
+                          "        assert '%(name)s' % record == 'x' * 20", ""]
+        with open(os.path.join(root, "test_gen%03d.py" % m), "w") as f:
+            f.write("\n".join(lines))
+
+
+def tree_memory(pid):
+    """(PSS of pid and all its descendants, the largest RSS among them), in bytes."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    todo, pss, rss = [pid], 0, 0
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith(("Pss:", "Rss:")):
+                        kb = int(line.split()[1]) * 1024
+                        if line.startswith("Pss:"):
+                            pss += kb
+                        else:
+                            rss = max(rss, kb)
+        except OSError:
+            pass
+    return pss, rss
+
+
+def measured_run(cmd, cwd, env):
+    """Runs cmd; (exit code, wall seconds, CPU seconds of its process tree, peak PSS of
+    the tree, peak RSS of one process of it, output), the memory sampled every 20 ms."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True)
+    out = []
+    import threading
+    reader = threading.Thread(target=lambda: out.append(p.stdout.read()))
+    reader.start()
+    peak_pss = peak_rss = 0
+    while p.poll() is None:
+        pss, rss = tree_memory(p.pid)
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        if time.monotonic() - t0 > RUN_TIMEOUT * 4:
+            p.kill()
+        time.sleep(0.02)
+    wall = time.monotonic() - t0
+    reader.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return p.returncode, wall, cpu, peak_pss, peak_rss, "".join(out)
+
+
+def gate_suite(leakgate, py, name, project, env, tmp, codes):
+    """One suite, plain pytest against leakgate run --pytest (default options, -j one per
+    CPU): prints a line each, returns (ratio, peak PSS of the gated run) or None."""
+    report = os.path.join(tmp, "pytest-%s.json" % re.sub(r"\W", "_", name))
     cmds = (("pytest", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
             ("leakgate", [leakgate, "run", "-q", "--report", report, "--python", py,
                           "--pytest", "-p", "no:cacheprovider"]))
-    wall = {}
-    for name, cmd in cmds:
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, universal_newlines=True,
-                           timeout=RUN_TIMEOUT * 4)
-        wall[name] = time.monotonic() - t0
-        # Both fail: the suite has a failing test (and leakgate finds its leaks).
-        if p.returncode not in (1, 2):
-            print("   %s exited %d:\n%s" % (name, p.returncode, p.stdout[-2000:]))
+    got = {}
+    for side, cmd in cmds:
+        rc, wall, cpu, pss, rss, out = measured_run(cmd, project, env)
+        if rc not in codes[side]:
+            print("   %s: %s exited %d:\n%s" % (name, side, rc, out[-2000:]))
             return None
+        got[side] = (wall, cpu, pss, rss)
     with open(report) as f:
-        targets = json.load(f)["targets"]
-    counts = {}
-    for t in targets:
-        counts[t["verdict"]] = counts.get(t["verdict"], 0) + 1
-    print("   plain pytest run      %8.2f s" % wall["pytest"])
-    print("   leakgate run --pytest %8.2f s  (%s)" % (
-        wall["leakgate"], ", ".join("%d %s" % (n, v) for v, n in sorted(counts.items()))))
-    ratio = wall["leakgate"] / wall["pytest"]
-    print("   ratio %.0fx, %.2f s per gated test" % (ratio, wall["leakgate"] / len(targets)))
-    return "--pytest %.0fx a plain pytest run" % ratio
+        summary = json.load(f)["summary"]
+    ratio = got["leakgate"][0] / got["pytest"][0]
+    print("   %s: %s" % (name, " ".join("%d %s" % (n, v) for v, n in sorted(summary.items())
+                                      if n)))
+    for side in ("pytest", "leakgate"):
+        wall, cpu, pss, rss = got[side]
+        print("     %-8s %7.2f s wall, %7.2f s CPU, peak %4.0f MB PSS (largest process "
+              "%3.0f MB)" % (side, wall, cpu, pss / 2**20, rss / 2**20))
+    # The CPU ratio does not depend on the machine's load: over two cores that leakgate
+    # keeps busy (-j 2) and one that pytest does, half of it is the wall ratio of an
+    # idle machine.
+    print("     ratio %.1fx wall, %.1fx CPU" % (ratio, got["leakgate"][1] / got["pytest"][1]))
+    return ratio, got["leakgate"][2]
+
+
+def pytest_cost(leakgate, py, ext_dir, env, tmp):
+    """Section 5. Returns the summary text, or None when it could not be measured."""
+    print()
+    print("== 5. --pytest with %s, default options, -j %d: wall time against a plain pytest "
+          "run (target <= %.0fx on 2 cores), peak memory (PSS of the process tree)"
+          % (py, len(os.sched_getaffinity(0)), PYTEST_TARGET))
+    project = os.path.join(os.path.dirname(HERE), "tests", "pytest_project")
+    env = dict(env, PYTHONPATH=os.path.abspath(ext_dir))
+    # tests/pytest_project has a failing test (both exit non-zero) and leaks (leakgate 1).
+    r = gate_suite(leakgate, py, "tests/pytest_project", project, env, tmp,
+                   {"pytest": (1,), "leakgate": (1,)})
+    if r is None:
+        return None
+    results = [("pytest_project", r[0])]
+    peaks = []
+    for n in GENERATED_TESTS:
+        root = os.path.join(tmp, "generated%d" % n)
+        generate_suite(root, n)
+        g = gate_suite(leakgate, py, "generated, %d tests" % n, root, env, tmp,
+                       {"pytest": (0,), "leakgate": (0,)})
+        if g is None:
+            return None
+        results.append(("%d tests" % n, g[0]))
+        peaks.append(g[1])
+    ok = all(ratio <= PYTEST_TARGET for _, ratio in results)
+    growth = peaks[-1] / peaks[0]
+    print("   peak memory %d -> %d tests: %.2fx" % (GENERATED_TESTS[0], GENERATED_TESTS[-1],
+                                                   growth))
+    return "--pytest %s (target <= %.0fx): %s; peak memory x%.2f from %d to %d tests" % (
+        ", ".join("%.1fx %s" % (r, n) for n, r in results), PYTEST_TARGET,
+        "met" if ok else "MISSED", growth, GENERATED_TESTS[0], GENERATED_TESTS[-1])
 
 
 def main():
@@ -376,6 +503,8 @@ def main():
     ap.add_argument("--reps", type=int, default=9, help="repetitions per side (default 9)")
     ap.add_argument("--pytest-python", help="an interpreter with pytest, for section 5")
     ap.add_argument("--pytest-ext-dir", help="the _lgtest extension built for it")
+    ap.add_argument("--only", type=int, choices=(5,),
+                    help="run only this section (5: --pytest)")
     a = ap.parse_args()
     leakgate = os.path.abspath(a.leakgate)
     if not os.access(leakgate, os.X_OK):
@@ -389,6 +518,16 @@ def main():
     started = time.monotonic()
     print("bench: %s with %s (%s), %s CPUs, load average %s"
           % (leakgate, sys.executable, platform.python_version(), os.cpu_count(), load()))
+    if a.only == 5:
+        if not (a.pytest_python and a.pytest_ext_dir):
+            print("bench: --only 5 needs --pytest-python and --pytest-ext-dir", file=sys.stderr)
+            return 1
+        with tempfile.TemporaryDirectory(prefix="leakgate-bench.") as tmp:
+            pt = pytest_cost(leakgate, a.pytest_python, a.pytest_ext_dir, env, tmp)
+        print()
+        print("summary: %s; %.0f s, load average %s at the end"
+              % (pt or "--pytest ERROR", time.monotonic() - started, load()))
+        return 0 if pt else 1
     with tempfile.TemporaryDirectory(prefix="leakgate-bench.") as tmp:
         ratios = overhead(leakgate, env, tmp, max(a.reps, 5))
         met, total, missed, errors = corpus(leakgate, a.corpus_dir, env, tmp)

@@ -4,6 +4,7 @@
 # extension the corpus imports when it is missing. Exits 0 when everything was measured,
 # targets missed or not (they print MISSED).
 # Usage: bench/run.sh LEAKGATE [PYTHON]   (PYTHON: the one leakgate was built with)
+#        BENCH_ONLY=5 bench/run.sh ...      (one section: 5, --pytest)
 set -eu
 [ $# -ge 1 ] || { echo "usage: bench/run.sh LEAKGATE [PYTHON]" >&2; exit 4; }
 bin=$1
@@ -22,4 +23,6 @@ set -- --ext-dir "$ext_dir"
 if [ -n "${LEAKGATE_PYTEST_PYTHON:-}" ] && [ -n "${LEAKGATE_PYTEST_EXT_DIR:-}" ]; then
 	set -- "$@" --pytest-python "$LEAKGATE_PYTEST_PYTHON" --pytest-ext-dir "$LEAKGATE_PYTEST_EXT_DIR"
 fi
+# BENCH_ONLY=5 make bench: section 5 alone.
+[ -z "${BENCH_ONLY:-}" ] || set -- "$@" --only "$BENCH_ONLY"
 exec "$py" "$root/bench/bench.py" "$@" "$build/$(basename "$bin")" "$root/tests/corpus"

@@ -24,6 +24,8 @@ struct run_opts {
 	int verbose, quiet;
 	int progress;  /* show progress on stderr (a terminal, and CI unset) */
 	int color;     /* --color: COLOR_AUTO, COLOR_ALWAYS or COLOR_NEVER */
+	unsigned jobs; /* -j: targets gated at once (0: one per CPU this process may use) */
+	size_t done, total;  /* targets finished, of all (for the progress line) */
 };
 
 /* How reports reach a terminal or a CI log (output.c). */

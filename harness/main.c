@@ -75,6 +75,9 @@ static const char usage_text[] =
 	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
 	"      --color=WHEN       colour the verdict words: auto (default: on a terminal,\n"
 	"                         unless NO_COLOR is set), always or never\n"
+	"  -j, --jobs N           gate up to N targets at once, each in its own worker\n"
+	"                         (default: the CPUs leakgate may use; -j 1: one at a\n"
+	"                         time, in order); reports still come in order\n"
 	"  -q, --quiet            print only the summary line of each target (and the\n"
 	"                         error of a failing workload)\n"
 	"  -v, --verbose          print every counter's trend, also on a pass (-vv: each\n"
@@ -87,7 +90,9 @@ static const char usage_text[] =
 	"vg_possible_blocks are reported but never judged.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
-	"crash, timeout), 3 internal error, 4 usage error; with several targets the worst.\n";
+	"crash, timeout), 3 internal error, 4 usage error. With several targets: 1 when any\n"
+	"leaked, whatever else failed; otherwise the worst. A closing line counts every\n"
+	"outcome.\n";
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -316,13 +321,14 @@ static void on_sample(void *arg, const lg_result *r)
 		return;
 	last_progress = now;
 	progress_shown = 1;
+	fprintf(stderr, "\r\033[K[%zu of %zu done] ", o->done, o->total);
 	if (s->warmup)
-		fprintf(stderr, "\r\033[K%s: iteration %u (warm-up)", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u (warm-up)", r->target, s->iteration);
 	else if (t->n)
-		fprintf(stderr, "\r\033[K%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
+		fprintf(stderr, "%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
 			r->target, s->iteration, t->slope, t->lo, t->hi);
 	else
-		fprintf(stderr, "\r\033[K%s: iteration %u", r->target, s->iteration);
+		fprintf(stderr, "%s: iteration %u", r->target, s->iteration);
 }
 
 /* The gate's on_note: detail only with -v. */
@@ -372,6 +378,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 		{ "on-leak", required_argument, NULL, 'L' },
 		{ "core-dir", required_argument, NULL, 'D' },
 		{ "color", required_argument, NULL, 'C' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -393,7 +400,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 	lg_gate_opts_init(&o->gate);
 	opterr = 0;
 	optind = 1;
-	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:qvhV", longopts, NULL)) != -1) {
+	while (!r->pytest && (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		struct target_arg *t = &r->targets[r->ntargets];
 		const char *why;
 
@@ -470,6 +477,9 @@ static int parse_run(int argc, char **argv, struct run *r)
 		case 'C':
 			if ((o->color = output_color_parse(optarg)) < 0)
 				usage_error("--color expects auto, always or never, not '%s'", optarg);
+			break;
+		case 'j':
+			o->jobs = (unsigned)parse_count("-j/--jobs", optarg, 1);
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -590,41 +600,95 @@ static int collect_pytest(lg_gate *gate, int argc, char **argv, struct run *r)
 	return -1;
 }
 
-/* Gates every target in order, printing each one's report as it finishes. */
-static void run_targets(lg_gate *gate, struct run *r)
+/* The results of a run as they come in, and which of them are reported yet: reports
+ * print in the targets' order, whatever order the targets finish in. */
+struct ordered {
+	struct run_opts *o;
+	lg_result *res;
+	char *done;       /* done[i]: res[i] is filled in */
+	const size_t *index;  /* lg_gate_run_all's i-th target is targets[index[i]] */
+	size_t n, printed;
+};
+
+static void print_result(const lg_result *r, const struct run_opts *o)
 {
-	size_t i, n = r->ntargets ? r->ntargets : 1;
-	int color = output_color_on(r->o.color, text_out);
 	const char *gha = getenv("GITHUB_ACTIONS");
-	int github = gha && !strcmp(gha, "true");
 
-	r->res = calloc(n, sizeof(*r->res));
-	r->results = calloc(n, sizeof(*r->results));
-	if (!r->res || !r->results)
-		die(EXIT_INTERNAL, "out of memory");
-	for (i = 0; i < r->ntargets; i++) {
-		const struct target_arg *t = &r->targets[i];
-		lg_result *res = &r->res[i];
-
-		if (t->skip)
-			skip(t, res);
-		else if (lg_gate_run(gate, &t->target, t->display, res) < 0)
-			die(EXIT_INTERNAL, "%s: cannot gate this target", t->display);
-		clear_progress(&r->o);
-		r->results[i] = res;
-		output_text(text_out, res, r->o.quiet ? -1 : r->o.verbose, color);
-		if (github)
-			output_annotate(text_out, res);
-		fflush(text_out);
-		if (res->core_path) {
-			error("%s: core written to %s", res->target, res->core_path);
-			error("%s: open it with: %s", res->target,
-			      gdb_open_command(res->core_path));
-		}
+	output_text(text_out, r, o->quiet ? -1 : o->verbose, output_color_on(o->color, text_out));
+	if (gha && !strcmp(gha, "true"))
+		output_annotate(text_out, r);
+	fflush(text_out);
+	if (r->core_path) {
+		error("%s: core written to %s", r->target, r->core_path);
+		error("%s: open it with: %s", r->target, gdb_open_command(r->core_path));
 	}
 }
 
-/* The run's exit code: the worst target's, and 3 when a report could not be written. */
+/* Marks res[i] done and prints every result from the first one not yet printed up to the
+ * next one still running. */
+static void finish(struct ordered *d, size_t i)
+{
+	d->done[i] = 1;
+	d->o->done++;
+	clear_progress(d->o);
+	for (; d->printed < d->n && d->done[d->printed]; d->printed++)
+		print_result(&d->res[d->printed], d->o);
+}
+
+/* lg_gate_run_all's on_done: the result moves to its target's place (the library is done
+ * with it). */
+static void on_done(void *arg, size_t i, const lg_result *r)
+{
+	struct ordered *d = arg;
+
+	d->res[d->index[i]] = *r;
+	finish(d, d->index[i]);
+}
+
+/* Gates every target, -j at once, printing each one's report in order as it is known. */
+static void run_targets(lg_gate *gate, struct run *r)
+{
+	size_t i, k = 0, n = r->ntargets ? r->ntargets : 1;
+	lg_target *t = calloc(n, sizeof(*t));
+	const char **display = calloc(n, sizeof(*display));
+	size_t *index = calloc(n, sizeof(*index));
+	lg_result *scratch = calloc(n, sizeof(*scratch));
+	struct ordered d = { &r->o, NULL, calloc(n, 1), index, r->ntargets, 0 };
+
+	r->res = calloc(n, sizeof(*r->res));
+	r->results = calloc(n, sizeof(*r->results));
+	if (!r->res || !r->results || !t || !display || !index || !scratch || !d.done)
+		die(EXIT_INTERNAL, "out of memory");
+	d.res = r->res;
+	r->o.done = 0;
+	r->o.total = r->ntargets;
+	for (i = 0; i < r->ntargets; i++) {
+		r->results[i] = &r->res[i];
+		if (r->targets[i].skip) {
+			skip(&r->targets[i], &r->res[i]);
+			finish(&d, i);
+			continue;
+		}
+		t[k] = r->targets[i].target;
+		display[k] = r->targets[i].display;
+		index[k++] = i;
+	}
+	if (lg_gate_run_all(gate, t, display, k, r->o.jobs, on_done, &d, scratch) < 0)
+		die(EXIT_INTERNAL, "cannot gate the targets");
+	free(scratch);
+	free(d.done);
+	free(t);
+	free(display);
+	free(index);
+}
+
+/*
+ * The run's exit code. A leak is what the gate exists to find and is never hidden: a run
+ * with a leak exits 1 whatever else failed (a test that errors for an environmental
+ * reason must not turn a leak found elsewhere into "exit 2"; both still fail the build,
+ * and the closing line names the errors). Without a leak the worst code wins, and 3 when
+ * a report could not be written.
+ */
 static int run_exit_code(const struct run *r, int reports_failed)
 {
 	int worst = EXIT_PASS;
@@ -633,12 +697,33 @@ static int run_exit_code(const struct run *r, int reports_failed)
 	for (i = 0; i < r->ntargets; i++) {
 		int code = lg_result_exit_code(&r->res[i]);
 
+		if (code == EXIT_LEAK)
+			return EXIT_LEAK;
 		if (code > worst)
 			worst = code;
 	}
 	if (reports_failed && worst < EXIT_INTERNAL)
 		worst = EXIT_INTERNAL;
 	return worst;
+}
+
+/* The closing line: every outcome counted. */
+static void print_totals(const struct run *r, double seconds)
+{
+	size_t count[LG_STATUS_SKIP + 1] = { 0 }, i;
+
+	for (i = 0; i < r->ntargets; i++)
+		if ((unsigned)r->res[i].status <= LG_STATUS_SKIP)
+			count[r->res[i].status]++;
+	fflush(stdout);
+	fprintf(stderr, "leakgate: %zu %s%s: %zu passed, %zu leaked, %zu error%s, %zu skipped",
+		r->ntargets, r->pytest ? "test" : "target", r->ntargets == 1 ? "" : "s",
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_ERROR],
+		count[LG_STATUS_ERROR] == 1 ? "" : "s", count[LG_STATUS_SKIP]);
+	if (count[LG_STATUS_INTERNAL])
+		fprintf(stderr, ", %zu internal error%s", count[LG_STATUS_INTERNAL],
+			count[LG_STATUS_INTERNAL] == 1 ? "" : "s");
+	fprintf(stderr, " (%.1f s)\n", seconds);
 }
 
 static void run_release(struct run *r)
@@ -657,6 +742,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct run r = { 0 };
 	lg_gate *gate;
+	double start = seconds_now();
 	int code;
 
 	if (parse_run(argc, argv, &r)) {
@@ -673,6 +759,8 @@ static int cmd_run(int argc, char **argv)
 		return code;
 	}
 	run_targets(gate, &r);
+	if (r.ntargets)
+		print_totals(&r, seconds_now() - start);
 	code = run_exit_code(&r, write_reports(&r, r.results, r.ntargets) < 0);
 	lg_gate_free(gate);
 	run_release(&r);

@@ -259,10 +259,12 @@ typedef struct lg_result {
 
 /*
  * The gate: runs targets the way `leakgate run` does, each in a worker process of its own
- * (forked; with valgrind, exec'd under memcheck), and fills an lg_result per target. This
- * is what the leakgate command uses; a C program (a Criterion test of a C extension, say)
- * can gate its own workloads with it. The calling process must not be running Python
- * itself (the worker embeds CPython after the fork).
+ * (forked; with valgrind, exec'd under memcheck; a pytest test's, forked from the worker
+ * that collected the suite, see lg_gate_collect), and fills an lg_result per target, one
+ * at a time (lg_gate_run) or several at once (lg_gate_run_all). This is what the leakgate
+ * command uses; a C program (a Criterion test of a C extension, say) can gate its own
+ * workloads with it. The calling process must not be running Python itself (the worker
+ * embeds CPython after the fork), nor ignore SIGCHLD (the gate waits for its workers).
  */
 typedef struct lg_gate lg_gate;
 
@@ -303,10 +305,29 @@ LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
  * Release *out with lg_result_release. */
 LG_EXTERN int lg_gate_run(lg_gate *g, const lg_target *t, const char *display,
 			  lg_result *out);
+/* Gates targets t[0..n-1], up to `jobs` at once (0: as many as the CPUs this process may
+ * run on, lg_cpus), each as lg_gate_run would, into out[i] (display[i] names it; display
+ * or an entry of it NULL: the spec). With jobs 1 they run one after another in this
+ * thread, in order; with more, in threads of the gate's, each driving one worker. Then
+ * on_done(arg, i, &out[i]) is called as each finishes, in whatever order they finish.
+ * The gate's callbacks and on_done are never called at once. Returns 0 (every out[i]
+ * filled in; release each with lg_result_release), or LG_EINVAL or LG_ENOMEM before any
+ * ran. */
+LG_EXTERN int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const *display,
+			      size_t n, unsigned jobs,
+			      void (*on_done)(void *arg, size_t i, const lg_result *r), void *arg,
+			      lg_result *out);
+/* The CPUs this process may run on (sched_getaffinity), at least 1. */
+LG_EXTERN unsigned lg_cpus(void);
 /* Collects the tests pytest would run with these arguments, in a worker: 0 and *list
  * ("NODEID\tMARKED\n" lines, free with lg_free), each to be run as an LG_TARGET_PYTEST
  * target with the same arguments; or LG_ELOAD with *failure describing why (release it
- * with lg_result_release). */
+ * with lg_result_release). The worker that collected stays, until the next collection or
+ * lg_gate_free, as a fork server: each test lg_gate_run or lg_gate_run_all gates with
+ * these arguments (args must stay valid that long) starts in a worker forked from the
+ * collected state instead of collecting the suite again. Not under valgrind (each test's
+ * worker starts under memcheck), nor when the collecting process runs threads of its own
+ * (a fork would copy their locks, not them): then each test's worker collects afresh. */
 LG_EXTERN int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **list,
 			      lg_result *failure);
 LG_EXTERN void lg_gate_free(lg_gate *g);

@@ -28,6 +28,11 @@ enum msg_type {
 	MSG_ATTRIBUTION, /* struct msg_attribution, then text, json and dot, unterminated */
 	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\n" lines */
 	MSG_CORE,       /* the core file's path, NUL-terminated (after CMD_FAILPOINT) */
+	MSG_FORKED,     /* struct msg_forked: the fork server started a test's worker */
+};
+
+struct msg_forked {
+	int32_t pid;
 };
 
 struct msg_hdr {
@@ -59,6 +64,18 @@ struct cmd_attribute {
 	uint32_t iterations;
 	uint32_t failed;  /* the verdict's growing counters, bit (1 << c) */
 };
+/* --pytest's fork server: the collecting worker, once it has sent MSG_COLLECTED, waits
+ * on its command channel (a Unix socket) for CMD_FORK, struct cmd_fork and the node id
+ * (len bytes), which arrive with two descriptors (SCM_RIGHTS): the new worker's command
+ * pipe (read end) and message pipe (write end). It forks a worker for that test, the
+ * supervisor's child (CLONE_PARENT), which speaks the protocol above from MSG_HELLO on,
+ * and answers MSG_FORKED or MSG_ERROR. CMD_QUIT or the end of the channel ends it. */
+#define CMD_FORK 'K'
+
+struct cmd_fork {
+	uint32_t len;
+};
+
 /* Register the GDB blob and stop (trap) or leave a core; followed by struct
  * cmd_failpoint, then dir_len bytes of the core directory and summary_len bytes of the
  * report. The worker answers MSG_CORE or MSG_ERROR (core), or nothing (trap), and exits. */

@@ -337,10 +337,16 @@ static void json_result(FILE *f, const lg_result *r)
 
 int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
 {
-	size_t i;
+	size_t i, count[LG_STATUS_SKIP + 1] = { 0 };
 
-	fprintf(f, "{\"leakgate\": \"%s\", \"schema_version\": %d, \"targets\": [", LG_VERSION,
-		LG_REPORT_SCHEMA_VERSION);
+	/* Every outcome counted, as the closing line of `leakgate run` counts them. */
+	for (i = 0; i < n; i++)
+		if ((unsigned)results[i]->status <= LG_STATUS_SKIP)
+			count[results[i]->status]++;
+	fprintf(f, "{\"leakgate\": \"%s\", \"schema_version\": %d, \"summary\": {\"pass\": %zu, "
+		"\"leak\": %zu, \"error\": %zu, \"skip\": %zu, \"internal\": %zu}, \"targets\": [",
+		LG_VERSION, LG_REPORT_SCHEMA_VERSION, count[LG_STATUS_PASS], count[LG_STATUS_LEAK],
+		count[LG_STATUS_ERROR], count[LG_STATUS_SKIP], count[LG_STATUS_INTERNAL]);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		json_result(f, results[i]);

@@ -2,7 +2,8 @@
  * a forked worker, with a deadline on every step, and drives the adaptive loop: one STEP
  * per iteration until the verdict is certain or the iteration limit is reached, then
  * attribution and the failing point. A crash, hang or exception of the workload is
- * reported, never inherited. */
+ * reported, never inherited. Also --pytest's fork server (one collection for every test's
+ * worker) and lg_gate_run_all's threads, each driving one worker at a time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,14 +30,37 @@ struct worker {
 	char log[PATH_MAX];  /* --valgrind: memcheck's log */
 };
 
-static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
+/* In a forked child: closes every descriptor above stderr but a and b. With several
+ * targets gated at once, another thread's worker pipes are open at the fork, and a copy
+ * left here would keep that worker's pipe from reporting its death. */
+static void keep_only(int a, int b)
+{
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a), from = 3;
+
+	if (lo >= from) {
+		if (lo > from)
+			close_range(from, lo - 1, 0);
+		from = lo + 1;
+	}
+	if (hi >= from) {
+		if (hi > from)
+			close_range(from, hi - 1, 0);
+		from = hi + 1;
+	}
+	close_range(from, ~0u, 0);
+}
+
+/* Starts a worker for t. With `channel`, its command channel is a Unix socket rather
+ * than a pipe, so that descriptors can travel over it (the fork server's). */
+static int spawn(const lg_target *t, const lg_gate_opts *o, int channel, struct worker *w)
 {
 	int cmd[2], msg[2];
 
 	w->log[0] = '\0';
 	if (o->valgrind && lg__vg_log_create(w->log, sizeof(w->log)) < 0)
 		return -1;
-	if (pipe2(cmd, O_CLOEXEC) < 0)
+	if (channel ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cmd) < 0 :
+		      pipe2(cmd, O_CLOEXEC) < 0)
 		goto fail_log;
 	if (pipe2(msg, O_CLOEXEC) < 0) {
 		close(cmd[0]);
@@ -57,8 +83,7 @@ static int spawn(const lg_target *t, const lg_gate_opts *o, struct worker *w)
 		sigemptyset(&set);
 		sigaddset(&set, SIGPIPE);
 		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-		close(cmd[1]);
-		close(msg[0]);
+		keep_only(cmd[0], msg[1]);
 		if (o->valgrind)
 			lg__vg_exec(o, w->log, t, cmd[0], msg[1]);
 		lg_gate_worker(t, &o->worker, cmd[0], msg[1]);
@@ -400,7 +425,175 @@ static void restart_window(lg_series *s)
 		s->samples[i].warmup = 1;
 }
 
-static int supervise(const lg_target *t, const char *display, const lg_gate_opts *o,
+/*
+ * --pytest's fork server (protocol.h, CMD_FORK): the worker that collected the tests
+ * stays, and each test's worker is forked from it, from the collected state, rather than
+ * started afresh to import and collect the whole suite again. A new worker is this
+ * process's child (the server forks with CLONE_PARENT), so it is waited for, killed and
+ * described as any other. Requests from concurrent lg_gate_run_all threads take turns.
+ */
+struct server {
+	struct worker w;
+	int up;                    /* running, and none of its forks failed */
+	const char *const *args;   /* pytest's arguments it collected with (the caller's) */
+	size_t nargs;
+	pthread_mutex_t lock;      /* one request at a time */
+};
+
+struct lg_gate {
+	lg_gate_opts o;
+	struct server srv;
+};
+
+/* Whether the server collected with these arguments. */
+static int server_serves(const struct server *s, const lg_target *t)
+{
+	size_t i;
+
+	if (!s->up || t->kind != LG_TARGET_PYTEST || !t->spec || t->nargs != s->nargs)
+		return 0;
+	for (i = 0; i < t->nargs; i++)
+		if (strcmp(t->args[i], s->args[i]))
+			return 0;
+	return 1;
+}
+
+/* Ends the server: it finishes pytest's session and exits; killed if it takes longer
+ * than a step may. */
+static void server_quit(struct server *s, double timeout)
+{
+	char quit = CMD_QUIT;
+	double deadline = lg__now() + (timeout > 0 ? timeout : 60);
+	int status;
+
+	if (!s->w.pid)
+		return;
+	lg__write_full(s->w.cmd_fd, &quit, 1);
+	close(s->w.cmd_fd);
+	close(s->w.msg_fd);
+	while (waitpid(s->w.pid, &status, WNOHANG) == 0) {
+		struct timespec ms = { 0, 10 * 1000000 };
+
+		if (lg__now() > deadline) {
+			kill(s->w.pid, SIGKILL);
+			while (waitpid(s->w.pid, &status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		nanosleep(&ms, NULL);
+	}
+	s->w.pid = 0;
+	s->up = 0;
+}
+
+/* Sends CMD_FORK for t with the new worker's ends of its pipes. */
+static int send_fork(int fd, const char *nodeid, int child_cmd, int child_msg)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	char cmd = CMD_FORK;
+	struct cmd_fork c = { (uint32_t)strlen(nodeid) };
+	struct iovec iov = { &cmd, 1 };
+	struct msghdr m = { 0 };
+	struct cmsghdr *h;
+	int fds[2] = { child_cmd, child_msg };
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(h), fds, sizeof(fds));
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != 1 || lg__write_full(fd, &c, sizeof(c)) || lg__write_full(fd, nodeid, c.len))
+		return -1;
+	return 0;
+}
+
+/* Asks the server for a worker for t. 0 and *w filled in; -1 with why in *why (free())
+ * when the server cannot serve, which then stops being asked. */
+static int server_fork(struct server *s, const lg_target *t, const lg_gate_opts *o,
+		       struct worker *w, char **why)
+{
+	double deadline = o->timeout > 0 ? lg__now() + o->timeout : 0;
+	int cmd[2], msg[2], ok = -1;
+	struct msg_hdr h;
+	struct msg_forked f;
+	char *text = NULL;
+
+	*why = NULL;
+	if (pipe2(cmd, O_CLOEXEC) < 0) {
+		*why = xasprintf("cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(msg, O_CLOEXEC) < 0) {
+		*why = xasprintf("cannot make a pipe: %s", strerror(errno));
+		close(cmd[0]);
+		close(cmd[1]);
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (!s->up) {
+		*why = xasprintf("the fork server has stopped");
+	} else if (send_fork(s->w.cmd_fd, t->spec, cmd[0], msg[1]) < 0 ||
+		   lg__read_until(s->w.msg_fd, &h, sizeof(h), deadline) != 0) {
+		*why = xasprintf("the fork server is gone");
+	} else if (h.type == MSG_FORKED && h.len == sizeof(f) &&
+		   lg__read_until(s->w.msg_fd, &f, sizeof(f), deadline) == 0 && f.pid > 0) {
+		ok = 0;
+	} else if (h.type == MSG_ERROR && h.len > sizeof(struct msg_error) && h.len < 65536 &&
+		   (text = calloc(1, h.len + 1)) &&
+		   lg__read_until(s->w.msg_fd, text, h.len, deadline) == 0) {
+		*why = xasprintf("%s", text + sizeof(struct msg_error));
+	} else {
+		*why = xasprintf("the fork server sent nonsense");
+	}
+	free(text);
+	if (ok < 0 && s->up) {
+		s->up = 0;  /* later tests start workers of their own */
+		server_quit(s, o->timeout);
+	}
+	pthread_mutex_unlock(&s->lock);
+	close(cmd[0]);
+	close(msg[1]);
+	if (ok < 0) {
+		close(cmd[1]);
+		close(msg[0]);
+		return -1;
+	}
+	w->pid = f.pid;
+	w->cmd_fd = cmd[1];
+	w->msg_fd = msg[0];
+	w->log[0] = '\0';
+	return 0;
+}
+
+/* A worker for t: forked from the fork server when it collected t, else started afresh. */
+static int start_worker(lg_gate *g, const lg_target *t, const lg_gate_opts *o,
+			struct worker *w, lg_result *out)
+{
+	char *why = NULL;
+
+	if (server_serves(&g->srv, t)) {
+		if (server_fork(&g->srv, t, o, w, &why) == 0)
+			return 0;
+		note(o, out, 0, "%s: each test from here on collects the suite in a worker of "
+		     "its own", why ? why : "out of memory");
+		free(why);
+	}
+	return spawn(t, o, 0, w);
+}
+
+static int supervise(lg_gate *g, const lg_target *t, const char *display, const lg_gate_opts *o,
 		     lg_result *out)
 {
 	struct msg_hello hello;
@@ -415,7 +608,7 @@ static int supervise(const lg_target *t, const char *display, const lg_gate_opts
 	out->target = display;
 	out->opts = o->verdict;
 	lg_series_init(&out->series, 0);
-	if (spawn(t, o, &w) < 0) {
+	if (start_worker(g, t, o, &w, out) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return LG__EXIT_INTERNAL;
@@ -488,7 +681,9 @@ done:
 	return code < 0 ? LG__EXIT_PASS : code;
 }
 
-static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
+/* Collects the tests in a worker, which then stays as the fork server unless the tests
+ * run under memcheck (each in a worker valgrind starts) or g is NULL. */
+static int collect_tests(lg_gate *g, const lg_target *t, const lg_gate_opts *o, char **list,
 			 lg_result *out)
 {
 	lg_gate_opts slow = *o;
@@ -504,7 +699,7 @@ static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
 	if (slow.timeout > 0)
 		slow.timeout = slow.timeout * 10;
 	slow.valgrind = NULL;  /* collecting finds no leak: no need for memcheck */
-	if (spawn(t, &slow, &w) < 0) {
+	if (spawn(t, &slow, 1, &w) < 0) {
 		out->status = LG_STATUS_INTERNAL;
 		out->error = xasprintf("cannot start a worker: %s", strerror(errno));
 		return LG__EXIT_INTERNAL;
@@ -515,13 +710,22 @@ static int collect_tests(const lg_target *t, const lg_gate_opts *o, char **list,
 	if (code)
 		return code < 0 ? LG__EXIT_WORKLOAD : code;
 	(*list)[len] = '\0';
-	reap(&w, 0);
+	if (!g || o->valgrind) {
+		char quit = CMD_QUIT;
+
+		lg__write_full(w.cmd_fd, &quit, 1);
+		reap(&w, 0);
+		return 0;
+	}
+	g->srv.w = w;
+	g->srv.args = t->args;
+	g->srv.nargs = t->nargs;
+	g->srv.up = 1;
 	return 0;
 }
 
-struct lg_gate {
-	lg_gate_opts o;
-};
+static void pipe_guard(sigset_t *saved);
+static void pipe_unguard(const sigset_t *saved);
 
 void lg_gate_opts_init(lg_gate_opts *o)
 {
@@ -540,15 +744,28 @@ int lg_gate_new(const lg_gate_opts *o, lg_gate **out)
 	    o->timeout < 0 || (o->valgrind && !o->suppressions) ||
 	    (unsigned)o->on_leak > LG_ON_LEAK_CORE)
 		return LG_EINVAL;
-	*out = malloc(sizeof(**out));
+	*out = calloc(1, sizeof(**out));
 	if (!*out)
 		return LG_ENOMEM;
 	(*out)->o = *o;
+	if (pthread_mutex_init(&(*out)->srv.lock, NULL)) {
+		free(*out);
+		*out = NULL;
+		return LG_ENOMEM;
+	}
 	return 0;
 }
 
 void lg_gate_free(lg_gate *g)
 {
+	sigset_t saved;
+
+	if (!g)
+		return;
+	pipe_guard(&saved);
+	server_quit(&g->srv, g->o.timeout);
+	pipe_unguard(&saved);
+	pthread_mutex_destroy(&g->srv.lock);
 	free(g);
 }
 
@@ -587,8 +804,125 @@ int lg_gate_run(lg_gate *g, const lg_target *t, const char *display, lg_result *
 	    (t->kind == LG_TARGET_PYTEST && !t->spec))
 		return LG_EINVAL;
 	pipe_guard(&saved);
-	supervise(t, display ? display : t->spec, &g->o, out);
+	supervise(g, t, display ? display : t->spec, &g->o, out);
 	pipe_unguard(&saved);
+	return 0;
+}
+
+/*
+ * lg_gate_run_all: a pool of threads, each driving one worker at a time over its pipes,
+ * taking the next target as it finishes one. The gate's options are shared and read only;
+ * the caller's callbacks are called through the pool's lock, never at once.
+ */
+struct pool {
+	lg_gate *g;
+	const lg_target *t;
+	const char *const *display;
+	size_t n, next;
+	lg_result *out;
+	void (*on_done)(void *arg, size_t i, const lg_result *r);
+	void *arg;
+	lg_gate_opts o;  /* the gate's, with the callbacks below */
+	pthread_mutex_t lock;
+};
+
+static void pool_sample(void *arg, const lg_result *r)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->g->o.on_sample(p->g->o.arg, r);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pool_note(void *arg, const lg_result *r, int level, const char *text)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->g->o.on_note(p->g->o.arg, r, level, text);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *pool_run(void *arg)
+{
+	struct pool *p = arg;
+	sigset_t saved;
+
+	pipe_guard(&saved);
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->lock);
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			break;
+		supervise(p->g, &p->t[i], p->display && p->display[i] ? p->display[i] : p->t[i].spec,
+			  &p->o, &p->out[i]);
+		if (p->on_done) {
+			pthread_mutex_lock(&p->lock);
+			p->on_done(p->arg, i, &p->out[i]);
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	pipe_unguard(&saved);
+	return NULL;
+}
+
+unsigned lg_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int lg_gate_run_all(lg_gate *g, const lg_target *t, const char *const *display, size_t n,
+		    unsigned jobs, void (*on_done)(void *arg, size_t i, const lg_result *r),
+		    void *arg, lg_result *out)
+{
+	struct pool p = { 0 };
+	pthread_t *threads;
+	size_t i, started = 0;
+
+	if (!g || (n && (!t || !out)))
+		return LG_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!t[i].spec)
+			return LG_EINVAL;
+	if (!jobs)
+		jobs = lg_cpus();
+	if (jobs > n)
+		jobs = n ? (unsigned)n : 1;
+	p.g = g;
+	p.t = t;
+	p.display = display;
+	p.n = n;
+	p.out = out;
+	p.on_done = on_done;
+	p.arg = arg;
+	p.o = g->o;
+	p.o.on_sample = g->o.on_sample ? pool_sample : NULL;
+	p.o.on_note = g->o.on_note ? pool_note : NULL;
+	p.o.arg = &p;
+	if (pthread_mutex_init(&p.lock, NULL))
+		return LG_ENOMEM;
+	threads = calloc(jobs, sizeof(*threads));
+	/* The calling thread is one of the jobs; if no thread can start, it does them all. */
+	for (i = 1; threads && i < jobs; i++) {
+		if (pthread_create(&threads[started], NULL, pool_run, &p))
+			break;
+		started++;
+	}
+	pool_run(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_destroy(&p.lock);
 	return 0;
 }
 
@@ -601,7 +935,8 @@ int lg_gate_collect(lg_gate *g, const char *const *args, size_t nargs, char **li
 
 	*list = NULL;
 	pipe_guard(&saved);
-	code = collect_tests(&t, &g->o, list, failure);
+	server_quit(&g->srv, g->o.timeout);  /* a new collection replaces the last */
+	code = collect_tests(g, &t, &g->o, list, failure);
 	pipe_unguard(&saved);
 	return code ? LG_ELOAD : 0;
 }

@@ -3,8 +3,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "worker.h"
 #include "leakgate.h"
@@ -24,6 +29,7 @@ struct lg_worker {
 	PyObject *pytest;    /* pytest_driver.py's namespace, for --pytest */
 	uint32_t available;
 	int collected_once;
+	int frozen;          /* forked from --pytest's server: its state is in gc.freeze() */
 	int valgrind;        /* under memcheck: its leak counters are read */
 	uint32_t snapshots;  /* taken so far; numbers the markers in Valgrind's log */
 	int baselined;       /* memcheck's baseline search is done */
@@ -458,6 +464,7 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 		*msg = NULL;
 	if (!iterations)
 		return LG_EINVAL;
+	lg__worker_thaw(w);  /* the referrer search must see the collected state */
 	if (!w->attr && load_attribution(w) < 0)
 		return take_exception(w, LG_EPYTHON, msg);
 	fn = PyDict_GetItemString(w->attr, "attribute");
@@ -577,14 +584,39 @@ static PyObject *str_list(const char *const *v, size_t n)
 	return l;
 }
 
+/* The driver's [(nodeid, marked)] as "NODEID\tMARKED\n" lines in *list (free()). */
+static int items_text(PyObject *items, char **list)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	Py_ssize_t i;
+
+	*list = NULL;
+	for (i = 0; f && i < PyList_GET_SIZE(items); i++) {
+		const char *id;
+		PyObject *skip;
+		int marked;
+
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "sO", &id, &skip)) {
+			PyErr_Clear();
+			continue;
+		}
+		marked = PyObject_IsTrue(skip) == 1;
+		fprintf(f, "%s\t%d\n", id, marked);
+	}
+	if (!f || fclose(f) != 0) {
+		free(buf);
+		return LG_ENOMEM;
+	}
+	*list = buf;
+	return 0;
+}
+
 int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs, char **list,
 		      char **msg)
 {
 	PyObject *argl, *items = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = NULL;
-	Py_ssize_t i;
 	int err;
 
 	*list = NULL;
@@ -602,26 +634,9 @@ int lg_pytest_collect(lg_worker *w, const char *const *args, size_t nargs, char 
 		Py_XDECREF(items);
 		return take_exception(w, LG_ELOAD, msg);
 	}
-	f = open_memstream(&buf, &len);
-	for (i = 0; f && i < PyList_GET_SIZE(items); i++) {
-		const char *id;
-		PyObject *skip;
-		int marked;
-
-		if (!PyArg_ParseTuple(PyList_GET_ITEM(items, i), "sO", &id, &skip)) {
-			PyErr_Clear();
-			continue;
-		}
-		marked = PyObject_IsTrue(skip) == 1;
-		fprintf(f, "%s\t%d\n", id, marked);
-	}
+	err = items_text(items, list);
 	Py_DECREF(items);
-	if (!f || fclose(f) != 0) {
-		free(buf);
-		return LG_ENOMEM;
-	}
-	*list = buf;
-	return 0;
+	return err;
 }
 
 struct serve_ctx {
@@ -681,6 +696,152 @@ int lg_worker_run(lg_worker *w, const lg_target *t, lg_serve_fn serve, void *arg
 		return take_exception(w, LG_ELOAD, msg);
 	Py_DECREF(r);
 	return c.called ? c.result : LG_ELOAD;
+}
+
+/*
+ * --pytest's fork server. The driver collects once and calls fork(items) from inside
+ * pytest's test loop; this sends the list (srv->next), then forks one worker per test the
+ * supervisor asks for. fork() returns the test's node id in the new worker, which goes on
+ * to run that one test from the collected state as lg_worker_run would, and None in the
+ * server once no test is left.
+ *
+ * The fork is clone(CLONE_PARENT): the new worker is the supervisor's child, so the
+ * supervisor waits for it, reads its wait status and kills it as any worker it forked
+ * itself. The server forks only while it is the process's one thread (a lock another
+ * thread holds would stay locked in the child forever); it is single-threaded by design,
+ * but a conftest may start threads. Without glibc's fork() wrapper the child's cached
+ * thread id is the server's: nothing leakgate or CPython calls reads it (getpid, gettid,
+ * raise and abort ask the kernel). Collected state is frozen first (gc.freeze()), so that
+ * a worker's collections, one per snapshot, walk only what its own test made, and do not
+ * copy the server's pages; attribution thaws it (lg__worker_thaw) before it walks the heap.
+ */
+struct fork_ctx {
+	lg_worker *w;
+	const struct lg__fork_server *srv;
+	int listed, frozen;
+};
+
+/* Moves every tracked object to the permanent generation, after a full collection. */
+static void freeze(void)
+{
+	PyObject *gc = PyImport_ImportModule("gc"), *r = NULL;
+
+	while (PyGC_Collect() > 0)
+		;
+	if (gc)
+		r = PyObject_CallMethod(gc, "freeze", NULL);
+	Py_XDECREF(r);
+	Py_XDECREF(gc);
+	PyErr_Clear();
+}
+
+void lg__worker_thaw(lg_worker *w)
+{
+	PyObject *gc;
+
+	if (!w->frozen)
+		return;
+	gc = PyImport_ImportModule("gc");
+	if (gc)
+		Py_XDECREF(PyObject_CallMethod(gc, "unfreeze", NULL));
+	Py_XDECREF(gc);
+	PyErr_Clear();
+	w->frozen = 0;
+	lg__gc_keep_frozen(0);
+}
+
+static PyObject *fork_test(PyObject *capsule, PyObject *items)
+{
+	struct fork_ctx *c = PyCapsule_GetPointer(capsule, "leakgate.fork");
+	char *list = NULL, *nodeid = NULL, why[128];
+	PyObject *id;
+	int64_t threads;
+	pid_t pid;
+	int r;
+
+	if (!c)
+		return NULL;
+	if (!PyList_Check(items)) {
+		PyErr_SetString(PyExc_TypeError, "fork() expects the list of items");
+		return NULL;
+	}
+	if (!c->listed && items_text(items, &list) < 0)
+		return PyErr_NoMemory();
+	for (;;) {
+		r = c->srv->next(c->srv->arg, c->listed ? NULL : list, &nodeid);
+		c->listed = 1;
+		free(list);
+		list = NULL;
+		if (r <= 0)
+			Py_RETURN_NONE;
+		if (!c->frozen) {
+			freeze();
+			/* Counted once here, the count inherited by every worker. */
+			lg__gc_keep_frozen(1);
+			(void)lg__gc_objects();
+			c->frozen = 1;
+		}
+		threads = lg__count_threads();
+		if (threads != 1) {
+			snprintf(why, sizeof(why), "the collecting process runs %lld threads: "
+				 "forking it is unsafe", (long long)threads);
+			c->srv->forked(c->srv->arg, -1, why);
+			free(nodeid);
+			continue;
+		}
+		PyOS_BeforeFork();
+		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid != 0) {
+			int e = errno;
+
+			PyOS_AfterFork_Parent();
+			snprintf(why, sizeof(why), "cannot fork a worker: %s", strerror(e));
+			c->srv->forked(c->srv->arg, pid, pid < 0 ? why : NULL);
+			free(nodeid);
+			continue;
+		}
+		PyOS_AfterFork_Child();
+		c->w->frozen = 1;
+		c->srv->start(c->srv->arg);
+		id = PyUnicode_FromString(nodeid);
+		free(nodeid);
+		return id;
+	}
+}
+
+static PyMethodDef fork_def = { "fork", fork_test, METH_O, NULL };
+
+int lg__pytest_serve(lg_worker *w, const char *const *args, size_t nargs,
+		     const struct lg__fork_server *srv, lg_serve_fn serve, void *arg, char **msg)
+{
+	struct serve_ctx c = { w, serve, arg, 0, 0 };
+	struct fork_ctx fc = { w, srv, 0, 0 };
+	PyObject *capsule = NULL, *fn = NULL, *fcap = NULL, *ffn = NULL, *argl = NULL, *r = NULL;
+	int err;
+
+	if (msg)
+		*msg = NULL;
+	err = load_pytest(w, msg);
+	if (err)
+		return err;
+	capsule = PyCapsule_New(&c, "leakgate.serve", NULL);
+	fn = capsule ? PyCFunction_New(&serve_def, capsule) : NULL;
+	fcap = fn ? PyCapsule_New(&fc, "leakgate.fork", NULL) : NULL;
+	ffn = fcap ? PyCFunction_New(&fork_def, fcap) : NULL;
+	argl = ffn ? str_list(args, nargs) : NULL;
+	if (argl)
+		r = PyObject_CallFunction(PyDict_GetItemString(w->pytest, "serve_tests"), "OOO",
+					  argl, ffn, fn);
+	Py_XDECREF(argl);
+	Py_XDECREF(ffn);
+	Py_XDECREF(fcap);
+	Py_XDECREF(fn);
+	Py_XDECREF(capsule);
+	if (!r)
+		return take_exception(w, LG_ELOAD, msg);
+	Py_DECREF(r);
+	/* In the server, the loop ended with no test left; in a worker, serve ran. */
+	return c.called ? c.result : fc.listed ? 0 : LG_ELOAD;
 }
 
 void lg_worker_free(lg_worker *w)

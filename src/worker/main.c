@@ -1,9 +1,12 @@
+#define _GNU_SOURCE
 /* worker/main.c: the forked worker's side of the gate's protocol: start CPython, load the
- * target, then for each STEP command call the workload once and send a snapshot. */
+ * target, then for each STEP command call the workload once and send a snapshot; for
+ * --pytest, collect once and fork a worker per test from the collected state. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "worker.h"
@@ -85,6 +88,8 @@ static int serve(lg_worker *w, void *arg)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 1 && (cmd == CMD_ATTRIBUTE || cmd == CMD_FAILPOINT))
+			lg__worker_thaw(w);  /* both walk the heap */
 		if (n == 1 && cmd == CMD_ATTRIBUTE) {
 			attribute(w, l->cmd_fd, l->msg_fd);
 			continue;
@@ -122,18 +127,112 @@ static int serve(lg_worker *w, void *arg)
 	}
 }
 
-/* --pytest's collection: the node ids, or the error. */
-static void collect(lg_worker *w, const lg_target *t, int msg_fd)
+/* --pytest's fork server (protocol.h, CMD_FORK): the collecting worker's channel to the
+ * supervisor, the descriptors of the next worker to fork, and the HELLO it will send. */
+struct server {
+	struct loop *l;
+	int cmd_fd, msg_fd;
+	const struct msg_hello *hello;
+};
+
+/* Reads one command byte, and the descriptors that came with it (-1 when none did). */
+static ssize_t recv_command(int fd, char *cmd, int fds[2])
 {
-	char *list = NULL, *msg = NULL;
-	int err = lg_pytest_collect(w, t->args, t->nargs, &list, &msg);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec iov = { cmd, 1 };
+	struct msghdr m = { 0 };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	fds[0] = fds[1] = -1;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	do
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+			memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+	return n;
+}
+
+static int server_next(void *arg, const char *list, char **nodeid)
+{
+	struct server *s = arg;
+	struct cmd_fork c;
+	char cmd;
+	int fds[2];
+
+	if (list)
+		send_msg(s->l->msg_fd, MSG_COLLECTED, NULL, 0, list, strlen(list));
+	for (;;) {
+		if (recv_command(s->l->cmd_fd, &cmd, fds) != 1 || cmd != CMD_FORK) {
+			if (fds[0] >= 0) {
+				close(fds[0]);
+				close(fds[1]);
+			}
+			return 0;  /* CMD_QUIT, the end of the channel, or nonsense */
+		}
+		if (lg__read_full(s->l->cmd_fd, &c, sizeof(c)) < 0 || c.len > (1u << 20) ||
+		    !(*nodeid = calloc(1, (size_t)c.len + 1)) ||
+		    lg__read_full(s->l->cmd_fd, *nodeid, c.len) < 0)
+			_exit(LG__EXIT_INTERNAL);  /* the supervisor is gone */
+		if (fds[0] >= 0) {
+			s->cmd_fd = fds[0];
+			s->msg_fd = fds[1];
+			return 1;
+		}
+		free(*nodeid);
+		*nodeid = NULL;
+		send_error(s->l->msg_fd, LG_EINVAL, 0, "CMD_FORK came without its pipes");
+	}
+}
+
+static void server_forked(void *arg, int pid, const char *why)
+{
+	struct server *s = arg;
+	struct msg_forked f = { pid };
+
+	close(s->cmd_fd);
+	close(s->msg_fd);
+	s->cmd_fd = s->msg_fd = -1;
+	if (pid > 0)
+		send_msg(s->l->msg_fd, MSG_FORKED, &f, sizeof(f), NULL, 0);
+	else
+		send_error(s->l->msg_fd, LG_EIO, 0, why);
+}
+
+/* In the new worker: its own pipes replace the server's channel. */
+static void server_start(void *arg)
+{
+	struct server *s = arg;
+
+	close(s->l->cmd_fd);
+	close(s->l->msg_fd);
+	s->l->cmd_fd = s->cmd_fd;
+	s->l->msg_fd = s->msg_fd;
+	send_msg(s->l->msg_fd, MSG_HELLO, s->hello, sizeof(*s->hello), NULL, 0);
+}
+
+/* --pytest's collection, then the fork server; in a forked worker, its test. Never
+ * returns. */
+static void serve_tests(lg_worker *w, const lg_target *t, const struct msg_hello *hello,
+			struct loop *l)
+{
+	struct server s = { l, -1, -1, hello };
+	struct lg__fork_server srv = { server_next, server_forked, server_start, &s };
+	char *msg = NULL;
+	int err = lg__pytest_serve(w, t->args, t->nargs, &srv, serve, l, &msg);
 
 	if (err)
-		send_error(msg_fd, err, 0, msg);
-	else
-		send_msg(msg_fd, MSG_COLLECTED, NULL, 0, list, strlen(list));
-	lg_free(list);
-	lg_free(msg);
+		send_error(l->msg_fd, err, 0, msg);
+	free(msg);
 	lg_worker_free(w);
 	_exit(err ? LG__EXIT_WORKLOAD : LG__EXIT_PASS);
 }
@@ -156,7 +255,7 @@ void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, in
 	snprintf(hello.python, sizeof(hello.python), "%s", lg_worker_python(w));
 	send_msg(msg_fd, MSG_HELLO, &hello, sizeof(hello), NULL, 0);
 	if (t->kind == LG_TARGET_PYTEST && !t->spec)
-		collect(w, t, msg_fd);
+		serve_tests(w, t, &hello, &l);
 
 	err = lg_worker_run(w, t, serve, &l, &msg);
 	if (err) {

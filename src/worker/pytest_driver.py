@@ -2,7 +2,8 @@
 # worker. It runs pytest.main() with the user's arguments and a plugin of its own: collect() lists
 # the tests as pytest would run them; run() keeps one test and hands the worker a step()
 # that runs that test's whole protocol (function-scoped fixtures set up and torn down each
-# time, wider ones once) from inside pytest's own test loop.
+# time, wider ones once) from inside pytest's own test loop; serve_tests() collects once
+# and forks a worker per test, each of which goes on as run() would.
 import pytest
 from _pytest.runner import runtestprotocol
 
@@ -140,6 +141,52 @@ class _Runner(_Base):
         return True
 
 
+class _Server(_Runner):
+    """The fork server: collects every test once, then fork(items) forks a worker per
+    test the supervisor asks for. In that worker fork() returns the test's node id and the
+    test runs as run() would run it; in the server it returns None when no test is
+    left."""
+
+    def __init__(self, fork, serve):
+        _Runner.__init__(self, None, serve)
+        self.fork = fork
+        self.listed = False
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        pass  # every test stays: the worker forked for one keeps only it
+
+    def pytest_runtestloop(self, session):
+        if self.errors:
+            return True
+        self.listed = True
+        nodeid = self.fork([(i.nodeid, i.get_closest_marker(MARK) is not None)
+                            for i in session.items])
+        if nodeid is None:
+            return True
+        self.nodeid = nodeid
+        _own_capture_files(session.config)
+        session.items[:] = [i for i in session.items if i.nodeid == nodeid][:1]
+        return _Runner.pytest_runtestloop(self, session)
+
+
+def _own_capture_files(config):
+    """A forked worker shares the open files of the server, and so the files pytest's fd
+    capture writes to (and truncates after each phase) with every other worker running at
+    the same time: give it files of its own, at the same descriptors. Without fd capture
+    (-s, --capture=sys) there is nothing to do."""
+    import os
+    import tempfile
+    capman = config.pluginmanager.getplugin('capturemanager')
+    multi = getattr(capman, '_global_capturing', None)
+    for cap in (getattr(multi, 'out', None), getattr(multi, 'err', None)):
+        try:
+            fd = cap.tmpfile.fileno()
+        except (AttributeError, OSError, ValueError):
+            continue  # not an fd capture
+        with tempfile.TemporaryFile() as f:
+            os.dup2(f.fileno(), fd)
+
+
 def _main(args, plugin):
     try:
         code = pytest.main(list(args), plugins=[plugin])
@@ -158,6 +205,21 @@ def collect(args):
         raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
                            % code)
     return plugin.items
+
+
+def serve_tests(args, fork, serve):
+    """The fork server (see _Server); raises as collect() does in the server, as run()
+    does in a test's worker."""
+    plugin = _Server(fork, serve)
+    code = _main(list(args) + ['-p', 'no:cacheprovider'], plugin)
+    if plugin.errors:
+        raise RuntimeError(('' if plugin.nodeid else 'pytest could not collect the tests:\n')
+                           + '\n'.join(plugin.errors))
+    if plugin.outcome is not None:
+        raise plugin.outcome
+    if not plugin.listed:
+        raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
+                           % code)
 
 
 def run(args, nodeid, serve):

@@ -51,6 +51,10 @@ void lg__record_clear(void);
 /* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
  * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
+/* Whether to count the permanent generation (gc.freeze()) once and reuse the count: set
+ * in --pytest's server once it froze the collected state (its workers inherit the count),
+ * cleared when a worker thaws it. */
+void lg__gc_keep_frozen(int on);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */
 int64_t lg__native_bytes(void);
@@ -76,6 +80,27 @@ int lg__vg_running(void);
 int lg__vg_log_open(void);
 void lg__vg_baseline(void);
 void lg__vg_snapshot(uint32_t snapshot, int64_t *value);
+
+/* --pytest's fork server (interp.c). The supervisor's side of it, as callbacks with arg:
+ * next sends the collected list (on the first call only; NULL after) and waits for the
+ * next command: 1 with a test's node id in *nodeid (free()) to fork a worker for it, 0
+ * when no test is left. forked reports a fork, in the server: the worker's pid, or -1 and
+ * why. start runs first in the new worker. */
+struct lg__fork_server {
+	int (*next)(void *arg, const char *list, char **nodeid);
+	void (*forked)(void *arg, int pid, const char *why);
+	void (*start)(void *arg);
+	void *arg;
+};
+
+/* Collects as lg_pytest_collect does, then serves forks (srv) from the collected state.
+ * Returns 0 in the server once no test is left; in a forked worker, what lg_worker_run
+ * returns for its test; LG_ELOAD with *msg (free()) when collection failed. */
+int lg__pytest_serve(lg_worker *w, const char *const *args, size_t nargs,
+		     const struct lg__fork_server *srv, lg_serve_fn serve, void *arg, char **msg);
+/* Gives a worker forked from the server its collected state back to the collector
+ * (gc.unfreeze()), before anything walks the heap; a no-op elsewhere. */
+void lg__worker_thaw(lg_worker *w);
 
 /* The worker's side of CMD_FAILPOINT (worker/failpoint.c): reads the rest of the command,
  * registers the blob and stops or dumps core. Returns the message type to send back

@@ -69,6 +69,8 @@ Test(cli, usage_errors_are_one_line)
 		"$LEAKGATE run --color=sometimes x.py:f",
 		"$LEAKGATE run --report - --junit - x.py:f",
 		"$LEAKGATE run --junit-suite '' x.py:f",
+		"$LEAKGATE run -j 0 x.py:f",
+		"$LEAKGATE run --jobs many x.py:f",
 		NULL,
 	};
 	const char *const *c;
@@ -204,18 +206,86 @@ Test(cli, hang_times_out, .timeout = 60)
 	free(cmd);
 }
 
-Test(cli, worst_exit_code_wins)
+/* A leak decides the exit code: a workload error elsewhere in the run never hides it
+ * (README, "Exit codes"); without a leak the worst code wins. The closing line counts
+ * every outcome. */
+Test(cli, a_leak_wins_the_exit_code)
 {
 	const char *leak = lgt_write("leak.py", "x = []\ndef work():\n    x.append(object())\n");
 	const char *fine = lgt_write("fine2.py", "def work():\n    pass\n");
-	char *cmd;
+	char *cmd, *err;
 
 	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:work", fine, leak) > 0);
-	free(expect(cmd, 1, NEED("PASS  ", "LEAK  ")));
+	err = expect(cmd, 1, NEED("PASS  ", "LEAK  "));
+	cr_assert(strstr(err, "leakgate: 2 targets: 1 passed, 1 leaked, 0 errors, 0 skipped ("),
+		  "%s", err);
+	free(err);
 	free(cmd);
 	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", leak, fine) > 0);
-	free(expect(cmd, 2, NEED("LEAK  ", "ERROR ")));
+	err = expect(cmd, 1, NEED("LEAK  ", "ERROR "));
+	cr_assert(strstr(err, "leakgate: 2 targets: 0 passed, 1 leaked, 1 error, 0 skipped ("),
+		  "%s", err);
+	free(err);
 	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", fine, fine) > 0);
+	err = expect(cmd, 2, NEED("PASS  ", "ERROR "));
+	cr_assert(strstr(err, "leakgate: 2 targets: 1 passed, 0 leaked, 1 error, 0 skipped ("),
+		  "%s", err);
+	free(err);
+	free(cmd);
+}
+
+/* The first word and target of each report line, in the order printed. */
+static char *verdict_lines(const char *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const char *line;
+
+	for (line = err; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char word[8], target[256];
+
+		if (sscanf(line, "%7s %255s", word, target) == 2 &&
+		    (!strcmp(word, "PASS") || !strcmp(word, "LEAK") || !strcmp(word, "ERROR") ||
+		     !strcmp(word, "SKIP")))
+			fprintf(f, "%s %s\n", word, target);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* -j 2 gates several plain targets at once (a slow one does not hold the others back)
+ * and prints the same verdicts in the same order as -j 1. */
+Test(cli, jobs_keep_verdicts_and_order, .timeout = 120)
+{
+	const char *leak = lgt_write("jleak.py", "x = []\ndef work():\n    x.append(object())\n");
+	const char *fine = lgt_write("jfine.py", "import time\n"
+				     "def work():\n    pass\n"
+				     "def slow():\n    time.sleep(0.02)\n");
+	const char *crash = lgt_write("jcrash.py", "import _lgtest\ndef work():\n    _lgtest.crash()\n");
+	char *cmd, *one, *two, *v1, *v2;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -j 1 %s:slow %s:work %s:work %s:work -c pass",
+			   fine, leak, crash, fine) > 0);
+	one = expect(cmd, 1, NEED("signal 11"));
+	free(cmd);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --jobs 2 %s:slow %s:work %s:work %s:work -c pass",
+			   fine, leak, crash, fine) > 0);
+	two = expect(cmd, 1, NEED("signal 11"));
+	free(cmd);
+	v1 = verdict_lines(one);
+	v2 = verdict_lines(two);
+	cr_assert_eq(lgt_lines(v1), 5, "%s", one);
+	cr_assert_str_eq(v1, v2, "-j 1:\n%s\n-j 2:\n%s", one, two);
+	cr_assert(!strncmp(v1, "PASS ", 5) && strstr(v1, "\nLEAK ") && strstr(v1, "\nERROR "),
+		  "%s", v1);
+	cr_assert(strstr(two, "leakgate: 5 targets: 3 passed, 1 leaked, 1 error, 0 skipped ("),
+		  "%s", two);
+	free(v1);
+	free(v2);
+	free(one);
+	free(two);
 }
 
 Test(cli, code_target)

@@ -48,7 +48,9 @@ Test(pytest, every_verdict, .timeout = 300)
 	int code;
 	char *err = run_suite(&code), *out, *cmd;
 
-	cr_assert_eq(code, 2, "exit %d, want 2 (a failing test is the worst)\n%s", code, err);
+	cr_assert_eq(code, 1, "exit %d, want 1 (a leak wins over the failing test)\n%s", code, err);
+	cr_assert(strstr(err, "\nleakgate: 28 tests: 21 passed, 3 leaked, 1 error, 3 skipped ("),
+		  "%s", err);
 	lgt_write("check.py", check_verdicts);
 	cr_assert(asprintf(&cmd, "python3 $T/check.py tests/pytest_project/test_suite.py $T/r.json") > 0);
 	cr_assert_eq(lgt_sh(cmd, &out, NULL), 0);
@@ -99,7 +101,7 @@ Test(pytest, bad_arguments_and_selection)
 		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -k 'session_cache or skipped'",
 		      &err, NULL);
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
-	cr_assert_eq(lgt_lines(err), 2, "%s", err);
+	cr_assert_eq(lgt_lines(err), 3, "two tests and the closing line:\n%s", err);
 	free(err);
 	/* An interpreter without pytest: a clear error (the default build's may have it). */
 	if (lgt_sh("\"$LEAKGATE_PYTHON\" -c 'import pytest'", NULL, NULL) != 0) {
@@ -136,5 +138,143 @@ Test(pytest, from_a_virtual_environment, .timeout = 120)
 
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "PASS  test_venv.py::test_value"), "%s", err);
+	free(err);
+}
+
+/* A suite of its own: collection counts itself in a file; one test crashes the worker,
+ * one leaks, one hangs, one spoils a module global that the next test reads, and two are
+ * clean. Run with -j 1 and -j 2 (the same verdicts, in the same order). */
+static const char isolation_conftest[] =
+	"import os\n"
+	"def pytest_collection_finish(session):\n"
+	"    with open(os.environ['COLLECTIONS'], 'a') as f:\n"
+	"        f.write('%d\\n' % os.getpid())\n";
+
+static const char isolation_tests[] =
+	"import os, signal, time\n"
+	"STATE = {'spoiled': False}\n"
+	"_kept = []\n"
+	"def test_crash():\n"
+	"    os.kill(os.getpid(), signal.SIGSEGV)\n"
+	"def test_leak():\n"
+	"    _kept.append([1, 2, 3])\n"
+	"def test_spoil():\n"
+	"    STATE['spoiled'] = True\n"
+	"    _kept.clear()\n"
+	"def test_hang():\n"
+	"    time.sleep(3600)\n"
+	"def test_clean_reads_state():\n"
+	"    assert not STATE['spoiled'] and not _kept\n"
+	"def test_clean():\n"
+	"    assert sorted([3, 1, 2]) == [1, 2, 3]\n";
+
+static char *run_isolated(int jobs, int *code)
+{
+	char *cmd, *err;
+
+	cr_assert(asprintf(&cmd, "mkdir -p $T/iso && cd $T/iso && rm -f collections && "
+			   "COLLECTIONS=$T/iso/collections $LEAKGATE run -q -j %d -w 10 --window 10 "
+			   "--timeout 3 --report $T/iso/r%d.json --junit $T/iso/j%d.xml "
+			   "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
+			   "test_iso.py; echo \"exit $?\" >&2; wc -l < collections >&2", jobs, jobs, jobs) > 0);
+	*code = lgt_sh(cmd, NULL, &err);
+	free(cmd);
+	return err;
+}
+
+Test(pytest, a_forked_worker_per_test, .timeout = 300)
+{
+	static const char *const want[] = {
+		"ERROR test_iso.py::test_crash ", "LEAK  test_iso.py::test_leak ",
+		"PASS  test_iso.py::test_spoil ", "ERROR test_iso.py::test_hang ",
+		"PASS  test_iso.py::test_clean_reads_state ", "PASS  test_iso.py::test_clean ",
+	};
+	char *err[2], *p;
+	int code, j;
+	size_t i;
+
+	cr_assert_eq(lgt_sh("mkdir -p $T/iso", NULL, NULL), 0);
+	lgt_write("iso/conftest.py", isolation_conftest);
+	lgt_write("iso/test_iso.py", isolation_tests);
+	for (j = 0; j < 2; j++) {
+		err[j] = run_isolated(j + 1, &code);
+		cr_assert_eq(code, 0, "-j %d: the shell's last step failed\n%s", j + 1, err[j]);
+		/* A leak decides the exit code, over the crash and the hang. */
+		cr_assert(strstr(err[j], ")\nexit 1\n"), "-j %d:\n%s", j + 1, err[j]);
+		/* The tests, in collection order, each with its own verdict. */
+		for (p = err[j], i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			char *at = strstr(p, want[i]);
+
+			cr_assert(at, "-j %d: no '%s' after the previous test's line:\n%s", j + 1,
+				  want[i], err[j]);
+			p = at + 1;
+		}
+		cr_assert(strstr(err[j], "signal 11"), "%s", err[j]);
+		cr_assert(strstr(err[j], "timed out"), "%s", err[j]);
+		cr_assert(strstr(err[j], "leakgate: 6 tests: 3 passed, 1 leaked, 2 errors, "
+				 "0 skipped ("), "%s", err[j]);
+		/* One collection for the whole run: the file has one line. */
+		cr_assert(strstr(err[j], "\nexit 1\n1\n"), "-j %d: collected more than once:\n%s",
+			  j + 1, err[j]);
+	}
+	/* JSON and JUnit carry every outcome. */
+	cr_assert_eq(lgt_sh("cd $T/iso && python3 -c 'import json, xml.etree.ElementTree as E; "
+			    "d = json.load(open(\"r2.json\")); t = d[\"targets\"]; "
+			    "print(sorted(d[\"summary\"].items())); "
+			    "s = E.parse(\"j2.xml\").getroot().find(\"testsuite\"); "
+			    "print(\" \".join(x[\"verdict\"] for x in t), s.get(\"tests\"), "
+			    "s.get(\"failures\"), s.get(\"errors\"))'", &p, NULL), 0);
+	cr_assert_str_eq(p, "[('error', 2), ('internal', 0), ('leak', 1), ('pass', 3), ('skip', 0)]\n"
+			 "error leak pass error pass pass 6 1 2\n");
+	free(p);
+	free(err[0]);
+	free(err[1]);
+}
+
+/* A module that cannot be collected: the error is reported once, no test runs. */
+Test(pytest, collection_error_reported_once)
+{
+	char *err;
+	int code;
+
+	cr_assert_eq(lgt_sh("mkdir -p $T/broken", NULL, NULL), 0);
+	lgt_write("broken/test_broken.py", "def test_x(:\n    pass\n");
+	lgt_write("broken/test_fine.py", "def test_y():\n    pass\n");
+	code = lgt_sh("cd $T/broken && $LEAKGATE run -q --python \"$LEAKGATE_PYTEST_PYTHON\" "
+		      "--pytest -p no:cacheprovider", NULL, &err);
+	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
+	cr_assert(strstr(err, "ERROR pytest collection") &&
+		  !strstr(strstr(err, "ERROR pytest collection") + 1, "ERROR pytest collection"),
+		  "%s", err);
+	cr_assert(strstr(err, "test_broken.py") && !strstr(err, "PASS "), "%s", err);
+	free(err);
+}
+
+/* The fork server forks only while it is a single thread: a conftest that leaves a thread
+ * running after collection gets a worker per test that collects afresh, and says so once. */
+Test(pytest, no_fork_from_a_threaded_collector, .timeout = 120)
+{
+	char *err;
+	int code;
+
+	cr_assert_eq(lgt_sh("mkdir -p $T/threaded", NULL, NULL), 0);
+	lgt_write("threaded/conftest.py",
+		  "import os, threading, time\n"
+		  "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
+		  "def pytest_collection_finish(session):\n"
+		  "    with open(os.environ['COLLECTIONS'], 'a') as f:\n"
+		  "        f.write('%d\\n' % os.getpid())\n");
+	lgt_write("threaded/test_t.py", "def test_a():\n    pass\n\ndef test_b():\n    pass\n");
+	code = lgt_sh("cd $T/threaded && rm -f collections && COLLECTIONS=$T/threaded/collections "
+		      "$LEAKGATE run -q -j 1 -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
+		      "--pytest -p no:cacheprovider; echo \"exit $?\" >&2; wc -l < collections >&2",
+		      NULL, &err);
+	cr_assert_eq(code, 0, "%s", err);
+	cr_assert(strstr(err, "the collecting process runs 2 threads: forking it is unsafe: "
+			 "each test from here on collects the suite in a worker of its own"), "%s", err);
+	cr_assert(strstr(err, "PASS  test_t.py::test_a ") && strstr(err, "PASS  test_t.py::test_b "),
+		  "%s", err);
+	/* Once by the server, then once by each test's own worker. */
+	cr_assert(strstr(err, "\nexit 0\n3\n"), "%s", err);
 	free(err);
 }
