@@ -215,19 +215,19 @@ Test(cli, a_leak_wins_the_exit_code)
 	const char *fine = lgt_write("fine2.py", "def work():\n    pass\n");
 	char *cmd, *err;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:work", fine, leak) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:work 2>&1", fine, leak) > 0);
 	err = expect(cmd, 1, NEED("PASS  ", "LEAK  "));
 	cr_assert(strstr(err, "leakgate: 2 targets: 1 passed, 1 leaked, 0 errors, 0 skipped ("),
 		  "%s", err);
 	free(err);
 	free(cmd);
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", leak, fine) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope 2>&1", leak, fine) > 0);
 	err = expect(cmd, 1, NEED("LEAK  ", "ERROR "));
 	cr_assert(strstr(err, "leakgate: 2 targets: 0 passed, 1 leaked, 1 error, 0 skipped ("),
 		  "%s", err);
 	free(err);
 	free(cmd);
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", fine, fine) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope 2>&1", fine, fine) > 0);
 	err = expect(cmd, 2, NEED("PASS  ", "ERROR "));
 	cr_assert(strstr(err, "leakgate: 2 targets: 1 passed, 0 leaked, 1 error, 0 skipped ("),
 		  "%s", err);
@@ -266,11 +266,11 @@ Test(cli, jobs_keep_verdicts_and_order, .timeout = 120)
 	const char *crash = lgt_write("jcrash.py", "import _lgtest\ndef work():\n    _lgtest.crash()\n");
 	char *cmd, *one, *two, *v1, *v2;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -j 1 %s:slow %s:work %s:work %s:work -c pass",
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -j 1 %s:slow %s:work %s:work %s:work -c pass 2>&1",
 			   fine, leak, crash, fine) > 0);
 	one = expect(cmd, 1, NEED("signal 11"));
 	free(cmd);
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --jobs 2 %s:slow %s:work %s:work %s:work -c pass",
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --jobs 2 %s:slow %s:work %s:work %s:work -c pass 2>&1",
 			   fine, leak, crash, fine) > 0);
 	two = expect(cmd, 1, NEED("signal 11"));
 	free(cmd);
