@@ -525,12 +525,15 @@ class _Server(_Runner):
     test runs as run() would run it; in the server it returns None when no test is
     left."""
 
-    def __init__(self, fork, serve, cache_dir):
-        _Runner.__init__(self, None, serve, cache_dir)
+    def __init__(self, fork, serve):
+        _Runner.__init__(self, None, serve, None)
         self.fork = fork
         self.listed = False
         self.items = []
         self.records = []
+
+    def pytest_cmdline_main(self, config):
+        pass  # the collection reads the project's cache (--lf, --ff, --nf, --sw)
 
     def pytest_collection_modifyitems(self, session, config, items):
         pass  # every test stays: the worker forked for one keeps only it
@@ -547,8 +550,21 @@ class _Server(_Runner):
             return True
         self.nodeid = nodeid
         _own_capture_files(session.config)
+        _own_cache(self, session.config)
         session.items[:] = [i for i in session.items if i.nodeid == nodeid][:1]
         return _Runner.pytest_runtestloop(self, session)
+
+
+def _own_cache(plugin, config):
+    """A forked worker's runs must not write the project's cache (lastfailed, nodeids,
+    stepwise): the cache plugin, when on, gets a directory of the worker's own, which
+    serve_tests() removes."""
+    cache = getattr(config, 'cache', None)
+    if cache is None:
+        return
+    _internal(cache, '_cachedir', object, 'config.cache')
+    plugin.cache_dir = tempfile.mkdtemp(prefix='leakgate-pytest-cache-')
+    cache._cachedir = type(cache._cachedir)(plugin.cache_dir)
 
 
 def _own_capture_files(config):
@@ -624,15 +640,13 @@ def collect(args):
 
 def serve_tests(args, fork, serve):
     """The fork server (see _Server); raises as collect() does in the server, as run()
-    does in a test's worker. The cache directory is run()'s, kept until the server ends
-    (after every worker it forked)."""
-    cache = tempfile.mkdtemp(prefix='leakgate-pytest-cache-')
-    plugin = _Server(fork, serve, cache)
+    does in a test's worker."""
+    plugin = _Server(fork, serve)
     try:
         code = _main(args, plugin)
     finally:
-        if plugin.nodeid is None:  # the server; a worker leaves the directory to it
-            shutil.rmtree(cache, ignore_errors=True)
+        if plugin.cache_dir:
+            shutil.rmtree(plugin.cache_dir, ignore_errors=True)
     if plugin.nodeid is None and plugin.failure:
         raise RuntimeError(plugin.failure)
     if plugin.outcome is not None:
