@@ -220,7 +220,7 @@ static void set_budget(const char *name, const char *counter, const char *value,
 	if (lg_counter_parse(counter, &c) < 0)
 		usage_error("%s: unknown counter '%s' (counters: py_blocks, py_bytes, "
 			    "gc_objects, native_bytes, fds, threads, children, refs, "
-			    "vg_definite, vg_definite_blocks, vg_indirect)", name, counter);
+			    "vg_definite, vg_indirect, vg_definite_blocks)", name, counter);
 	if (!lg_counter_judged(c))
 		usage_error("%s: %s is reported, never judged", name, counter);
 	vo->budget[c] = parse_number(name, value);
@@ -893,7 +893,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 	       (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		if (opt == ':')
 			usage_error("option '%s' needs a value", argv[optind - 1]);
-		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNjmqvThV", opt))
+		if (opt == '?' || !strchr("\001cnwWbtrJSPGXBAMYLDCNOjmqvThV", opt))
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		if (set_option(r, opt, optarg, NULL))
 			return 1;

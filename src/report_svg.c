@@ -417,6 +417,21 @@ int lg_report_svg(FILE *f, const lg_result *const *results, size_t n)
 	return ferror(f) ? LG_EIO : 0;
 }
 
+/* Writes attribution's Graphviz statements with every control character (a name may hold
+ * any) as the visible text \xNN: Graphviz would pass it into its SVG, which XML forbids.
+ * Statements end with newlines; labels carry theirs escaped. */
+static void put_dot(FILE *f, const char *dot)
+{
+	for (; *dot; dot++) {
+		unsigned char c = (unsigned char)*dot;
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fprintf(f, "\\\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
 int lg_report_dot(FILE *f, const lg_result *const *results, size_t n)
 {
 	size_t i;
@@ -438,7 +453,7 @@ int lg_report_dot(FILE *f, const lg_result *const *results, size_t n)
 				fputc(*p, f);
 		}
 		fputs("\";\n", f);
-		fputs(r->attribution.dot, f);
+		put_dot(f, r->attribution.dot);
 		fputs("  }\n", f);
 	}
 	fputs("}\n", f);

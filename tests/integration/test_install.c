@@ -267,7 +267,7 @@ Test(install, pythons_in_one_command_and_the_hint_installs_where_leakgate_looks,
 		  "echo 'has the plugin wheel'; "
 		  "export PATH=\"$R/usr/bin:/usr/bin:/bin\"; unset PYTHONPATH; cd \"$T\"; "
 		  "run() { leakgate run -q -n 20 -w 5 --python \"$LEAKGATE_PYTEST_PYTHON\" "
-		  "-c 'x = [0] * 8'; }; "
+		  "-c 'x = [0] * 8' >&2; }; "
 		  "run; echo \"exit $?\"; "
 		  "rm -rf \"$R/usr/libexec/leakgate/$want\"; run 2>hint.txt; echo \"exit $?\"; "
 		  "cmd=$(sed -n 's/.*install one from leakgate.s source tree with: //p' hint.txt); "
