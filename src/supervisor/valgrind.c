@@ -167,7 +167,11 @@ int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int co
 		out->error = strdup("cannot read Valgrind's log");
 		return LG__EXIT_INTERNAL;
 	}
-	err = lg_vglog_read(f, (uint32_t)o->warmup + 1, &v);
+	/* Measured from the first judged sample, as the text report counts them: after a
+	 * bounded container or attribution restarts the window, that is later than --warmup.
+	 * Marker N is the snapshot after call N, sample N - 1. */
+	(void)o;
+	err = lg_vglog_read(f, (uint32_t)lg_series_warmup(&out->series) + 1, &v);
 	fclose(f);
 	unlink(log);
 	if (err < 0) {
