@@ -310,7 +310,7 @@ Test(pytest, runs_as_pytest_does, .timeout = 300)
 	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && mkdir -p $T/tmp && export TMPDIR=$T/tmp "
 			  "&& cd tests/pytest_semantics && $L run -w 10 --window 10 --report $T/s.json "
 			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest --doctest-modules "
-			  "-W error::RuntimeWarning --continue-on-collection-errors", NULL, &err);
+			  "-W error::RuntimeWarning --continue-on-collection-errors >&2", NULL, &err);
 
 	cr_assert_eq(code, 1, "exit %d, want 1 (a leak wins over the failing tests)\n%s", code, err);
 	out = verdicts("tests/pytest_semantics/test_semantics.py", "$T/s.json");
@@ -350,7 +350,7 @@ Test(pytest, temporary_directories_per_run, .timeout = 60)
 	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && mkdir -p $T/tmp && export TMPDIR=$T/tmp "
 			  "&& cd tests/pytest_semantics && $L run -w 10 --window 10 "
 			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
-			  "--continue-on-collection-errors test_semantics.py::test_pytester", NULL, &err);
+			  "--continue-on-collection-errors test_semantics.py::test_pytester >&2", NULL, &err);
 
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	/* However many runs the verdict took (20 when flat; more when it had to confirm), the
@@ -369,7 +369,7 @@ Test(pytest, collection_error_stops_the_run, .timeout = 60)
 {
 	char *err;
 	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && cd tests/pytest_semantics && $L run "
-			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider",
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider >&2",
 			  NULL, &err);
 
 	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
@@ -435,7 +435,7 @@ Test(pytest, unknown_pytest_internals, .timeout = 60)
 			  "> conftest.py && printf 'def test_fine(tmp_path):\\n    pass\\n' > test_u.py && "
 			  "\"$LEAKGATE_PYTEST_PYTHON\" -m pytest -q -p no:cacheprovider >/dev/null && "
 			  "$LEAKGATE run -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
-			  "--pytest -p no:cacheprovider", NULL, &err);
+			  "--pytest -p no:cacheprovider >&2", NULL, &err);
 
 	cr_assert_eq(code, 3, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "leakgate cannot drive pytest ") &&
