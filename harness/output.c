@@ -42,7 +42,8 @@ static const char *verdict_color(const char *line)
 		const char *word, *sgr;
 	} words[] = {
 		{ "LEAK ", "1;31" }, { "ERROR ", "1;31" }, { "INTERNAL ", "1;35" },
-		{ "PASS ", "32" }, { "SKIP ", "33" },
+		{ "PASS ", "32" }, { "SKIP ", "33" }, { "KNOWN ", "36" },
+		{ "INTERRUPTED ", "1;33" },
 	};
 	size_t i;
 

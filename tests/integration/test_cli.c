@@ -373,3 +373,30 @@ Test(cli, docs_name_what_is_judged_and_read)
 	cr_assert_str_eq(out, "", "the man page's ENVIRONMENT lacks:\n%s", out);
 	free(out);
 }
+
+/* Every long option the parser takes is in --help, in the man page made from it and in
+ * the README's options table: an option added to longopts cannot go undocumented (the
+ * memory guard's --max-memory once was missing from --help and the man page). */
+static const char every_option_sh[] =
+	"man=$(dirname \"$LEAKGATE\")/leakgate.1\n"
+	"help=$(\"$LEAKGATE\" --help) || echo \"--help failed\"\n"
+	"opts=$(sed -n '/^static const struct option longopts/,/^};/p' harness/main.c |\n"
+	"\tsed -n 's/^\t{ \"\\([a-z-]*\\)\", .*/\\1/p')\n"
+	"test -n \"$opts\" || echo \"no options read from harness/main.c\"\n"
+	"terms=$(sed -n '/^\\.TP/{n;p}' \"$man\" | sed 's/\\\\-/-/g; s/\\\\f[BIR]//g')\n"
+	"for o in $opts; do\n"
+	"\tpat=\"(^| )--$o([ =,]|$)\"\n"
+	"\tprintf '%s\\n' \"$help\" | grep -qE -- \"$pat\" || echo \"--help lacks --$o\"\n"
+	"\tprintf '%s\\n' \"$terms\" | grep -qE -- \"$pat\" || echo \"the man page lacks --$o\"\n"
+	"\tgrep -qE -- \"^\\| [^|]*--$o[ =\\`]\" README.md || echo \"README's table lacks --$o\"\n"
+	"done\n";
+
+Test(cli, every_option_documented)
+{
+	char *out;
+
+	lgt_write("options.sh", every_option_sh);
+	cr_assert_eq(lgt_sh("sh $T/options.sh", &out, NULL), 0);
+	cr_assert_str_eq(out, "", "%s", out);
+	free(out);
+}

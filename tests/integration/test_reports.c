@@ -246,6 +246,14 @@ Test(reports, colour)
 	cr_assert_eq(count(out, "\033[32mPASS\033[0m  -c  ("), 1,
 		     "colour on a terminal, not with NO_COLOR or --color=never: %s", out);
 	free(out);
+	/* A leak within the baseline is KNOWN, a verdict word of its own. */
+	lgt_write("grow.py", "L = []\ndef work():\n    L.append(object())\n");
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q -w 10 --window 10 --attribute 0 "
+			    "--baseline b.txt --update-baseline grow.py:work >/dev/null && "
+			    "$LEAKGATE run -q -w 10 --window 10 --attribute 0 --color=always "
+			    "--baseline b.txt grow.py:work", &out, NULL), 0);
+	cr_assert(!strncmp(out, "\033[36mKNOWN\033[0m grow.py:work  py_blocks ", 39), "%s", out);
+	free(out);
 }
 
 /* GitHub Actions: an ::error annotation at the leak's allocation site, its path relative
