@@ -378,17 +378,18 @@ static void json_result(FILE *f, const lg_result *r)
 
 int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
 {
-	size_t i, count[LG_STATUS_KNOWN + 1] = { 0 };
+	size_t i, count[LG_STATUS_INTERRUPTED + 1] = { 0 };
 
 	/* Every outcome counted, as the closing line of `leakgate run` counts them. */
 	for (i = 0; i < n; i++)
-		if ((unsigned)results[i]->status <= LG_STATUS_KNOWN)
+		if ((unsigned)results[i]->status <= LG_STATUS_INTERRUPTED)
 			count[results[i]->status]++;
 	fprintf(f, "{\"leakgate\": \"%s\", \"schema_version\": %d, \"summary\": {\"pass\": %zu, "
-		"\"leak\": %zu, \"known\": %zu, \"error\": %zu, \"skip\": %zu, \"internal\": %zu}, "
-		"\"targets\": [", LG_VERSION, LG_REPORT_SCHEMA_VERSION, count[LG_STATUS_PASS],
-		count[LG_STATUS_LEAK], count[LG_STATUS_KNOWN], count[LG_STATUS_ERROR],
-		count[LG_STATUS_SKIP], count[LG_STATUS_INTERNAL]);
+		"\"leak\": %zu, \"known\": %zu, \"error\": %zu, \"skip\": %zu, \"internal\": %zu, "
+		"\"interrupted\": %zu}, \"targets\": [", LG_VERSION, LG_REPORT_SCHEMA_VERSION,
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_KNOWN],
+		count[LG_STATUS_ERROR], count[LG_STATUS_SKIP], count[LG_STATUS_INTERNAL],
+		count[LG_STATUS_INTERRUPTED]);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		json_result(f, results[i]);

@@ -60,11 +60,12 @@ Test(hygiene, sigterm_writes_marked_reports, .timeout = 60)
 	       "kill -TERM $P; wait $P; echo \"rc=$?\"; "
 	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_term.py") ")\"; "
 	       "ls $T | grep -c '^term\\.[a-z]*\\.' ; "  /* no temporary left: prints 0 */
-	       "python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))[\"targets\"]; "
-	       "print([(x[\"verdict\"], x[\"error\"][\"message\"][:7]) for x in t])' $T/term.json; "
+	       "python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); t = r[\"targets\"]; "
+	       "print([(x[\"verdict\"], x[\"error\"][\"message\"][:7]) for x in t], "
+	       "r[\"summary\"][\"interrupted\"])' $T/term.json; "
 	       "grep -c 'type=\"interrupted\"' $T/term.xml",
 	       0, NEED("rc=143", "left: 0", "0\n[('interrupted', 'interru'), "
-		       "('interrupted', 'not run')]\n2\n", "INTERRUPTED", "1 target not run"));
+		       "('interrupted', 'not run')] 2\n2\n", "INTERRUPTED", "1 target not run"));
 }
 
 /* SIGINT from a terminal (a shell's background job ignores it: reset it first). */
