@@ -115,10 +115,11 @@ static const char usage_text[] =
 	"rss, vg_possible and vg_possible_blocks are reported but never judged.\n"
 	"\n"
 	"config: [tool.leakgate] in pyproject.toml: keys are the long options above\n"
-	"(iterations, warmup, window, timeout, attribute, report, junit, plot, graph,\n"
-	"baseline, python, valgrind), a budget table of counters, and targets = [...] or\n"
-	"pytest = [ARGS...]; relative paths are the file's directory's. Precedence:\n"
-	"built-in defaults < the file < the command line < a test's @pytest.mark.leakgate.\n"
+	"(iterations, warmup, window, timeout, attribute, report, junit, junit-suite,\n"
+	"plot, graph, baseline, python, valgrind, color), a budget table of counters, and\n"
+	"targets = [...] or pytest = [ARGS...]; relative paths are the file's directory's.\n"
+	"Precedence: built-in defaults < the file < the command line < a test's\n"
+	"@pytest.mark.leakgate.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
 	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
@@ -783,8 +784,9 @@ static void find_config(int argc, char **argv, struct run *r)
 
 /* What a key of [tool.leakgate] sets: the long option of the same name. */
 static const char *const file_keys[] = {
-	"iterations", "warmup", "window", "timeout", "attribute", "report", "junit", "plot",
-	"graph", "baseline", "python", "valgrind", "targets", "pytest", NULL,
+	"iterations", "warmup", "window", "timeout", "attribute", "report", "junit",
+	"junit-suite", "plot", "graph", "baseline", "python", "valgrind", "color", "targets",
+	"pytest", NULL,
 };
 
 /* A path given in the file: relative ones are relative to the file's directory. */
@@ -829,7 +831,8 @@ static void apply_config(struct run *r)
 		if (!file_keys[k])
 			usage_error("%s:%u: unknown key '%s' in [tool.leakgate] (keys: iterations, "
 				    "warmup, window, timeout, attribute, budget, report, junit, "
-				    "plot, graph, baseline, python, valgrind, targets, pytest)",
+				    "junit-suite, plot, graph, baseline, python, valgrind, color, "
+				    "targets, pytest)",
 				    r->config.path, e->line, e->key);
 		if (!strcmp(e->key, "targets") || !strcmp(e->key, "pytest")) {
 			if (e->type != CONFIG_ARRAY)
@@ -864,8 +867,11 @@ static void apply_config(struct run *r)
 		numeric = strchr("nwWtA", lo->val) != NULL;
 		if (e->type != (numeric ? CONFIG_NUMBER : CONFIG_STRING))
 			usage_error("%s expects %s", where, numeric ? "a number" : "a string");
-		set_option(r, lo->val, numeric || (lo->val == 'Y' && !strchr(e->text, '/')) ?
-			   e->text : file_path(r, e->text), where);
+		/* Paths are the file's directory's; a name (the suite, a colour mode, a python
+		 * looked up on PATH) is taken as written. */
+		set_option(r, lo->val, numeric || strchr("SO", lo->val) ||
+			   (lo->val == 'Y' && !strchr(e->text, '/')) ? e->text :
+			   file_path(r, e->text), where);
 	}
 }
 

@@ -285,3 +285,26 @@ Test(baseline, malformed_file_is_a_usage_error, .timeout = 30)
 	cr_assert(strstr(err, "--baseline 'none.txt': No such file"), "%s", err);
 	free(err);
 }
+
+/* The JUnit suite's name and the colour mode come from the file as written (names, not
+ * paths relative to it); a bad mode is a usage error naming the line. */
+Test(config, junit_suite_and_color_from_the_file, .timeout = 60)
+{
+	char *out, *err;
+
+	lgt_write("w.py", workload);
+	lgt_write("pyproject.toml", "[tool.leakgate]\nwarmup = 2\niterations = 20\n"
+		  "junit = \"j.xml\"\njunit-suite = \"demo/suite\"\ncolor = \"always\"\n"
+		  "targets = [\"w.py:clean\"]\n");
+	cr_assert_eq(lgt_sh("mkdir -p $T/sub && cd $T/sub && $LEAKGATE run -q", &out, NULL), 0);
+	cr_assert(!strncmp(out, "\033[32mPASS\033[0m  w.py:clean  (", 28), "%s", out);
+	free(out);
+	cr_assert_eq(lgt_sh("grep -o '<testsuite name=\"[^\"]*\"' $T/j.xml", &out, NULL), 0);
+	cr_assert_str_eq(out, "<testsuite name=\"demo/suite\"\n");
+	free(out);
+	lgt_write("pyproject.toml", "[tool.leakgate]\ncolor = \"sometimes\"\n");
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q w.py:clean", NULL, &err), 4);
+	cr_assert(strstr(err, "pyproject.toml:2: color expects auto, always or never, not "
+			 "'sometimes'"), "%s", err);
+	free(err);
+}
