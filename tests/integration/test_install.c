@@ -44,6 +44,7 @@ Test(install, layout_pkgconfig_and_uninstall, .timeout = 120)
 		"./usr/lib/leakgate/leakgate-gdb.so\n",
 		"./usr/lib/libleakgate.a\n",
 		"./usr/lib/pkgconfig/leakgate.pc\n",
+		"./usr/share/leakgate/leakgate-report.schema.json\n",
 		"./usr/share/leakgate/leakgate.gdb\n",
 		"./usr/share/leakgate/leakgate.mk\n",
 		"./usr/share/leakgate/leakgate.supp\n",
