@@ -134,6 +134,22 @@ static int last_frame(const char *text, const char *after, const char **file, si
 	return found;
 }
 
+/* The text report's first line (its summary), escaped as a workflow command's message. */
+static void put_summary_line(FILE *f, const lg_result *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
+
+	if (!m)
+		return;
+	rc = lg_report_text(m, r, -1);
+	if (fclose(m) == 0 && rc == 0)
+		gh_escape(f, buf, strcspn(buf, "\n"), 0);
+	free(buf);
+}
+
 void output_annotate(FILE *f, const lg_result *r)
 {
 	const char *file = NULL, *ws = getenv("GITHUB_WORKSPACE"), *text, *kind;
@@ -145,7 +161,7 @@ void output_annotate(FILE *f, const lg_result *r)
 		last_frame(r->attribution.text, "where it was allocated", &file, &flen, &line);
 		text = r->attribution.text;
 	} else if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL) {
-		kind = "workload error";
+		kind = r->status == LG_STATUS_ERROR ? "workload error" : "internal error";
 		last_frame(r->error, NULL, &file, &flen, &line);
 		text = r->error;
 	} else {
@@ -166,18 +182,7 @@ void output_annotate(FILE *f, const lg_result *r)
 	gh_escape(f, "leakgate ", SIZE_MAX, 1);
 	gh_escape(f, kind, SIZE_MAX, 1);
 	fputs("::", f);
-	{
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-
-		if (m && lg_report_text(m, r, -1) == 0 && fclose(m) == 0) {
-			gh_escape(f, buf, strcspn(buf, "\n"), 0);
-		} else if (m) {
-			fclose(m);
-		}
-		free(buf);
-	}
+	put_summary_line(f, r);
 	if (text) {
 		fputs("%0A", f);
 		gh_escape(f, text, SIZE_MAX, 0);
