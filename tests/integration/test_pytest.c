@@ -434,12 +434,15 @@ Test(pytest, unknown_pytest_internals, .timeout = 60)
 			  "    fm._arg2fixturedefs = collections.UserDict(fm._arg2fixturedefs)\\n' "
 			  "> conftest.py && printf 'def test_fine(tmp_path):\\n    pass\\n' > test_u.py && "
 			  "\"$LEAKGATE_PYTEST_PYTHON\" -m pytest -q -p no:cacheprovider >/dev/null && "
-			  "$LEAKGATE run -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
-			  "--pytest -p no:cacheprovider >&2", NULL, &err);
+			  "GITHUB_ACTIONS=true $LEAKGATE run -w 10 --window 10 "
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider >&2",
+			  NULL, &err);
 
 	cr_assert_eq(code, 3, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "leakgate cannot drive pytest ") &&
 		  strstr(err, "session._fixturemanager._arg2fixturedefs is UserDict, not a dict"),
 		  "%s", err);
+	/* Annotated as what it is: leakgate's failure, not the workload's. */
+	cr_assert(strstr(err, "title=leakgate internal error::INTERNAL "), "%s", err);
 	free(err);
 }
