@@ -246,7 +246,8 @@ Test(pytest, a_forked_worker_per_test, .timeout = 300)
 			    "s = E.parse(\"j2.xml\").getroot().find(\"testsuite\"); "
 			    "print(\" \".join(x[\"verdict\"] for x in t), s.get(\"tests\"), "
 			    "s.get(\"failures\"), s.get(\"errors\"))'", &p, NULL), 0);
-	cr_assert_str_eq(p, "[('error', 2), ('internal', 0), ('known', 0), ('leak', 1), ('pass', 3), ('skip', 0)]\n"
+	cr_assert_str_eq(p, "[('error', 2), ('internal', 0), ('interrupted', 0), ('known', 0), "
+			 "('leak', 1), ('pass', 3), ('skip', 0)]\n"
 			 "error leak pass error pass pass 6 1 2\n");
 	free(p);
 	free(err[0]);
