@@ -36,13 +36,29 @@ static void expect(const char *cmd, int code, const char *const *needles)
 
 static const char spin[] = "def work():\n    while True:\n        pass\n";
 
+/* Bounded polling, for a loaded machine: waits until the shell command COUNT prints at
+ * least N (else the test's shell exits 10), or until it prints 0 (then goes on). */
+#define AWAIT_AT_LEAST(count, n) \
+	"i=0; until test \"$(" count ")\" -ge " #n "; do i=$((i+1)); " \
+	"test $i -le 600 || exit 10; sleep 0.05; done; "
+#define AWAIT_NONE(count) \
+	"i=0; until test \"$(" count ")\" = 0; do i=$((i+1)); " \
+	"test $i -le 200 || break; sleep 0.05; done; "
+
+/* The workload's programs below are `sleep 600.MN`: M is the test shell's pid ($LGT_MARK,
+ * which the worker inherits), N names the program, so that only this test's are counted.
+ * The test ends them itself, by pid, whatever the outcome. */
+#define COUNT_MARKED "pgrep -c -f \"^sleep 600\\.$LGT_MARK\""
+#define MARK "export LGT_MARK=$$; "
+#define END_MARKED "pgrep -f \"^sleep 600\\.$LGT_MARK\" | xargs -r kill -KILL; "
+
 /* SIGKILL cannot be caught: the worker dies with its supervisor (PR_SET_PDEATHSIG). */
 Test(hygiene, worker_dies_with_a_killed_supervisor, .timeout = 60)
 {
 	lgt_write("spin_killed.py", spin);
-	expect("$LEAKGATE run $T/spin_killed.py:work & P=$!; sleep 2; "
-	       "test $(" COUNT_LG("spin_killed.py") ") -ge 2 || exit 10; "  /* leakgate + worker */
-	       "kill -KILL $P; wait $P; sleep 0.5; "
+	expect("$LEAKGATE run $T/spin_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_killed.py"), 2)  /* leakgate + worker */
+	       "kill -KILL $P; wait $P; " AWAIT_NONE(COUNT_LG("spin_killed.py"))
 	       "n=$(" COUNT_LG("spin_killed.py") "); echo \"left: $n\"; test \"$n\" = 0", 0,
 	       NEED("left: 0"));
 }
@@ -55,10 +71,11 @@ Test(hygiene, sigterm_writes_marked_reports, .timeout = 60)
 	lgt_write("fine_term.py", "def work():\n    pass\n");
 	expect("echo old > $T/term.json; "
 	       "$LEAKGATE run -j 1 --report $T/term.json --junit $T/term.xml $T/spin_term.py:work "
-	       "$T/fine_term.py:work & P=$!; sleep 2; "
-	       "test $(" COUNT_LG("spin_term.py") ") -ge 2 || exit 10; "  /* leakgate + worker */
+	       "$T/fine_term.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_term.py"), 2)  /* leakgate + worker */
 	       "kill -TERM $P; wait $P; echo \"rc=$?\"; "
-	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_term.py") ")\"; "
+	       AWAIT_NONE(COUNT_LG("spin_term.py"))
+	       "echo \"left: $(" COUNT_LG("spin_term.py") ")\"; "
 	       "ls $T | grep -c '^term\\.[a-z]*\\.' ; "  /* no temporary left: prints 0 */
 	       "python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))[\"targets\"]; "
 	       "print([(x[\"verdict\"], x[\"error\"][\"message\"][:7]) for x in t])' $T/term.json; "
@@ -73,20 +90,38 @@ Test(hygiene, sigint_exits_130, .timeout = 60)
 	lgt_write("spin_int.py", spin);
 	expect("python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
 	       "os.execvp(sys.argv[1], sys.argv[1:])' $LEAKGATE run --junit $T/int.xml "
-	       "$T/spin_int.py:work & P=$!; sleep 2; "
-	       "test $(" COUNT_LG("spin_int.py") ") -ge 2 || exit 10; "
+	       "$T/spin_int.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_int.py"), 2)
 	       "kill -INT $P; wait $P; echo \"rc=$?\"; "
-	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_int.py") ")\"; cat $T/int.xml",
+	       AWAIT_NONE(COUNT_LG("spin_int.py"))
+	       "echo \"left: $(" COUNT_LG("spin_int.py") ")\"; cat $T/int.xml",
 	       0, NEED("rc=130", "left: 0", "</testsuites>", "signal 2"));
 }
 
-/* A run that never finishes (killed outright) leaves the previous report as it was. */
+/* A run that never finishes (killed outright) leaves the previous report as it was, and
+ * no temporary file beside it. */
 Test(hygiene, killed_run_keeps_the_previous_report, .timeout = 60)
 {
 	lgt_write("spin_keep.py", spin);
 	expect("echo previous > $T/keep.json; $LEAKGATE run --report $T/keep.json "
-	       "$T/spin_keep.py:work & P=$!; sleep 2; kill -KILL $P; wait $P; cat $T/keep.json",
-	       0, NEED("previous\n"));
+	       "--junit $T/keep.xml $T/spin_keep.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_keep.py"), 2)  /* leakgate + worker */
+	       "kill -KILL $P; wait $P; cat $T/keep.json; "
+	       "echo \"temporaries: $(ls -A $T | grep -c '^keep\\.')\"",
+	       0, NEED("previous\n", "temporaries: 1\n"));  /* keep.json itself */
+}
+
+/* A run that stops on a usage error (exit 4) after one report file was checked leaves
+ * nothing of it, nor does a run whose target errs (exit 2). */
+Test(hygiene, failed_runs_leave_no_temporary, .timeout = 60)
+{
+	expect("$LEAKGATE run --report $T/usage.json --junit $T/no/such/dir/usage.xml x.py:f; "
+	       "echo \"rc=$?\"; echo \"temporaries: $(ls -A $T | grep -c '^usage\\.')\"", 0,
+	       NEED("rc=4", "temporaries: 0\n"));
+	lgt_write("raises.py", "def work():\n    raise ValueError('no')\n");
+	expect("$LEAKGATE run --report $T/failed.json $T/raises.py:work; echo \"rc=$?\"; "
+	       "echo \"files: $(ls -A $T | grep -c '^failed\\.')\"", 0,
+	       NEED("rc=2", "files: 1\n"));
 }
 
 /* A child the workload forks and leaves sleeping is ended with the target. */
