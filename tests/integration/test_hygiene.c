@@ -269,3 +269,79 @@ Test(hygiene, workers_start_by_exec)
 	       "open('/proc/self/cmdline', 'rb').read().split(b'\\\\0'), "
 	       "open('/proc/self/cmdline', 'rb').read()\"", 0, NEED("PASS"));
 }
+
+/* What the workloads below start: a program (subprocess), and a daemon (a double fork
+ * whose grandchild execs), each once; with `session`, both in sessions of their own
+ * (start_new_session, os.setsid()), out of the worker's process group. */
+static void write_starter(const char *name, int session, const char *then)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "import os, subprocess, time\n"
+		 "started = []\n"
+		 "def work():\n"
+		 "    if not started:\n"
+		 "        started.append(1)\n"
+		 "        m = os.environ['LGT_MARK']\n"
+		 "        subprocess.Popen(['sleep', '600.%%s1' %% m], start_new_session=%s)\n"
+		 "        if os.fork() == 0:\n"
+		 "            %s\n"
+		 "            if os.fork() == 0:\n"
+		 "                os.execvp('sleep', ['sleep', '600.%%s2' %% m])\n"
+		 "            os._exit(0)\n"
+		 "        os.wait()\n"
+		 "%s",
+		 session ? "True" : "False", session ? "os.setsid()" : "pass", then);
+	lgt_write(name, text);
+}
+
+static const char spins[] = "    while True:\n        pass\n";
+
+/* SIGKILL of leakgate: the worker dies (PR_SET_PDEATHSIG), and the sentinel ends what
+ * the workload started in the worker's process group: a program and a daemon. */
+Test(hygiene, killed_supervisor_leaves_no_descendant, .timeout = 90)
+{
+	write_starter("kids_killed.py", 0, spins);
+	expect(MARK "$LEAKGATE run --timeout 300 $T/kids_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
+	       "kill -KILL $P; wait $P; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+	       AWAIT_NONE(COUNT_LG("kids_killed.py"))
+	       "echo \"leakgate: $(" COUNT_LG("kids_killed.py") ")\"; " END_MARKED,
+	       0, NEED("left: 0\n", "leakgate: 0\n"));
+}
+
+/* The same when the workload's program and daemon left its process group for sessions
+ * of their own: they keep the run's mark in their environment. */
+Test(hygiene, killed_supervisor_leaves_no_new_session, .timeout = 90)
+{
+	write_starter("sessions_killed.py", 1, spins);
+	expect(MARK "$LEAKGATE run --timeout 300 $T/sessions_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
+	       "kill -KILL $P; wait $P; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+	       AWAIT_NONE(COUNT_LG("sessions_killed.py"))
+	       "echo \"leakgate: $(" COUNT_LG("sessions_killed.py") ")\"; " END_MARKED,
+	       0, NEED("left: 0\n", "leakgate: 0\n"));
+}
+
+/* A target that ends (a pass, a timeout, SIGTERM) ends the sessions its workload started
+ * too, not only its process group. */
+Test(hygiene, new_sessions_end_with_their_target, .timeout = 120)
+{
+	write_starter("sessions_pass.py", 1, "");
+	write_starter("sessions_hang.py", 1, "    time.sleep(300)\n");
+	expect(MARK "$LEAKGATE run -q -w 0 -n 20 $T/sessions_pass.py:work; echo \"rc=$?\"; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"after a pass: $(" COUNT_MARKED ")\"; "
+	       END_MARKED
+	       "$LEAKGATE run --timeout 2 $T/sessions_hang.py:work; echo \"rc=$?\"; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"after a timeout: $(" COUNT_MARKED ")\"; "
+	       END_MARKED
+	       "$LEAKGATE run --timeout 300 $T/sessions_hang.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2) "kill -TERM $P; wait $P; echo \"rc=$?\"; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"after SIGTERM: $(" COUNT_MARKED ")\"; "
+	       END_MARKED,
+	       0, NEED("rc=0\nafter a pass: 0\n", "rc=2\nafter a timeout: 0\n",
+		       "rc=143\nafter SIGTERM: 0\n"));
+}
