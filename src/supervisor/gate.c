@@ -74,6 +74,7 @@ static void track(pid_t pid)
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			break;
 	}
+	lg__sentinel_ensure();  /* after the first worker's fork (sentinel.c) */
 	lg__sentinel_watch(pid, 1);
 	if (interrupted) {
 		kill(-pid, SIGKILL);
@@ -931,12 +932,7 @@ int lg_gate_new(const lg_gate_opts *o, lg_gate **out)
 		*out = NULL;
 		return LG_ENOMEM;
 	}
-	if (lg__sentinel_start() < 0) {
-		pthread_mutex_destroy(&(*out)->srv.lock);
-		free(*out);
-		*out = NULL;
-		return LG_EIO;
-	}
+	lg__sentinel_start();
 	return 0;
 }
 

@@ -42,16 +42,18 @@ int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int co
 void lg__worker_child(const lg_gate_opts *o, pid_t supervisor);
 
 /* Ending every process of a run (supervisor/sentinel.c, which says why). A worker's
- * environment holds LG_RUN_ENV=RUN.N. lg__sentinel_start forks the sentinel, which ends the
- * groups lg__sentinel_watch names and the run's marked processes once this process is
- * gone (one per process: counted, so every lg__sentinel_start has its lg__sentinel_stop,
- * which waits for it). lg__run_mark writes the next worker's LG_RUN_ENV=RUN.N entry into
+ * environment holds LG_RUN_ENV=RUN.N. lg__sentinel_start (0, counted: one sentinel per
+ * process, each call with its lg__sentinel_stop, the last of which waits for it) draws RUN;
+ * lg__sentinel_ensure, once a worker has been forked, forks the sentinel (0 or -1), which
+ * ends the groups lg__sentinel_watch names and the run's marked processes once this
+ * process is gone. lg__run_mark writes the next worker's LG_RUN_ENV=RUN.N entry into
  * buf (empty before lg__sentinel_start). lg__sweep ends, with SIGKILL, every process whose
  * environment has an entry starting with pat[0..len) (len counting pat's NUL: equal to
  * it), lg__sweep_run every process of the run; both return how many. Async-signal-safe
- * but for lg__sentinel_start and lg__sentinel_stop. */
+ * but for lg__sentinel_start, lg__sentinel_ensure and lg__sentinel_stop. */
 #define LG_RUN_ENV "LEAKGATE_RUN"
 int lg__sentinel_start(void);
+int lg__sentinel_ensure(void);
 void lg__sentinel_stop(void);
 void lg__sentinel_watch(pid_t pgid, int on);
 void lg__run_mark(char *buf, size_t cap);

@@ -345,3 +345,18 @@ Test(hygiene, new_sessions_end_with_their_target, .timeout = 120)
 	       0, NEED("rc=0\nafter a pass: 0\n", "rc=2\nafter a timeout: 0\n",
 		       "rc=143\nafter SIGTERM: 0\n"));
 }
+
+/* SIGKILL to leakgate's whole process group (a CI runner's timeout): the sentinel, in a
+ * group of its own, is not in it, and does its work. */
+Test(hygiene, killed_process_group_leaves_nothing, .timeout = 90)
+{
+	write_starter("group_killed.py", 1, spins);
+	expect(MARK "setsid $LEAKGATE run --timeout 300 $T/group_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
+	       "G=$(ps -o pgid= -p $P | tr -d ' '); test \"$G\" = \"$P\" || exit 11; "
+	       "kill -KILL -- -$G; wait $P; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+	       AWAIT_NONE(COUNT_LG("group_killed.py"))
+	       "echo \"leakgate: $(" COUNT_LG("group_killed.py") ")\"; " END_MARKED,
+	       0, NEED("left: 0\n", "leakgate: 0\n"));
+}
