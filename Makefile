@@ -62,6 +62,7 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/report_junit.c src/report_svg.c src/protocol.c \
 	src/supervisor/gate.c src/supervisor/valgrind.c src/supervisor/vglog.c \
+	src/supervisor/sentinel.c \
 	src/worker/main.c src/worker/interp.c src/worker/hooks.c src/worker/sysstat.c \
 	src/worker/gccount.c src/worker/attribute.c src/worker/vg.c src/worker/gdbjit.c \
 	src/worker/failpoint.c

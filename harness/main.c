@@ -253,8 +253,12 @@ static void parse_budget(const char *name, const char *arg, lg_verdict_opts *vo)
 
 /* A report file: the option that asked for it and the library function that writes it.
  * It is written to `tmp`, beside its final name, and renamed into place once complete,
- * so that a run that does not finish never destroys the previous report; a path that
- * exists and is no regular file (/dev/stdout, a FIFO) is written in place. */
+ * so that a run that does not finish never destroys the previous report. The temporary
+ * file exists only while the report is written, at the end of the run (the start only
+ * checks that one can be made): a run killed by SIGKILL, which no handler sees, leaves
+ * the previous report and, unless it is killed during that write, nothing else. A path
+ * that exists and is no regular file (/dev/stdout, a FIFO) is opened in place at the
+ * start. */
 struct output {
 	const char *option;
 	int (*write)(FILE *f, const lg_result *const *results, size_t n);
@@ -337,8 +341,14 @@ static int close_beside(FILE *f, const char *path, char **tmp)
 
 static int write_output(struct output *out, const lg_result *const *results, size_t n)
 {
-	int bad = out->write(out->file, results, n) < 0;
-	int e = errno;
+	int bad, e;
+
+	if (!out->file && !(out->file = open_beside(out->path, &out->tmp))) {
+		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
+		return -1;
+	}
+	bad = out->write(out->file, results, n) < 0;
+	e = errno;
 
 	if (out->file == stdout ? fflush(stdout) != 0 :
 	    close_beside(out->file, out->path, &out->tmp) < 0)
@@ -357,6 +367,25 @@ static lg_junit_opts junit_opts;
 static int write_junit(FILE *f, const lg_result *const *results, size_t n)
 {
 	return lg_report_junit_with(f, results, n, &junit_opts);
+}
+
+/* Whether a report can be written at `path` (usage_error if not), before the run starts:
+ * a temporary file is made beside it and removed at once, unless the path is no regular
+ * file, which is then opened (open_beside). */
+static void check_output(struct output *out)
+{
+	FILE *f = open_beside(out->path, &out->tmp);
+
+	if (!f)
+		usage_error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
+	if (!out->tmp) {
+		out->file = f;
+		return;
+	}
+	fclose(f);
+	unlink(out->tmp);
+	free(out->tmp);
+	out->tmp = NULL;
 }
 
 /* The SVG that render_graph makes of --graph FILE: FILE without .dot, plus .svg (free
@@ -1068,9 +1097,8 @@ static void prepare_run(int argc, char **argv, struct run *r)
 			text_out = stderr;
 			continue;
 		}
-		if (out->path && !(out->file = open_beside(out->path, &out->tmp)))
-			usage_error("cannot write %s '%s': %s", out->option, out->path,
-				    strerror(errno));
+		if (out->path)
+			check_output(out);
 	}
 	/* Every worker starts by exec of this program's hidden worker mode (valgrind.c):
 	 * a fresh process, whatever this one holds. */
@@ -1187,7 +1215,7 @@ static int write_reports(struct run *r, const lg_result *const *results, size_t 
 	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
 		struct output *out = &r->outputs[i];
 
-		if (!out->file)
+		if (!out->path)
 			continue;
 		if (write_output(out, results, n) < 0 ||
 		    (out->write == lg_report_dot && render_graph(out->path) < 0))

@@ -307,7 +307,10 @@ LG_EXTERN void lg_gate_opts_init(lg_gate_opts *o);
 /* Half of this machine's physical memory, in bytes (0 if unknown). */
 LG_EXTERN size_t lg_gate_default_memory_limit(void);
 /* A gate with these options (copied; the strings must outlive it). *out is freed with
- * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). */
+ * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). With
+ * the first worker, the gate forks a sentinel: a child process (one per process, however
+ * many gates) that kills what the workers started once this process is gone, even by
+ * SIGKILL, and that the last lg_gate_free waits for. */
 LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
 /* Gates one target; `display` names it in reports (NULL: its spec) and must outlive *out.
  * Returns 0 with the outcome in out->status (see lg_result_exit_code), or LG_EINVAL.
