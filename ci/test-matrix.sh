@@ -25,12 +25,6 @@ filter=${MATRIX_FILTER:-'!(verdict|trend|series|counter|target)/*'}
 # matrix, not yet explained). Until it is, the --pytest suites are left out there, and the
 # summary says so; every other suite still runs on 3.10.
 pytest_known_bad='3.10'
-# NEEDSWORK: on a debug build (python3.Nd) the refs counter is judged too, and this
-# matrix found that the config, baseline and markers suites' literal expectations do not
-# allow for it, that the new corpus case clean_lru_generated_classes reads as a LEAK there
-# (py_bytes +15/iter) and leak_burst_batch fails by refs alone. Until those are mended, a
-# debug build leaves those suites out, and the summary says so.
-debug_left_out='corpus|config|baseline|markers'
 require=""
 if [ "${1:-}" = --require ]; then
 	require=${2:-}
@@ -74,13 +68,6 @@ run_one() {
 		one_filter='!(verdict|trend|series|counter|target|pytest|markers)/*'
 		echo "test-matrix: CPython $tag: the pytest and markers suites are left out (a known" \
 			"false LEAK under PyPI's pytest on ${tag%.*}: NEEDSWORK in ci/test-matrix.sh)"
-		;;
-	esac
-	case $tag in
-	*d)
-		one_filter="!(verdict|trend|series|counter|target|$debug_left_out)/*"
-		echo "test-matrix: CPython $tag: the $debug_left_out suites are left out on a" \
-			"debug build (NEEDSWORK in ci/test-matrix.sh)"
 		;;
 	esac
 	# --pytest through this interpreter, with pytest from PyPI in a venv of its own.

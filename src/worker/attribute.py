@@ -211,6 +211,11 @@ if not isinstance(_LRU, type):
 
 # Bounded containers that were already full at the last attribution, by id: full for a
 # whole window while the counters still grew, they prove the growth is elsewhere.
+# NEEDSWORK: not quite: a full container still grows while what it takes in is bigger
+# than what it evicts (an lru_cache keyed by a counter evicts preallocated small ints for
+# heap ints from call 257 to call 256 + maxsize). The verdict then stands for the growth
+# the run watched, but "elsewhere" is wrong: telling the two apart needs what the
+# evictions freed, which attribution does not measure.
 _FULL_BEFORE = set()
 
 

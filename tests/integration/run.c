@@ -156,3 +156,22 @@ size_t lgt_lines(const char *s)
 		n += *s == '\n';
 	return n;
 }
+
+int lgt_has_counter(const char *name, const char *python)
+{
+	char *cmd, *json = NULL, key[64];
+	int found;
+
+	/* The JSON report lists every counter the worker reads, judged or not. */
+	if (asprintf(&cmd, "$LEAKGATE run -q -w 0 -n 3 --window 3 --attribute 0 %s%s%s "
+		     "--report $T/counters.%d.json -c pass >/dev/null 2>&1; "
+		     "cat $T/counters.%d.json", python ? "--python '" : "", python ? python : "",
+		     python ? "'" : "", (int)getpid(), (int)getpid()) < 0)
+		abort();
+	lgt_sh(cmd, &json, NULL);
+	free(cmd);
+	snprintf(key, sizeof(key), "\"%s\": {", name);
+	found = json && strstr(json, key) != NULL;
+	free(json);
+	return found;
+}

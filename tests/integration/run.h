@@ -13,6 +13,10 @@ int lgt_sh(const char *cmd, char **out, char **err);
  * eight static buffers, reused in turn). */
 const char *lgt_write(const char *name, const char *text);
 
+/* Whether the binary reads counter NAME (refs: only a build for a debug CPython), as
+ * its JSON report of a trivial run lists it; through --python PYTHON unless NULL. */
+int lgt_has_counter(const char *name, const char *python);
+
 /* Number of lines in s. */
 size_t lgt_lines(const char *s);
 

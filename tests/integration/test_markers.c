@@ -152,7 +152,14 @@ Test(markers, pytest_arguments_and_baseline_from_the_file, .timeout = 180)
 			   getenv("LEAKGATE_PYTEST_PYTHON")) > 0);
 	lgt_write("pyproject.toml", text);
 	free(text);
-	lgt_write("known-leaks.txt", "test_markers.py::test_leak_unmarked  py_blocks  1\n"
+	/* A debug CPython judges refs too: the leak's one object a call is one reference
+	 * more a call, which is known as well. */
+	lgt_write("known-leaks.txt",
+		  lgt_has_counter("refs", getenv("LEAKGATE_PYTEST_PYTHON")) ?
+		  "test_markers.py::test_leak_unmarked  py_blocks  1\n"
+		  "test_markers.py::test_leak_unmarked  py_bytes  64\n"
+		  "test_markers.py::test_leak_unmarked  refs  1\n" :
+		  "test_markers.py::test_leak_unmarked  py_blocks  1\n"
 		  "test_markers.py::test_leak_unmarked  py_bytes  64\n");
 	code = lgt_sh("rm -rf $T/p && cp -r tests/pytest_markers $T/p && mkdir $T/p/sub && "
 		      "cp $T/pyproject.toml $T/known-leaks.txt $T/p/ && cd $T/p/sub && "
