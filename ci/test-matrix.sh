@@ -20,11 +20,6 @@ unset PYTHON  # the default build must stay build/ (see the Makefile)
 
 make=${MAKE:-make}
 filter=${MATRIX_FILTER:-'!(verdict|trend|series|counter|target)/*'}
-# NEEDSWORK: on CPython 3.10 with PyPI's pytest 8, --pytest reads clean tests as growing
-# (+0.45 blocks a call, allocated in contextlib's generator context managers; found by this
-# matrix, not yet explained). Until it is, the --pytest suites are left out there, and the
-# summary says so; every other suite still runs on 3.10.
-pytest_known_bad='3.10'
 # NEEDSWORK: on a debug build (python3.Nd) the refs counter is judged too, and this
 # matrix found that the config, baseline and markers suites' literal expectations do not
 # allow for it, that the new corpus case clean_lru_generated_classes reads as a LEAK there
@@ -69,13 +64,6 @@ run_one() {
 	start=$(date +%s)
 	echo "test-matrix: CPython $tag ($py): building build/py$tag and testing"
 	one_filter=$filter
-	case " $pytest_known_bad " in
-	*" ${tag%.*} "*)
-		one_filter='!(verdict|trend|series|counter|target|pytest|markers)/*'
-		echo "test-matrix: CPython $tag: the pytest and markers suites are left out (a known" \
-			"false LEAK under PyPI's pytest on ${tag%.*}: NEEDSWORK in ci/test-matrix.sh)"
-		;;
-	esac
 	case $tag in
 	*d)
 		one_filter="!(verdict|trend|series|counter|target|$debug_left_out)/*"
