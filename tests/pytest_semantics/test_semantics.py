@@ -16,6 +16,11 @@
 # 3.9), and pytester sets a new HOME and temporary paths on each run: a real leak there.
 # verdict-3.8: test_pytester leak
 # verdict-3.8: test_runpytest_in_process leak
+# On CPython 3.12 interned strings are immortal, and pathlib interns every part of a path:
+# pytest 8's cache plugin makes its directory under a new random name each in-process run
+# (pytest-cache-files-XXXXXXXX), so each run keeps one string for the process's life: a
+# real growth of that process (3.11 and 3.13 free them).
+# verdict-3.12: test_runpytest_in_process leak
 # verdict: test_cache_fixture pass
 # verdict: test_warns_unfiltered pass
 # verdict: test_capsys pass
