@@ -20,11 +20,6 @@ unset PYTHON  # the default build must stay build/ (see the Makefile)
 
 make=${MAKE:-make}
 filter=${MATRIX_FILTER:-'!(verdict|trend|series|counter|target)/*'}
-# NEEDSWORK: on CPython 3.10 with PyPI's pytest 8, --pytest reads clean tests as growing
-# (+0.45 blocks a call, allocated in contextlib's generator context managers; found by this
-# matrix, not yet explained). Until it is, the --pytest suites are left out there, and the
-# summary says so; every other suite still runs on 3.10.
-pytest_known_bad='3.10'
 require=""
 if [ "${1:-}" = --require ]; then
 	require=${2:-}
@@ -62,20 +57,12 @@ run_one() {
 	log=$out/py$tag.log
 	start=$(date +%s)
 	echo "test-matrix: CPython $tag ($py): building build/py$tag and testing"
-	one_filter=$filter
-	case " $pytest_known_bad " in
-	*" ${tag%.*} "*)
-		one_filter='!(verdict|trend|series|counter|target|pytest|markers)/*'
-		echo "test-matrix: CPython $tag: the pytest and markers suites are left out (a known" \
-			"false LEAK under PyPI's pytest on ${tag%.*}: NEEDSWORK in ci/test-matrix.sh)"
-		;;
-	esac
 	# --pytest through this interpreter, with pytest from PyPI in a venv of its own.
 	if pytest_py=$(ci/pytest-venv.sh "$py" "$out/pytest-py$tag" 2>"$log.pytest"); then
 		pytest=$("$pytest_py" -c 'import pytest; print(pytest.__version__)')
 		: >"$log"
 		if $make --no-print-directory PYTHON="$py" PYTEST_PYTHON="$pytest_py" test \
-			TESTFLAGS="--filter '$one_filter'" >>"$log" 2>&1; then
+			TESTFLAGS="--filter '$filter'" >>"$log" 2>&1; then
 			state=ok
 		else
 			state=FAIL

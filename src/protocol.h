@@ -96,6 +96,19 @@ struct cmd_failpoint {
 #define LG_VG_LOG_ENV "LEAKGATE_VG_LOG"
 #define LG_VG_MARK "leakgate: snapshot "
 
+/* glibc's per-thread cache (tcache) keeps up to seven freed chunks of each small size for
+ * the thread that freed them, and mallinfo2() counts them as in use: native_bytes creeps
+ * up as sizes not freed before get a chunk kept, for hundreds of calls (an in-process
+ * pytest run shows +50 to +80 B a call). Tunables are read only when a program starts, so
+ * the supervisor execs the worker with LG_TCACHE_TUNABLE appended to GLIBC_TUNABLES and
+ * the user's own value (LG_USER_TUNABLES_SET followed by it, or LG_USER_TUNABLES_UNSET)
+ * in LG_USER_TUNABLES_ENV; the worker puts that back before CPython starts, so that the
+ * workload and its children see the environment they were given. */
+#define LG_TCACHE_TUNABLE "glibc.malloc.tcache_count=0"
+#define LG_USER_TUNABLES_ENV "LEAKGATE_USER_GLIBC_TUNABLES"
+#define LG_USER_TUNABLES_SET '='
+#define LG_USER_TUNABLES_UNSET "-"
+
 /* Seconds on the monotonic clock. */
 double lg__now(void);
 /* Writes and reads that finish or fail (EINTR and short counts handled): 0 or -1. */

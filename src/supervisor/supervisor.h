@@ -19,7 +19,7 @@
 struct lg__exec {
 	const char *path;
 	const char **argv, **envp;
-	char *log_opt, *supp_opt, *log_env;
+	char *log_opt, *supp_opt, *log_env, *tune_env, *user_env;
 	char cmd[16], msg[16];
 	int cmd_fd, msg_fd;
 };

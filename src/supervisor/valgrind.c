@@ -25,6 +25,14 @@ static const char *self_exe(void)
 	return path;
 }
 
+/* Whether an environment entry ("NAME=value") is NAME's. */
+static int env_is(const char *entry, const char *name)
+{
+	size_t len = strlen(name);
+
+	return strncmp(entry, name, len) == 0 && entry[len] == '=';
+}
+
 int lg__vg_log_create(char *path, size_t cap)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -78,7 +86,8 @@ int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
 	x->argv = calloc(24 + t->nargs, sizeof(*x->argv));
 	for (i = 0; environ[i]; i++)
 		nenv++;
-	x->envp = calloc(nenv + 3, sizeof(*x->envp));
+	/* The environment, the log, the mark, the two tunables and the NULL at the end. */
+	x->envp = calloc(nenv + 5, sizeof(*x->envp));
 	if (!x->argv || !x->envp)
 		goto fail;
 	if (o->valgrind) {
@@ -101,6 +110,23 @@ int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
 		x->argv[n++] = x->log_opt;
 		x->argv[n++] = x->supp_opt;
 	} else {
+		/* Under memcheck mallinfo2() sees nothing, so only a native worker needs it. */
+		const char *user = getenv("GLIBC_TUNABLES");
+
+		if ((user && *user ? asprintf(&x->tune_env, "GLIBC_TUNABLES=%s:%s", user,
+					      LG_TCACHE_TUNABLE) :
+				     asprintf(&x->tune_env, "GLIBC_TUNABLES=%s",
+					      LG_TCACHE_TUNABLE)) < 0) {
+			x->tune_env = NULL;
+			goto fail;
+		}
+		if ((user ? asprintf(&x->user_env, "%s=%c%s", LG_USER_TUNABLES_ENV,
+				     LG_USER_TUNABLES_SET, user) :
+			    asprintf(&x->user_env, "%s=%s", LG_USER_TUNABLES_ENV,
+				     LG_USER_TUNABLES_UNSET)) < 0) {
+			x->user_env = NULL;
+			goto fail;
+		}
 		x->path = exe;
 	}
 	x->argv[n++] = exe;
@@ -112,17 +138,23 @@ int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
 	x->argv[n++] = t->spec ? t->spec : "";
 	for (i = 0; i < t->nargs; i++)  /* a pytest target's own arguments */
 		x->argv[n++] = t->args[i];
-	/* The environment, with the worker's memcheck log named (src/worker/vg.c) and the
-	 * run's mark (supervisor/sentinel.c). */
+	/* The environment, with the worker's memcheck log named (src/worker/vg.c), the run's
+	 * mark (supervisor/sentinel.c), and glibc's per-thread cache off with the user's
+	 * tunables kept aside (protocol.h). */
 	n = 0;
 	for (i = 0; environ[i]; i++)
-		if (!x->log_env || strncmp(environ[i], LG_VG_LOG_ENV "=",
-					   sizeof(LG_VG_LOG_ENV)))
+		if (!(x->log_env && env_is(environ[i], LG_VG_LOG_ENV)) &&
+		    !(x->tune_env && (env_is(environ[i], "GLIBC_TUNABLES") ||
+				      env_is(environ[i], LG_USER_TUNABLES_ENV))))
 			x->envp[n++] = environ[i];
 	if (x->log_env)
 		x->envp[n++] = x->log_env;
 	if (mark && *mark)
 		x->envp[n++] = mark;
+	if (x->tune_env) {
+		x->envp[n++] = x->tune_env;
+		x->envp[n++] = x->user_env;
+	}
 	return 0;
 fail:
 	lg__exec_release(x);
@@ -149,6 +181,8 @@ void lg__exec_release(struct lg__exec *x)
 	free(x->log_opt);
 	free(x->supp_opt);
 	free(x->log_env);
+	free(x->tune_env);
+	free(x->user_env);
 	memset(x, 0, sizeof(*x));
 }
 

@@ -47,6 +47,15 @@ struct lg_worker {
 static const char bootstrap[] =
 	"import sys, os, gc, importlib, importlib.util, traceback\n"
 	"\n"
+	"# CPython 3.10 gives a code object a LOAD_GLOBAL cache (two PyMem blocks, never freed\n"
+	"# while the code lives) on its 1024th run: a workload that runs hundreds of functions a\n"
+	"# few times a call (pytest's hooks, say) gains blocks at every call for a thousand calls,\n"
+	"# then stops. Bounded, and the interpreter's, not the workload's: CPython's own leak hunt\n"
+	"# (-R) turns it off for the same reason (Lib/test/libregrtest/setup.py), and so does the\n"
+	"# worker, before any code of the workload runs. Only 3.10 has the switch (for 3.8 and\n"
+	"# 3.9, see opcache_off_everywhere).\n"
+	"getattr(sys, '_deactivate_opcache', lambda: None)()\n"
+	"\n"
 	"def load(kind, spec):\n"
 	"    mod_part, _, func = spec.rpartition(':')\n"
 	"    if kind == 'file':\n"
@@ -120,6 +129,71 @@ static const char bootstrap[] =
 
 static int worker_made;  /* lg_worker_new ran in this process */
 
+#if PY_VERSION_HEX < 0x030A0000
+/*
+ * CPython 3.8 and 3.9 give a code object a LOAD_GLOBAL cache (two PyMem blocks) on its
+ * 1024th run, as 3.10 does (see the bootstrap), but have no switch to turn it off. A code
+ * object's run count is co_opcache_flag, and the eval loop only counts while it is below
+ * that threshold: one set to it with no cache is what CPython itself leaves for a code
+ * that has no LOAD_GLOBAL, so it never gets one. The worker sets it on every code object
+ * alive when it starts and on every one that builtin exec() runs afterwards (imports,
+ * pytest's rewritten test modules, code generators), nested ones included, through an
+ * audit hook on "exec". Code made and called without exec() keeps its cache (rare).
+ */
+#define OPCACHE_MIN_RUNS 1024  /* ceval.c's, in 3.8 and 3.9 */
+
+static void opcache_off(PyObject *code, int depth)
+{
+	PyCodeObject *co = (PyCodeObject *)code;
+	Py_ssize_t i;
+
+	if (!PyCode_Check(code) || depth > 64)
+		return;
+	if (!co->co_opcache && co->co_opcache_flag < OPCACHE_MIN_RUNS)
+		co->co_opcache_flag = OPCACHE_MIN_RUNS;
+	if (!co->co_consts || !PyTuple_Check(co->co_consts))
+		return;
+	for (i = 0; i < PyTuple_GET_SIZE(co->co_consts); i++)
+		opcache_off(PyTuple_GET_ITEM(co->co_consts, i), depth + 1);
+}
+
+static int opcache_off_on_exec(const char *event, PyObject *args, void *unused)
+{
+	(void)unused;
+	if (strcmp(event, "exec") == 0 && PyTuple_Check(args) && PyTuple_GET_SIZE(args) > 0)
+		opcache_off(PyTuple_GET_ITEM(args, 0), 0);
+	return 0;
+}
+
+/* 0, or -1 with a Python exception set. */
+static int opcache_off_everywhere(void)
+{
+	PyObject *gc, *all;
+	Py_ssize_t i;
+
+	if (PySys_AddAuditHook(opcache_off_on_exec, NULL) < 0)
+		return -1;
+	gc = PyImport_ImportModule("gc");
+	all = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
+	Py_XDECREF(gc);
+	if (!all)
+		return -1;
+	for (i = 0; i < PyList_GET_SIZE(all); i++) {
+		PyObject *o = PyList_GET_ITEM(all, i);
+
+		if (PyFunction_Check(o))
+			opcache_off(PyFunction_GET_CODE(o), 0);
+	}
+	Py_DECREF(all);
+	return 0;
+}
+#else
+static int opcache_off_everywhere(void)
+{
+	return 0;  /* 3.10: sys._deactivate_opcache() in the bootstrap; 3.11 on: none */
+}
+#endif
+
 int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 {
 	static const char *const argv[] = { "leakgate" };
@@ -165,6 +239,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		goto fail_config;
 	PyConfig_Clear(&config);
 
+	if (opcache_off_everywhere() < 0)
+		goto fail_boot;
 	w->boot = PyDict_New();
 	if (!w->boot || PyDict_SetItemString(w->boot, "__builtins__", PyEval_GetBuiltins()))
 		goto fail_boot;

@@ -262,6 +262,20 @@ static void serve_tests(lg_worker *w, const lg_target *t, const struct msg_hello
 	_exit(err ? LG__EXIT_WORKLOAD : LG__EXIT_PASS);
 }
 
+/* The user's GLIBC_TUNABLES back, once glibc has read the worker's (protocol.h). */
+static void user_tunables(void)
+{
+	const char *user = getenv(LG_USER_TUNABLES_ENV);
+
+	if (!user)
+		return;  /* not exec'd by the supervisor */
+	if (*user == LG_USER_TUNABLES_SET)
+		setenv("GLIBC_TUNABLES", user + 1, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
+	unsetenv(LG_USER_TUNABLES_ENV);
+}
+
 void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, int msg_fd)
 {
 	struct msg_hello hello = { 0 };
@@ -276,6 +290,7 @@ void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, in
 	 * and keep the supervisor from seeing that death. */
 	fcntl(cmd_fd, F_SETFD, FD_CLOEXEC);
 	fcntl(msg_fd, F_SETFD, FD_CLOEXEC);
+	user_tunables();
 	err = lg_worker_new(wo, &w);
 	if (err) {
 		send_error(msg_fd, err, 0, "could not initialise CPython");
