@@ -101,17 +101,29 @@ mount_one() { # mount_one TARGET MOUNT-ARGS...
 	mount "$@" "$target" || die "cannot mount $target"
 	mounted="$target $mounted"
 }
+in_root() {
+	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
 mount_one /proc -t proc proc
 mount_one /sys -t sysfs sysfs
 mount_one /dev --bind /dev
 mount_one /dev/pts --bind /dev/pts
 mount_one /dev/shm -t tmpfs tmpfs  # the chroot's own: nothing of the host's shm shows
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# The chroot shares this machine's network, so it trusts the certificate authorities this
+# machine added to Debian's (/usr/local/share/ca-certificates: a proxy's, say), or pip
+# cannot reach PyPI through it. ca-certificates' own install adds them, when the ci/
+# scripts install it; when it is there already, update-ca-certificates does.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+	if [ -x "$root/usr/sbin/update-ca-certificates" ]; then
+		in_root update-ca-certificates >/dev/null 2>&1 ||
+			echo "debian-chroot: update-ca-certificates failed in $root" >&2
+	fi
+fi
 
-in_root() {
-	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
 # A new user has make: the README's commands are make's. Nothing else is installed here.
 if ! in_root sh -c 'command -v make' >/dev/null 2>&1; then
 	in_root sh -c 'export DEBIAN_FRONTEND=noninteractive;
