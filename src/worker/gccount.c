@@ -35,12 +35,12 @@ static int count_one(PyObject *op, void *arg)
 	return 1;
 }
 
-/* PyUnstable_GC_VisitObjects walks the three generations; since gh-131740 (3.13.3,
- * Debian 13's 3.13.5, and later releases) the permanent one too. Which of the two this
- * CPython does is found once, right after the heap was frozen (lg__gc_objects_moved):
- * the younger generations are then empty, so a visitor that counts at least the frozen
- * objects walks them. The release is not asked: a distribution may carry the change in
- * an older one. -1: not known yet. */
+/* PyUnstable_GC_VisitObjects walks the three generations; since gh-131740 (fixed in
+ * 2025 and backported: Debian 13's 3.13.5 has it, 3.13.0 not) the permanent one too.
+ * Which of the two this CPython does is found once, right after the heap was frozen
+ * (lg__gc_objects_moved): the younger generations are then empty, so a visitor that
+ * counts at least the frozen objects walks them. The release is not asked: a
+ * distribution may carry the change in an older one. -1: not known yet. */
 static int visits_permanent = -1;
 
 static int64_t visited_count(void)
