@@ -21,7 +21,7 @@
 set -eu
 
 usage() {
-	sed -n 's/^# Usage: //p; s/^#   //p' "$0" >&2
+	sed -n 's/^# Usage: /usage: /p; s/^#   /  /p' "$0" >&2
 	exit 4
 }
 
@@ -65,7 +65,13 @@ if [ -z "$mirror" ]; then
 	mirror=${mirror:-http://deb.debian.org/debian}
 fi
 
-if [ ! -x "$root/usr/bin/apt-get" ]; then
+# A finished root has apt-get and no debootstrap/ (debootstrap removes it at the end). An
+# unfinished one is made again; any other directory is left alone.
+if [ ! -x "$root/usr/bin/apt-get" ] || [ -d "$root/debootstrap" ]; then
+	if [ -d "$root" ] && [ ! -d "$root/debootstrap" ] &&
+	   [ -n "$(ls -A "$root" 2>/dev/null)" ]; then
+		die "$root is neither empty nor a Debian root: give --root another directory"
+	fi
 	command -v debootstrap >/dev/null 2>&1 || {
 		echo "debian-chroot: installing debootstrap" >&2
 		DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap >/dev/null ||
