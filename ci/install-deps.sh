@@ -57,9 +57,11 @@ if [ -x /usr/bin/python3 ]; then
 	v=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	need "python$v-dev" test -f "/usr/include/python$v/Python.h"
 	need python3-pytest /usr/bin/python3 -c 'import pytest'
+	# The markers test pip-installs the plugin's wheel with that python3's own pip.
+	need python3-pip /usr/bin/python3 -m pip --version
 	need "python$v-venv" dpkg -s "python$v-venv"  # --pytest from a venv is tested
 else
-	missing="$missing python3 python3-dev python3-pytest"
+	missing="$missing python3 python3-dev python3-pytest python3-pip"
 fi
 if [ "$matrix" = 1 ]; then
 	# Every Debian CPython the matrix finds in /usr/bin (the system's python3, and any

@@ -40,9 +40,16 @@ static const lg_jit_layout unpublished_313 = {
 	.frame_lasti = -1, .lasti_units = 0, .line_format = 0, .co_cellvars = -1,
 	.co_freevars = -1,
 };
-/* The GC generations' list heads from the start of _gc_runtime_state (3.13.0): three
- * generations of 24 bytes, then the permanent one. */
-static const uint32_t gc_heads_313[4] = { 24, 48, 72, 104 };
+/* The collector's list heads, from the start of _gc_runtime_state (the interpreter's
+ * `gc`): three generations of 24 bytes, then the pointer `generation0`, then the
+ * permanent generation. Where the generations start depends on PyGC_Head's alignment:
+ * 8 bytes in 3.13.0, so they start at 24; 4 in later 3.13 releases (gh-127545 gave
+ * PyGC_Head an explicit alignment of 4; Debian 13's 3.13.5 has it), so they start at 20.
+ * `generation0`, at 96 either way, points at the first generation, so it is read rather
+ * than the alignment guessed from the version. */
+#define GC_GENERATION_SIZE 24
+#define GC_GENERATION0_PTR 96
+#define GC_PERMANENT 104
 
 static int32_t off(const uint64_t *w, int i)
 {
@@ -105,8 +112,19 @@ int lg_layout_from_runtime(lg_read_fn read, void *ctx, uint64_t runtime, uint64_
 	if (w[W_INTERPRETERS_HEAD] > 65536 ||
 	    read(ctx, runtime + w[W_INTERPRETERS_HEAD], interp, 8) || !*interp)
 		return -1;
-	for (i = 0; i < 4; i++)
-		l->gc_lists[i] = w[W_GC] < 65536 ? *interp + w[W_GC] + gc_heads_313[i] : 0;
+	if (w[W_GC] < 65536) {
+		uint64_t gc = *interp + w[W_GC], gen0;
+
+		*why = "cannot read the collector's generation0 pointer";
+		if (read(ctx, gc + GC_GENERATION0_PTR, &gen0, 8))
+			return -1;
+		*why = "the collector's generation0 pointer is not where its generations start";
+		if (gen0 < gc + 16 || gen0 > gc + 24 || (gen0 - gc) % 4)
+			return -1;
+		for (i = 0; i < 3; i++)
+			l->gc_lists[i] = gen0 + (uint64_t)i * GC_GENERATION_SIZE;
+		l->gc_lists[3] = gc + GC_PERMANENT;
+	}
 	*why = NULL;
 	return 0;
 }

@@ -1528,6 +1528,11 @@ static void run_release(struct run *r)
 	for (i = 0; i < r->nowned; i++)
 		free(r->owned[i]);
 	free(r->owned);
+	/* The outputs live in r, which dies with cmd_run's frame: the exit handler must not
+	 * read them after this, so whatever it would remove goes now. */
+	remove_temporaries();
+	live_outputs = NULL;
+	nlive_outputs = 0;
 }
 
 static int cmd_run(int argc, char **argv)

@@ -53,7 +53,9 @@ void lg__record_clear(void);
  * right after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
 /* Says that objects moved in or out of the permanent generation (gc.freeze(),
- * gc.unfreeze()): the next lg__gc_objects walks it again. */
+ * gc.unfreeze()): the next lg__gc_objects walks it again. Called right after a freeze,
+ * the first time it also finds out whether CPython's visitor (3.12+) walks the permanent
+ * generation. */
 void lg__gc_objects_moved(void);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */

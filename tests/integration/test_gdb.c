@@ -54,8 +54,8 @@ static const char *gdb_path(const struct gdb_kind *k)
 	if (!strcmp(k->name, "gdb"))
 		return "gdb";
 	if (!m || !realpath(m, path) || access(path, X_OK) < 0)
-		cr_skip_test("gdb-minimal is not unpacked (ci/get-gdb-minimal.sh could not "
-			     "download it): skipping");
+		cr_skip_test("gdb-minimal is not unpacked (ci/get-gdb-minimal.sh said why: no "
+			     "download, or no GDB in the package, as on Debian 13): skipping");
 	return path;
 }
 

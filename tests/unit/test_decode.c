@@ -484,6 +484,50 @@ Test(decode, layout_from_debug_offsets)
 #endif
 }
 
+/* A 3.13 process image made by hand: _PyRuntime's debug offsets (the words pyruntime.c
+ * reads: the cookie, the version, free-threaded, interpreters_head, interpreter_state.gc)
+ * and an interpreter whose collector state has `generation0` (at 96) pointing `first`
+ * bytes in. Returns what lg_layout_from_runtime() makes of it. */
+static int gc_heads_of(uint32_t first, lg_jit_layout *l, uint64_t *gc, const char **why)
+{
+	static uint64_t runtime[80], interp[64];
+	uint64_t ip;
+
+	memset(runtime, 0, sizeof(runtime));
+	memset(interp, 0, sizeof(interp));
+	memcpy(runtime, "xdebugpy", 8);
+	runtime[1] = 0x030D05F0;                 /* 3.13.5 */
+	runtime[5] = 76 * 8;                     /* interpreters_head: runtime[76] */
+	runtime[76] = (uintptr_t)interp;
+	runtime[10] = 8 * 8;                     /* interpreter_state.gc: interp[8] */
+	*gc = (uintptr_t)&interp[8];
+	interp[8 + 96 / 8] = *gc + first;        /* gc.generation0 */
+	return lg_layout_from_runtime(self_read, NULL, (uintptr_t)runtime, 0, l, &ip, why);
+}
+
+/* Debian 13's CPython 3.13.5 gives PyGC_Head an alignment of 4 (gh-127545), so its
+ * generations start 20 bytes into the collector's state, not 24 as on 3.13.0: the heads
+ * follow the state's own generation0 pointer, whichever it is, and the permanent
+ * generation stays at 104. A pointer that fits neither is refused. */
+Test(decode, debug_offsets_gc_heads_follow_generation0)
+{
+	static const uint32_t firsts[] = { 20, 24 };
+	lg_jit_layout l;
+	const char *why;
+	uint64_t gc;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(gc_heads_of(firsts[i], &l, &gc, &why), 0, "%s", why);
+		cr_expect_eq(l.gc_lists[0], gc + firsts[i]);
+		cr_expect_eq(l.gc_lists[1], gc + firsts[i] + 24);
+		cr_expect_eq(l.gc_lists[2], gc + firsts[i] + 48);
+		cr_expect_eq(l.gc_lists[3], gc + 104);
+	}
+	cr_expect_neq(gc_heads_of(40, &l, &gc, &why), 0);
+	cr_expect(why && strstr(why, "generation0"), "%s", why ? why : "(null)");
+}
+
 /* issue 19: a leaked object held only from C. The worker's own records of it (a module
  * list of (label, object) tuples, as src/attribute.py keeps SUSPECTS) are no holders:
  * lg-report and lg-referrers say what the run's report says, and a label cut at

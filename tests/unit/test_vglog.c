@@ -1,6 +1,6 @@
 /* test_vglog.c: reading memcheck's log of a --valgrind worker (lg_vglog_read, and the
- * gate's lg__vg_finish over it) from
- * logs shaped like valgrind 3.19's: markers, grown loss records, errors, the exit. */
+ * gate's lg__vg_finish over it) from logs shaped like valgrind 3.19's (Debian 12) and
+ * 3.24's (Debian 13): markers, grown loss records, errors, the exit. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -95,6 +95,45 @@ Test(vglog, errors_with_their_iteration)
 			 "   at 0x69FB3A0: peek (ext.c:40)\n"
 			 " Address 0x5a0 is 0 bytes after a block of size 8 alloc'd\n"
 			 "   at 0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_memcheck.so)\n");
+	lg_vglog_release(&v);
+}
+
+/* Valgrind 3.24 (Debian 13) marks a record that had no blocks at the previous search
+ * "in new loss record": it is a loss record like any other, never an error, whatever
+ * its kind. */
+Test(vglog, new_loss_records_of_valgrind_3_24)
+{
+	lg_vglog v = read_text("**7** leakgate: snapshot 0\n"
+			       "**7** leakgate: snapshot 1\n"
+			       "==7== 80 (+80) (32 (+32) direct, 48 (+48) indirect) bytes in 1 (+1) "
+			       "blocks are definitely lost in new loss record 2,352 of 3,880\n"
+			       "==7==    at 0x4844818: malloc (vg_replace_malloc.c:446)\n"
+			       "==7==    by 0x63A141A: lose_chain (lgtest.c:41)\n"
+			       "==7==    by 0x121018: lg_worker_call (interp.c:389)\n"
+			       "==7== \n"
+			       "==7== 16 (+16) bytes in 1 (+1) blocks are possibly lost in new loss "
+			       "record 7 of 3,880\n"
+			       "==7==    at 0x4844818: malloc (vg_replace_malloc.c:446)\n"
+			       "==7== \n"
+			       "==7== 24 (+24) bytes in 1 (+1) blocks are still reachable in new loss "
+			       "record 8 of 3,880\n"
+			       "==7==    at 0x4844818: malloc (vg_replace_malloc.c:446)\n"
+			       "==7== \n"
+			       "**7** leakgate: snapshot 2\n"
+			       "==7== 160 (+80) (64 (+32) direct, 96 (+48) indirect) bytes in 2 (+1) "
+			       "blocks are definitely lost in loss record 2,352 of 3,881\n"
+			       "==7==    at 0x4844818: malloc (vg_replace_malloc.c:446)\n"
+			       "==7==    by 0x63A141A: lose_chain (lgtest.c:41)\n"
+			       "==7==    by 0x121018: lg_worker_call (interp.c:389)\n"
+			       "==7== \n", 1);
+
+	cr_expect_eq(v.nerrors, 0, "%s", v.errors);
+	cr_assert(v.stacks);
+	cr_expect(strstr(v.stacks, "80 bytes in 1 block definitely lost per iteration (160 "
+				   "bytes in 2 over 2 measured iterations; grew in 2)\n"
+				   "  at malloc (vg_replace_malloc.c:446)\n"
+				   "  by lose_chain (lgtest.c:41)\n"),
+		  "%s", v.stacks);
 	lg_vglog_release(&v);
 }
 
