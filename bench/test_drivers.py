@@ -27,7 +27,11 @@ import suite  # noqa: E402
 from compare_loop import MEASURED, WARMUP  # noqa: E402
 
 CASES = {
-    "leak": "_kept = []\n\n\ndef work():\n    _kept.append(object())\n",
+    # Ten records per call, each GC-tracked (objgraph counts only those): so many new
+    # blocks that no per-run offset hides them (on 3.11, -R subtracts the count of
+    # quickened code objects from the blocks, which takes one or two off a run).
+    "leak": ("_kept = []\n\n\ndef work():\n    for i in range(10):\n"
+             "        _kept.append({'id': i, 'tags': ['a', 'b'], 'name': 'x' * 40})\n"),
     "pass": "def work():\n    return [object() for _ in range(10)]\n",
     "error": "def work():\n    raise RuntimeError('the case fails')\n",
 }
@@ -93,7 +97,9 @@ def main(argv):
         for test, verdict in suite.declared():
             ids = suite._match(got, test)
             check("suite pytest-memray parses %s" % test, bool(ids), True, how)
-            if verdict in ("error", "skip"):
+            # pytest's own outcomes (a failure, a skip, an xfail); no_leak_check is
+            # leakgate's marker, which pytest-memray does not know (it runs that test).
+            if verdict == "error" or test in ("test_skipped", "test_expected_failure"):
                 check("suite pytest-memray reads %s as %s" % (test, verdict),
                       sorted(set(ids.values())), [verdict], how)
     print("%d failed" % len(failures) if failures else "all passed")
