@@ -49,6 +49,7 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -695,6 +696,9 @@ def main():
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (os.path.abspath(a.ext_dir), env.get("PYTHONPATH")) if p)
 
+    # SIGTERM (a deadline, a CI job's timeout) ends the run as ^C does: what was measured
+    # is still summed up, and written to --out, marked as interrupted.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     tee = Tee(sys.stdout)
     sys.stdout = tee
     started = time.monotonic()
@@ -703,6 +707,29 @@ def main():
              ",".join(str(n) for n in sorted(only))))
     print("uptime at the start: %s" % uptime())
     parts, errors = [], 0
+    try:
+        errors = run_sections(a, only, leakgate, env, parts)
+        interrupted = False
+    except KeyboardInterrupt:
+        interrupted = True
+        errors = 1
+        print()
+        print("bench: INTERRUPTED: the sections not printed above were not measured")
+    print()
+    print("summary: %s; %.0f s%s" % ("; ".join(parts), time.monotonic() - started,
+                                     "; INTERRUPTED" if interrupted else ""))
+    print("uptime at the end: %s" % uptime())
+    sys.stdout = tee.out
+    if a.out and only == set(SECTIONS):
+        write_out(a.out, a.command + (" (interrupted)" if interrupted else ""),
+                  "".join(tee.kept))
+    return 1 if errors else 0
+
+
+def run_sections(a, only, leakgate, env, parts):
+    """The sections in ONLY, in order; each appends its summary to PARTS. Returns the
+    count of sections (or cases) that could not be measured."""
+    errors = 0
     with tempfile.TemporaryDirectory(prefix="leakgate-bench.") as tmp:
         if 1 in only:
             ratios = overhead(leakgate, env, tmp, max(a.reps, 5))
@@ -734,13 +761,7 @@ def main():
             verdicts, _ = tracemalloc_cost(leakgate, a.corpus_dir, env, tmp, a.cases)
             parts.append("wall time / tracemalloc loop's (goal <= 0.5x): %s"
                          % "; ".join(verdicts))
-    print()
-    print("summary: %s; %.0f s" % ("; ".join(parts), time.monotonic() - started))
-    print("uptime at the end: %s" % uptime())
-    sys.stdout = tee.out
-    if a.out and only == set(SECTIONS):
-        write_out(a.out, a.command, "".join(tee.kept))
-    return 1 if errors else 0
+    return errors
 
 
 if __name__ == "__main__":
