@@ -317,7 +317,8 @@ $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 
 # leakgate against tracemalloc, objgraph, CPython's -R, memcheck and the PyPI peers
 # (pytest-memray, memray, psleak, pytest-leaks; ci/bench-venv.sh) over the corpus on three
-# heaps (bench/compare.py); writes docs/benchmarks.md. Not part of make test: ~30 minutes.
+# heaps (bench/compare.py); writes docs/benchmarks.md (keeping make bench's section). Not part of
+# make test: an hour or more on two cores (COMPARE_ARGS="--cases ... --heaps small": a subset).
 # Every tool runs Debian's python3 (python3-objgraph is Debian's), leakgate through its build
 # for it (--python), CPython's -R with references on its debug build (python3.X-dbg).
 COMPARE_PYTHON ?= /usr/bin/python3
