@@ -214,11 +214,19 @@ test-matrix:
 	$(Q)ci/install-deps.sh --matrix
 	$(Q)ci/test-matrix.sh $(if $(MATRIX_REQUIRE),--require "$(MATRIX_REQUIRE)")
 
+# make bench: the harness's own costs (bench/bench.py's docstring), written into
+# docs/benchmarks.md's make bench section as well when every section ran (BENCH_ONLY=5 or
+# BENCH_ONLY=1,6: some of them, printed only). Section 5 gates suites with the pinned pytest
+# of a venv of PYTEST_PYTHON (ci/pytest-venv.sh, PyPI once), plain and gated alike.
+BENCH_VENV := build/bench-pytest-venv
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_EXT)
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(PYTEST_PYTHON) BUILD=$(PYTEST_BUILD) all ext
-	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests LEAKGATE_PYTEST_PYTHON=$(PYTEST_PYTHON) \
-		LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests bench/run.sh $(BIN) $(PYTHON)
+	$(Q)ci/pytest-venv.sh $(PYTEST_PYTHON) $(BENCH_VENV) >/dev/null
+	$(Q)LEAKGATE_TEST_EXT_DIR=$(BUILD)/tests \
+		LEAKGATE_PYTEST_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
+		LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests BENCH_OUT=docs/benchmarks.md \
+		bench/run.sh $(BIN) $(PYTHON)
 	$(Q)bench/gdb.sh $(BIN) $(PYTHON)
 
 # The installed layout (harness/paths.c finds it from the executable, wherever it lies).
@@ -316,7 +324,8 @@ $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 
 # leakgate against tracemalloc, objgraph, CPython's -R, memcheck and the PyPI peers
 # (pytest-memray, memray, psleak, pytest-leaks; ci/bench-venv.sh) over the corpus on three
-# heaps (bench/compare.py); writes docs/benchmarks.md. Not part of make test: ~30 minutes.
+# heaps (bench/compare.py); writes docs/benchmarks.md (keeping make bench's section). Not part of
+# make test: an hour or more on two cores (COMPARE_ARGS="--cases ... --heaps small": a subset).
 # Every tool runs Debian's python3 (python3-objgraph is Debian's), leakgate through its build
 # for it (--python), CPython's -R with references on its debug build (python3.X-dbg).
 COMPARE_PYTHON ?= /usr/bin/python3
@@ -330,9 +339,24 @@ bench-compare:
 	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_DBG) BUILD=build/py$(COMPARE_TAG)d ext
 	$(Q)ci/bench-venv.sh $(COMPARE_PYTHON) >/dev/null
 	$(Q)VENV=build/bench-venv-dbg ci/bench-venv.sh $(COMPARE_DBG) pytest pytest-leaks >/dev/null
+	$(Q)ci/pytest-venv.sh $(COMPARE_PYTHON) build/bench-pytest-venv >/dev/null
 	$(Q)mkdir -p docs
 	$(Q)$(COMPARE_PYTHON) bench/compare.py $(BIN) tests/corpus --python $(COMPARE_PYTHON) \
 		--ext-dir build/py$(COMPARE_TAG)/tests --python-dbg $(COMPARE_DBG) \
 		--ext-dir-dbg build/py$(COMPARE_TAG)d/tests --out docs/benchmarks.md \
 		--peers build/bench-venv/bin/python --peers-dbg build/bench-venv-dbg/bin/python \
-		--command "make bench-compare" $(if $(COMPARE_ARGS),$(COMPARE_ARGS))
+		--pytest-venv build/bench-pytest-venv/bin/python \
+		--command 'make bench-compare$(if $(COMPARE_ARGS), COMPARE_ARGS="$(COMPARE_ARGS)")' \
+		$(if $(COMPARE_ARGS),$(COMPARE_ARGS))
+
+# The bench's drivers of the other tools (compare_loop.py, peers.py, peers_loop.py,
+# suite.py), each run on tiny cases no tool can get wrong, their parsed verdicts checked
+# (bench/test_drivers.py; a minute or two, untimed). Not in make test: it needs the PyPI
+# venvs of ci/bench-venv.sh.
+.PHONY: test-bench
+test-bench:
+	$(Q)$(MAKE) --no-print-directory PYTHON=$(COMPARE_PYTHON) BUILD=build/py$(COMPARE_TAG) all ext
+	$(Q)ci/bench-venv.sh $(COMPARE_PYTHON) >/dev/null
+	$(Q)VENV=build/bench-venv-dbg ci/bench-venv.sh $(COMPARE_DBG) pytest pytest-leaks >/dev/null
+	$(Q)PYTHONPATH=$(abspath build/py$(COMPARE_TAG)/tests) $(COMPARE_PYTHON) bench/test_drivers.py \
+		$(COMPARE_PYTHON) build/bench-venv/bin/python build/bench-venv-dbg/bin/python

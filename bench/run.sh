@@ -4,7 +4,9 @@
 # extension the corpus imports when it is missing. Exits 0 when everything was measured,
 # targets missed or not (they print MISSED).
 # Usage: bench/run.sh LEAKGATE [PYTHON]   (PYTHON: the one leakgate was built with)
-#        BENCH_ONLY=5 bench/run.sh ...      (one section: 5, --pytest)
+#        BENCH_ONLY=5 bench/run.sh ...      (only some sections: 5, or 1,6; see bench.py)
+#        BENCH_OUT=docs/benchmarks.md ...   (a run of every section writes its output there)
+#        BENCH_CASES=PATTERN,... ...        (section 6 on those corpus cases only)
 set -eu
 [ $# -ge 1 ] || { echo "usage: bench/run.sh LEAKGATE [PYTHON]" >&2; exit 4; }
 bin=$1
@@ -25,4 +27,8 @@ if [ -n "${LEAKGATE_PYTEST_PYTHON:-}" ] && [ -n "${LEAKGATE_PYTEST_EXT_DIR:-}" ]
 fi
 # BENCH_ONLY=5 make bench: section 5 alone.
 [ -z "${BENCH_ONLY:-}" ] || set -- "$@" --only "$BENCH_ONLY"
+[ -z "${BENCH_OUT:-}" ] || set -- "$@" --out "$BENCH_OUT"
+# BENCH_CASES=leak_list,clean_json make bench: section 6 on those cases only.
+[ -z "${BENCH_CASES:-}" ] || set -- "$@" --cases "$BENCH_CASES" \
+	--command "make bench BENCH_CASES=$BENCH_CASES"
 exec "$py" "$root/bench/bench.py" "$@" "$build/$(basename "$bin")" "$root/tests/corpus"

@@ -9,6 +9,9 @@ case; bench/compare.py appends their tables when it runs the peers (--peers).
                 each test, without editing the suite). Each test runs once under
                 pytest-memray, as the suite runs it (1.11.0 has no warm-up argument),
                 so the limit is one call's smallest leak, 16 B.
+                Both beside a plain `PYTHON -m pytest` run of the suite, as ratios
+                (issue 16's goal for leakgate: at most 15x). PYTHON is a venv with
+                the pinned pytest (ci/pytest-venv.sh), as pytest-memray's venv has.
   a core        the core `leakgate run --on-leak=core` writes for bench/gdb_workload.py
                 (as bench/gdb.sh makes it): `pystack core CORE EXE` against
                 `leakgate gdb -batch -ex lg-bt --core CORE EXE`; wall time past
@@ -33,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PROJECT = os.path.join(ROOT, "tests", "pytest_project")
 TIMEOUT = 900
+PYTEST_GOAL = 15.0  # issue 16: leakgate --pytest's wall time over plain pytest's
 
 
 def _run(cmd, env=None, cwd=None):
@@ -90,11 +94,19 @@ def memray_suite(venv_py, env, tmp):
     return got, wall, "exit %s" % rc
 
 
+def plain_suite(py, env):
+    """The suite as its maintainer runs it: `PY -m pytest` (one failing test: exit 1)."""
+    rc, out, err, wall = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"], env,
+                              PROJECT)
+    return wall, "exit %s" % rc
+
+
 def _match(got, test):
     return {i: v for i, v in got.items() if i.split("::")[-1].startswith(test)}
 
 
 def suite_table(leakgate, py, venv_py, env, tmp):
+    plain_wall, plain_how = plain_suite(py, env)
     lg, lg_wall, lg_how = leakgate_suite(leakgate, py, env, tmp)
     mr, mr_wall, mr_how = memray_suite(venv_py, env, tmp)
     lines = ["## A real suite: tests/pytest_project", "",
@@ -119,6 +131,11 @@ def suite_table(leakgate, py, venv_py, env, tmp):
     lines.append("| **all**, wall time | | %d/%d, %.2f s | %d/%d, %.2f s |" % (
         totals["leakgate"][0], totals["leakgate"][1], lg_wall,
         totals["pytest-memray"][0], totals["pytest-memray"][1], mr_wall))
+    lines.append("| wall time / plain `pytest` (%.2f s, %s; issue 16's goal for leakgate: "
+                 "at most %.0f×) | | %.1f× (%s) | %.1f× |" % (
+                     plain_wall, plain_how, PYTEST_GOAL, lg_wall / plain_wall,
+                     "met" if lg_wall / plain_wall <= PYTEST_GOAL else "**MISSED**",
+                     mr_wall / plain_wall))
     return lines
 
 
