@@ -1,7 +1,7 @@
 # expect: leak
 # counters: py_blocks
 # target: work
-# report: /iter, floor +
+# report: ], floor +
 # why: an audit trail that snapshots the session table after the 20th request and then every 40th, into a list nobody trims: a leak in bursts, flat for 39 calls out of 40, rarer than the first span (20 calls) but seen in it, then confirmed by the floor of the later spans
 import itertools
 
