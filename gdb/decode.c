@@ -1555,6 +1555,24 @@ static int loops(struct loop_check *c, uint64_t node)
 	return 0;
 }
 
+/* The bounds of a printed walk, checked before each node: nonzero, after saying why on
+ * out, once the walk has taken max steps or is back on a node it visited. The line is
+ * indented by indent and names the nodes ("threads") and their chain ("thread list"). */
+static int walk_stops(struct loop_check *c, uint64_t node, int steps, int max,
+		      const char *indent, const char *nodes, const char *chain, lg_text *out)
+{
+	if (steps >= max) {
+		lg_text_printf(out, "%s[more than %d %s: stopped]\n", indent, max, nodes);
+		return 1;
+	}
+	if (loops(c, node)) {
+		lg_text_printf(out, "%s[the %s loops at 0x%llx: stopped]\n", indent, chain,
+			       (unsigned long long)node);
+		return 1;
+	}
+	return 0;
+}
+
 /* The frame a thread state runs, or 0. */
 static uint64_t thread_frame(lg_dec *d, uint64_t ts)
 {
@@ -1582,15 +1600,9 @@ static void thread_frames(lg_dec *d, uint64_t frame, lg_text *out)
 	for (; frame && nframes < MAX_FRAMES; steps++) {
 		uint8_t owner = 0;
 
-		if (steps >= MAX_FRAME_STEPS) {
-			lg_text_printf(out, "  [more than %d frames: stopped]\n", MAX_FRAME_STEPS);
+		if (walk_stops(&c, frame, steps, MAX_FRAME_STEPS, "  ", "frames", "frame chain",
+			       out))
 			break;
-		}
-		if (loops(&c, frame)) {
-			lg_text_printf(out, "  [the frame chain loops at 0x%llx: stopped]\n",
-				       (unsigned long long)frame);
-			break;
-		}
 		if (l->frame_owner >= 0 && rd(d, frame + (uint64_t)l->frame_owner, &owner, 1))
 			break;
 		if (owner != l->frame_owner_cstack)
@@ -1621,15 +1633,8 @@ void lg_dec_bt(lg_dec *d, uint64_t interp, lg_text *out)
 		uint64_t tid = 0;
 		int64_t native = 0;
 
-		if (nthreads >= MAX_THREADS) {
-			lg_text_printf(out, "[more than %d threads: stopped]\n", MAX_THREADS);
+		if (walk_stops(&c, ts, nthreads, MAX_THREADS, "", "threads", "thread list", out))
 			break;
-		}
-		if (loops(&c, ts)) {
-			lg_text_printf(out, "[the thread list loops at 0x%llx: stopped]\n",
-				       (unsigned long long)ts);
-			break;
-		}
 		rd_u64(d, ts, l->tstate_thread_id, &tid);
 		if (l->tstate_native_id >= 0 && rd_i64(d, ts, l->tstate_native_id, &native))
 			native = 0;
