@@ -404,6 +404,23 @@ static int is_growing(const struct envelope *e, double budget)
 	return e->floor_rate > budget;  /* false for NAN: the window cannot tell */
 }
 
+/* Growth in a span that must decide alone (the limit leaves room for no other): it
+ * confirms itself, its floor rising in both halves, the later at no less than 1/sqrt(2)
+ * of the earlier rate, as two spans would. A single step lands in one half only. */
+static int grows_in_both_halves(const lg_series *s, size_t first, size_t n, int c,
+				double budget)
+{
+	size_t h = n / 2;
+	double r0, r1;
+	int cycles;
+
+	if (n < 5)
+		return 1;
+	r0 = floor_rate(s, first, h + 1, c, &cycles);
+	r1 = floor_rate(s, first + h, n - h, c, &cycles);
+	return r0 > budget && r1 > budget && r1 >= r0 * SLOWER;
+}
+
 /* A span's samples in the series, its anchor first: the first index and the count. */
 static void span_window(const struct span *sp, size_t warm, size_t *first, size_t *n)
 {
@@ -513,8 +530,9 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 			if (cur.k >= 2 && !cur.final)
 				grows = prev_grows && !slowing;
 			else if (cur.final)
-				grows = cur.k == 0 || (prev_blind && e.cycles) ||
-					(prev_grows && !slowing);
+				grows = (cur.k == 0 && grows_in_both_halves(s, first, n, c,
+									       budget)) ||
+					(prev_blind && e.cycles) || (prev_grows && !slowing);
 		}
 		if (grows) {
 			out->state[c] = LG_STATE_GROWING;

@@ -736,6 +736,16 @@ Test(verdict, a_short_limit_lets_the_last_span_decide)
 	r = run_gate(LG_PY_BLOCKS, flat, NULL, 5, 20, &o);
 	cr_assert_eq(r.outcome, LG_PASS);
 	cr_assert_eq(r.calls, 25);
+	/* The probe alone confirms itself: one step (a first call's arena, -w 0 -n 20)
+	 * lands in one of its halves and passes, wherever it lands. */
+	{
+		size_t at;
+
+		for (at = 2; at <= 20; at++) {
+			r = run_gate(LG_PY_BYTES, single_step, &at, 0, 20, &o);
+			cr_assert_eq(r.outcome, LG_PASS, "step at call %zu", at);
+		}
+	}
 	/* -n 70: spans of 20 and 50 (the remainder joins the last). */
 	r = run_gate(LG_PY_BLOCKS, per_call, &one, 10, 70, &o);
 	cr_assert_eq(r.outcome, LG_LEAK);
