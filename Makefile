@@ -62,10 +62,12 @@ PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -
 LIB_SRC := src/counter.c src/series.c src/verdict.c src/target.c src/report.c \
 	src/report_junit.c src/report_svg.c src/protocol.c \
 	src/supervisor/gate.c src/supervisor/valgrind.c src/supervisor/vglog.c \
+	src/supervisor/sentinel.c \
 	src/worker/main.c src/worker/interp.c src/worker/hooks.c src/worker/sysstat.c \
 	src/worker/gccount.c src/worker/attribute.c src/worker/vg.c src/worker/gdbjit.c \
 	src/worker/failpoint.c
-HARNESS_SRC := harness/main.c harness/valgrind.c harness/config.c harness/baseline.c \
+HARNESS_SRC := harness/main.c harness/output.c harness/valgrind.c harness/config.c \
+	harness/baseline.c \
 	harness/pyselect.c harness/gdb.c harness/paths.c
 TEST_SRC := $(wildcard tests/unit/*.c) $(wildcard tests/integration/*.c)
 
@@ -227,7 +229,8 @@ install: all
 	install -m 644 $(PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/leakgate.pc
 	install -m 644 include/leakgate.h $(DESTDIR)$(PREFIX)/include/leakgate.h
 	install -m 644 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/leakgate/leakgate-gdb.so
-	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk $(WHEEL) \
+	install -m 644 gdb/leakgate.gdb share/leakgate.supp share/leakgate.mk \
+		share/leakgate-report.schema.json $(WHEEL) \
 		$(DESTDIR)$(PREFIX)/share/leakgate/
 	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/leakgate.1
 	ln -sfn ../../../bin/leakgate $(LIBEXEC_BIN)

@@ -102,6 +102,10 @@ need clang command -v clang  # make fuzz (libFuzzer)
 need make command -v make
 need gcc command -v gcc
 need graphviz command -v dot  # --graph renders FILE.svg with it; tested
+# The integration tests read every report back with real consumers: a JSON Schema
+# validator and a JUnit reader (tests/integration/check_reports.py).
+need python3-jsonschema /usr/bin/python3 -c "import jsonschema"
+need python3-junitparser /usr/bin/python3 -c "import junitparser"
 need man-db command -v man  # the install test renders leakgate(1) with man -l
 need groff-base command -v nroff
 need pkg-config command -v pkg-config  # the install test builds against leakgate.pc

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "leakgate.h"
 
@@ -20,9 +21,24 @@ struct run_opts {
 	lg_gate_opts gate;
 	int verbose, quiet;
 	int progress;  /* show progress on stderr (a terminal, and CI unset) */
+	int color;     /* --color: COLOR_AUTO, COLOR_ALWAYS or COLOR_NEVER */
 	unsigned jobs; /* -j: targets gated at once (0: one per CPU this process may use) */
 	size_t done, total;  /* targets finished, of all (for the progress line) */
 };
+
+/* How reports reach a terminal or a CI log (output.c). */
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+/* --color's value as COLOR_*, or -1. */
+int output_color_parse(const char *arg);
+/* Whether text written to f gets colour under mode (auto: f is a terminal, NO_COLOR unset
+ * or empty, TERM not dumb). */
+int output_color_on(int mode, FILE *f);
+/* The text report of r (lg_report_text), its verdict word coloured when color is set. */
+int output_text(FILE *f, const lg_result *r, int verbose, int color);
+/* GitHub Actions: an ::error annotation for a leak at its allocation site (the innermost
+ * frame of attribution's first site) or for a failing workload at its raising line, with
+ * the summary line and the report; nothing for a pass or skip. */
+void output_annotate(FILE *f, const lg_result *r);
 
 /* `leakgate gdb ...` (harness/gdb.c). */
 int cmd_gdb(int argc, char **argv);

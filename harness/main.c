@@ -61,8 +61,14 @@ static const char usage_text[] =
 	"      --timeout SECONDS  fail a call, with its snapshot, that takes longer\n"
 	"                         (default 60; 0: no limit); also attribution's deadline,\n"
 	"                         past which the leak stands with what it found\n"
-	"      --report FILE      write a JSON report of every target to FILE\n"
-	"      --junit FILE       write a JUnit XML report (one testcase per target)\n"
+	"      --max-memory SIZE  the memory guard: a worker may hold at most SIZE of heap\n"
+	"                         (bytes, or K, M, G, T; default: half the machine's\n"
+	"                         memory; 0: none); past it the target is a workload error\n"
+	"      --report FILE      write a JSON report of every target to FILE (-: to stdout,\n"
+	"                         the verdict lines then going to stderr)\n"
+	"      --junit FILE       write a JUnit XML report (one testcase per target,\n"
+	"                         grouped by module as pytest's --junitxml)\n"
+	"      --junit-suite NAME the JUnit testsuite's name (default leakgate)\n"
 	"      --plot FILE        write an SVG chart of every counter per iteration\n"
 	"      --graph FILE       write the referrer chains of leaks as a Graphviz graph\n"
 	"                         (and FILE.svg from it when Graphviz's dot is installed)\n"
@@ -80,7 +86,8 @@ static const char usage_text[] =
 	"                         (default 5; 0: none)\n"
 	"      --valgrind         run each worker under Valgrind's memcheck (slow): native\n"
 	"                         leaks are judged too (vg_definite) and reported with\n"
-	"                         their allocation stacks; Valgrind errors fail the target\n"
+	"                         their allocation stacks; Valgrind errors fail the target.\n"
+	"                         Your own suppressions: VALGRIND_OPTS=--suppressions=FILE\n"
 	"      --python PYTHON    run in PYTHON's environment (an interpreter, or a venv's\n"
 	"                         bin/python: its site-packages import), with the leakgate\n"
 	"                         build for PYTHON's version (make PYTHON=...); default:\n"
@@ -90,6 +97,9 @@ static const char usage_text[] =
 	"                         started with leakgate gdb -- leakgate run ...), or core\n"
 	"                         (a core file; its path is printed)\n"
 	"      --core-dir DIR     where --on-leak=core writes (default: the current dir)\n"
+	"      --color=WHEN       colour the verdict words: auto (default: on a terminal,\n"
+	"                         unless NO_COLOR is set and not empty or TERM is dumb),\n"
+	"                         always or never\n"
 	"  -j, --jobs N           gate up to N targets at once, each in its own worker\n"
 	"                         (default: the CPUs leakgate may use; -j 1: one at a\n"
 	"                         time, in order); reports still come in order\n"
@@ -101,14 +111,15 @@ static const char usage_text[] =
 	"  -V, --version          show the version\n"
 	"\n"
 	"counters: py_blocks py_bytes gc_objects native_bytes fds threads children,\n"
-	"refs (debug builds), vg_definite vg_definite_blocks (--valgrind); rss,\n"
-	"vg_possible and vg_possible_blocks are reported but never judged.\n"
+	"refs (debug builds), vg_definite vg_indirect vg_definite_blocks (--valgrind);\n"
+	"rss, vg_possible and vg_possible_blocks are reported but never judged.\n"
 	"\n"
 	"config: [tool.leakgate] in pyproject.toml: keys are the long options above\n"
-	"(iterations, warmup, window, timeout, attribute, report, junit, plot, graph,\n"
-	"baseline, python, valgrind), a budget table of counters, and targets = [...] or\n"
-	"pytest = [ARGS...]; relative paths are the file's directory's. Precedence:\n"
-	"built-in defaults < the file < the command line < a test's @pytest.mark.leakgate.\n"
+	"(iterations, warmup, window, timeout, attribute, report, junit, junit-suite,\n"
+	"plot, graph, baseline, python, valgrind, color), a budget table of counters, and\n"
+	"targets = [...] or pytest = [ARGS...]; relative paths are the file's directory's.\n"
+	"Precedence: built-in defaults < the file < the command line < a test's\n"
+	"@pytest.mark.leakgate.\n"
 	"\n"
 	"exit status: 0 no leak, 1 leak, 2 workload error (import failure, exception,\n"
 	"crash, timeout, memory guard), 3 internal error, 4 usage error. With several\n"
@@ -214,7 +225,7 @@ static void set_budget(const char *name, const char *counter, const char *value,
 	if (lg_counter_parse(counter, &c) < 0)
 		usage_error("%s: unknown counter '%s' (counters: py_blocks, py_bytes, "
 			    "gc_objects, native_bytes, fds, threads, children, refs, "
-			    "vg_definite, vg_definite_blocks, vg_indirect)", name, counter);
+			    "vg_definite, vg_indirect, vg_definite_blocks)", name, counter);
 	if (!lg_counter_judged(c))
 		usage_error("%s: %s is reported, never judged", name, counter);
 	vo->budget[c] = parse_number(name, value);
@@ -242,8 +253,12 @@ static void parse_budget(const char *name, const char *arg, lg_verdict_opts *vo)
 
 /* A report file: the option that asked for it and the library function that writes it.
  * It is written to `tmp`, beside its final name, and renamed into place once complete,
- * so that a run that does not finish never destroys the previous report; a path that
- * exists and is no regular file (/dev/stdout, a FIFO) is written in place. */
+ * so that a run that does not finish never destroys the previous report. The temporary
+ * file exists only while the report is written, at the end of the run (the start only
+ * checks that one can be made): a run killed by SIGKILL, which no handler sees, leaves
+ * the previous report and, unless it is killed during that write, nothing else. A path
+ * that exists and is no regular file (/dev/stdout, a FIFO) is opened in place at the
+ * start. */
 struct output {
 	const char *option;
 	int (*write)(FILE *f, const lg_result *const *results, size_t n);
@@ -326,10 +341,17 @@ static int close_beside(FILE *f, const char *path, char **tmp)
 
 static int write_output(struct output *out, const lg_result *const *results, size_t n)
 {
-	int bad = out->write(out->file, results, n) < 0;
-	int e = errno;
+	int bad, e;
 
-	if (close_beside(out->file, out->path, &out->tmp) < 0)
+	if (!out->file && !(out->file = open_beside(out->path, &out->tmp))) {
+		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
+		return -1;
+	}
+	bad = out->write(out->file, results, n) < 0;
+	e = errno;
+
+	if (out->file == stdout ? fflush(stdout) != 0 :
+	    close_beside(out->file, out->path, &out->tmp) < 0)
 		bad = 1;
 	else
 		errno = e;
@@ -337,6 +359,33 @@ static int write_output(struct output *out, const lg_result *const *results, siz
 	if (bad)
 		error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
 	return bad ? -1 : 0;
+}
+
+/* --junit's testsuite: its name, and when the run began. */
+static lg_junit_opts junit_opts;
+
+static int write_junit(FILE *f, const lg_result *const *results, size_t n)
+{
+	return lg_report_junit_with(f, results, n, &junit_opts);
+}
+
+/* Whether a report can be written at `path` (usage_error if not), before the run starts:
+ * a temporary file is made beside it and removed at once, unless the path is no regular
+ * file, which is then opened (open_beside). */
+static void check_output(struct output *out)
+{
+	FILE *f = open_beside(out->path, &out->tmp);
+
+	if (!f)
+		usage_error("cannot write %s '%s': %s", out->option, out->path, strerror(errno));
+	if (!out->tmp) {
+		out->file = f;
+		return;
+	}
+	fclose(f);
+	unlink(out->tmp);
+	free(out->tmp);
+	out->tmp = NULL;
 }
 
 /* The SVG that render_graph makes of --graph FILE: FILE without .dot, plus .svg (free
@@ -468,6 +517,9 @@ static void skip(const struct target_arg *t, lg_result *r)
 	r->error = strdup("marked no_leak_check");
 }
 
+/* Where the verdict lines (the text reports) go: stdout, unless a report goes there. */
+static FILE *text_out;
+
 /* Progress on a terminal: one line, rewritten at most ten times a second, erased before
  * the target's report. */
 static double last_progress;
@@ -567,6 +619,7 @@ static const struct option longopts[] = {
 	{ "report", required_argument, NULL, 'r' },
 	{ "attribute", required_argument, NULL, 'A' },
 	{ "junit", required_argument, NULL, 'J' },
+	{ "junit-suite", required_argument, NULL, 'S' },
 	{ "plot", required_argument, NULL, 'P' },
 	{ "graph", required_argument, NULL, 'G' },
 	{ "baseline", required_argument, NULL, 'B' },
@@ -578,6 +631,7 @@ static const struct option longopts[] = {
 	{ "python", required_argument, NULL, 'Y' },
 	{ "on-leak", required_argument, NULL, 'L' },
 	{ "core-dir", required_argument, NULL, 'D' },
+	{ "color", required_argument, NULL, 'O' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "max-memory", required_argument, NULL, 'm' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -644,6 +698,16 @@ static int set_option(struct run *r, int opt, const char *arg, const char *where
 		break;
 	case 'J':
 		r->outputs[1].path = arg;
+		break;
+	case 'S':
+		if (!*arg)
+			usage_error("%s expects a name", NAME("--junit-suite"));
+		junit_opts.suite = arg;
+		break;
+	case 'O':
+		if ((o->color = output_color_parse(arg)) < 0)
+			usage_error("%s expects auto, always or never, not '%s'", NAME("--color"),
+				    arg);
 		break;
 	case 'P':
 		r->outputs[2].path = arg;
@@ -749,8 +813,9 @@ static void find_config(int argc, char **argv, struct run *r)
 
 /* What a key of [tool.leakgate] sets: the long option of the same name. */
 static const char *const file_keys[] = {
-	"iterations", "warmup", "window", "timeout", "attribute", "report", "junit", "plot",
-	"graph", "baseline", "python", "valgrind", "targets", "pytest", NULL,
+	"iterations", "warmup", "window", "timeout", "attribute", "report", "junit",
+	"junit-suite", "plot", "graph", "baseline", "python", "valgrind", "color", "targets",
+	"pytest", NULL,
 };
 
 /* A path given in the file: relative ones are relative to the file's directory. */
@@ -795,7 +860,8 @@ static void apply_config(struct run *r)
 		if (!file_keys[k])
 			usage_error("%s:%u: unknown key '%s' in [tool.leakgate] (keys: iterations, "
 				    "warmup, window, timeout, attribute, budget, report, junit, "
-				    "plot, graph, baseline, python, valgrind, targets, pytest)",
+				    "junit-suite, plot, graph, baseline, python, valgrind, color, "
+				    "targets, pytest)",
 				    r->config.path, e->line, e->key);
 		if (!strcmp(e->key, "targets") || !strcmp(e->key, "pytest")) {
 			if (e->type != CONFIG_ARRAY)
@@ -830,8 +896,11 @@ static void apply_config(struct run *r)
 		numeric = strchr("nwWtA", lo->val) != NULL;
 		if (e->type != (numeric ? CONFIG_NUMBER : CONFIG_STRING))
 			usage_error("%s expects %s", where, numeric ? "a number" : "a string");
-		set_option(r, lo->val, numeric || (lo->val == 'Y' && !strchr(e->text, '/')) ?
-			   e->text : file_path(r, e->text), where);
+		/* Paths are the file's directory's; a name (the suite, a colour mode, a python
+		 * looked up on PATH) is taken as written. */
+		set_option(r, lo->val, numeric || strchr("SO", lo->val) ||
+			   (lo->val == 'Y' && !strchr(e->text, '/')) ? e->text :
+			   file_path(r, e->text), where);
 	}
 }
 
@@ -842,7 +911,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 {
 	static const struct output outputs[] = {
 		{ "--report", lg_report_json },
-		{ "--junit", lg_report_junit },
+		{ "--junit", write_junit },
 		{ "--plot", lg_report_svg },
 		{ "--graph", lg_report_dot },
 	};
@@ -863,7 +932,7 @@ static int parse_run(int argc, char **argv, struct run *r)
 	       (opt = getopt_long(argc, argv, "-:n:w:c:j:qvhV", longopts, NULL)) != -1) {
 		if (opt == ':')
 			usage_error("option '%s' needs a value", argv[optind - 1]);
-		if (opt == '?' || !strchr("\001cnwWbtrJPGXBAMYLDCNjmqvThV", opt))
+		if (opt == '?' || !strchr("\001cnwWbtrJSPGXBAMYLDCNOjmqvThV", opt))
 			usage_error("unknown option '%s' (see leakgate --help)", argv[optind - 1]);
 		if (set_option(r, opt, optarg, NULL))
 			return 1;
@@ -989,6 +1058,7 @@ static void prepare_run(int argc, char **argv, struct run *r)
 	struct run_opts *o = &r->o;
 	size_t i;
 
+	text_out = stdout;
 	if (r->pytest && r->ntargets)
 		usage_error("--pytest gates the tests pytest collects: give no other TARGET");
 	if (r->ntargets == 0 && !r->pytest)
@@ -1019,9 +1089,16 @@ static void prepare_run(int argc, char **argv, struct run *r)
 	for (i = 0; i < nlive_outputs; i++) {
 		struct output *out = &r->outputs[i];
 
-		if (out->path && !(out->file = open_beside(out->path, &out->tmp)))
-			usage_error("cannot write %s '%s': %s", out->option, out->path,
-				    strerror(errno));
+		if (out->path && !strcmp(out->path, "-")) {
+			/* The report on stdout, alone: the verdict lines go to stderr. */
+			if (text_out == stderr)
+				usage_error("only one report can go to stdout ('-')");
+			out->file = stdout;
+			text_out = stderr;
+			continue;
+		}
+		if (out->path)
+			check_output(out);
 	}
 	/* Every worker starts by exec of this program's hidden worker mode (valgrind.c):
 	 * a fresh process, whatever this one holds. */
@@ -1033,6 +1110,8 @@ static void prepare_run(int argc, char **argv, struct run *r)
 			struct output *out = &r->outputs[i];
 			char *tmp;
 
+			if (out->file == stdout)
+				continue;
 			out->path = absolute(r, out->path);
 			if (out->tmp) {
 				if (!(tmp = strdup(absolute(r, out->tmp))))
@@ -1136,7 +1215,7 @@ static int write_reports(struct run *r, const lg_result *const *results, size_t 
 	for (i = 0; i < sizeof(r->outputs) / sizeof(r->outputs[0]); i++) {
 		struct output *out = &r->outputs[i];
 
-		if (!out->file)
+		if (!out->path)
 			continue;
 		if (write_output(out, results, n) < 0 ||
 		    (out->write == lg_report_dot && render_graph(out->path) < 0))
@@ -1156,7 +1235,7 @@ static int collect_pytest(lg_gate *gate, struct run *r)
 		const lg_result *one = &failed;
 		int code = lg_result_exit_code(&failed);
 
-		lg_report_text(stderr, &failed, 0);
+		output_text(text_out, &failed, 0, output_color_on(r->o.color, text_out));
 		write_reports(r, &one, 1);
 		lg_result_release(&failed);
 		return code;
@@ -1285,11 +1364,16 @@ struct ordered {
 
 static void print_result(const lg_result *r, const struct run_opts *o)
 {
-	/* A target the interrupt kept from starting (it has no time) is counted by the closing line and marked
-	 * in the reports, not printed one by one. */
+	const char *gha = getenv("GITHUB_ACTIONS");
+
+	/* A target the interrupt kept from starting (it has no time) is counted by the
+	 * closing line and marked in the reports, not printed one by one. */
 	if (r->status == LG_STATUS_INTERRUPTED && r->seconds == 0)
 		return;
-	lg_report_text(stderr, r, o->quiet ? -1 : o->verbose);
+	output_text(text_out, r, o->quiet ? -1 : o->verbose, output_color_on(o->color, text_out));
+	if (gha && !strcmp(gha, "true"))
+		output_annotate(text_out, r);
+	fflush(text_out);
 	if (r->core_path) {
 		error("%s: core written to %s", r->target, r->core_path);
 		error("%s: open it with: %s", r->target, gdb_open_command(r->core_path));
@@ -1472,6 +1556,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	prepare_run(argc, argv, &r);
+	junit_opts.started = (double)time(NULL);
 	catch_stop_signals();
 	if (lg_gate_new(&r.o.gate, &gate) < 0)
 		die(EXIT_INTERNAL, "cannot create the gate");

@@ -311,7 +311,10 @@ LG_EXTERN void lg_gate_opts_init(lg_gate_opts *o);
 /* Half of this machine's physical memory, in bytes (0 if unknown). */
 LG_EXTERN size_t lg_gate_default_memory_limit(void);
 /* A gate with these options (copied; the strings must outlive it). *out is freed with
- * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). */
+ * lg_gate_free. LG_EINVAL for inconsistent options (iterations below the window). With
+ * the first worker, the gate forks a sentinel: a child process (one per process, however
+ * many gates) that kills what the workers started once this process is gone, even by
+ * SIGKILL, and that the last lg_gate_free waits for. */
 LG_EXTERN int lg_gate_new(const lg_gate_opts *o, lg_gate **out);
 /* Gates one target; `display` names it in reports (NULL: its spec) and must outlive *out.
  * Returns 0 with the outcome in out->status (see lg_result_exit_code), or LG_EINVAL.
@@ -363,13 +366,30 @@ LG_EXTERN void lg_result_release(lg_result *r);
  * "LEAK  f.py:work  py_blocks +1.00/iter [0.98, 1.02]  (60 iterations, 0.4 s)",
  * then (verbose > 0, or on a leak) each counter's trend. Returns 0 or LG_EIO. */
 LG_EXTERN int lg_report_text(FILE *f, const lg_result *r, int verbose);
-/* Writes a JSON document for all targets (schema in README.md). Returns 0 or LG_EIO. */
+/* The version of the JSON report's layout, in its "schema_version": raised when a field
+ * changes meaning or goes; new fields leave it. share/leakgate-report.schema.json (installed
+ * in share/leakgate/) describes it. */
+#define LG_REPORT_SCHEMA_VERSION 1
+/* Writes a JSON document for all targets (schema in README.md and
+ * leakgate-report.schema.json): always valid UTF-8, numbers exact. Returns 0 or LG_EIO. */
 LG_EXTERN int lg_report_json(FILE *f, const lg_result *const *results, size_t n);
 
 /* Writes a JUnit XML report: one testcase per target; a leak is a failure whose message
  * is the summary line and whose body the text report; a workload or internal error is an
  * error. Returns 0 or LG_EIO. */
 LG_EXTERN int lg_report_junit(FILE *f, const lg_result *const *results, size_t n);
+/* What lg_report_junit_with writes around the testcases. */
+typedef struct lg_junit_opts {
+	const char *suite;     /* the testsuite's name (NULL: "leakgate") */
+	const char *hostname;  /* NULL: this machine's */
+	double started;        /* when the run began, seconds since the epoch (0: now less
+				* the targets' time) */
+} lg_junit_opts;
+/* The JUnit report as lg_report_junit writes it, with these options (NULL: defaults).
+ * Testcases are grouped as pytest's --junitxml groups them: classname from the module path
+ * ("tests/test_x.py::test_y" and "tests/test_x.py:test_y": "tests.test_x"), name the test. */
+LG_EXTERN int lg_report_junit_with(FILE *f, const lg_result *const *results, size_t n,
+				   const lg_junit_opts *o);
 /* Writes an SVG chart: per target, each counter's series per iteration, warm-up shaded,
  * the fitted trend over the judged window, the verdict in the title. Returns 0 or
  * LG_EIO. */

@@ -100,6 +100,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         (data + "/data/share/leakgate/leakgate.gdb", os.path.join(ROOT, "gdb", "leakgate.gdb"), False),
         (data + "/data/share/leakgate/leakgate.supp", os.path.join(ROOT, "share", "leakgate.supp"), False),
         (data + "/data/share/leakgate/leakgate.mk", os.path.join(ROOT, "share", "leakgate.mk"), False),
+        (data + "/data/share/leakgate/leakgate-report.schema.json",
+         os.path.join(ROOT, "share", "leakgate-report.schema.json"), False),
         (data + "/data/share/man/man1/leakgate.1", os.path.join(b, "leakgate.1"), False),
         # The pytest plugin that registers leakgate's markers (its pytest11 entry point).
         ("pytest_leakgate.py", os.path.join(ROOT, "share", "pytest-plugin", "pytest_leakgate.py"), False),

@@ -6,7 +6,11 @@
 
 #include <stdio.h>
 
-/* Writes at most len bytes of s as XML text (report_junit.c; the SVG chart uses it too). */
+/* Writes at most len bytes of s as XML text, always valid UTF-8 (report_junit.c; the SVG
+ * chart uses it too). */
 void lg__xml_text(FILE *f, const char *s, size_t len);
+/* Decodes the UTF-8 sequence at s (len > 0 bytes available) into *cp and returns its
+ * length; a byte that starts no valid sequence is 1 long and reads as U+FFFD (report.c). */
+size_t lg__utf8_next(const char *s, size_t len, unsigned long *cp);
 
 #endif

@@ -2,8 +2,10 @@
  * targets. Both write to a stream the caller owns. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "leakgate.h"
 
 static const char *status_word(lg_status s)
@@ -185,32 +187,97 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 	return ferror(f) ? LG_EIO : 0;
 }
 
+/* The code point of the UTF-8 sequence at s (at most len bytes, len > 0) in *cp, and its
+ * length; a byte that starts no valid sequence (a stray continuation, an overlong form, a
+ * surrogate, past U+10FFFF, cut short) is one byte long and reads as U+FFFD. */
+size_t lg__utf8_next(const char *s, size_t len, unsigned long *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned long c, min;
+	size_t n, i;
+
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2, c = u[0] & 0x1f, min = 0x80;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3, c = u[0] & 0x0f, min = 0x800;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4, c = u[0] & 0x07, min = 0x10000;
+	} else {
+		goto invalid;
+	}
+	if (n > len)
+		goto invalid;
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			goto invalid;
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto invalid;
+	*cp = c;
+	return n;
+invalid:
+	*cp = 0xfffd;
+	return 1;
+}
+
+/* A JSON string: always valid UTF-8, whatever the bytes of s (a file name that is not
+ * UTF-8, a message with a lone surrogate encoded as such): a byte that starts no valid
+ * sequence becomes U+FFFD. */
 static void json_string(FILE *f, const char *s)
 {
+	size_t len = s ? strlen(s) : 0, k;
+
 	fputc('"', f);
-	for (; s && *s; s++) {
+	while (len > 0) {
+		unsigned long cp;
 		unsigned char ch = (unsigned char)*s;
 
+		k = lg__utf8_next(s, len, &cp);
 		if (ch == '"' || ch == '\\')
 			fprintf(f, "\\%c", ch);
 		else if (ch == '\n')
 			fputs("\\n", f);
 		else if (ch == '\t')
 			fputs("\\t", f);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch == 0x7f)
 			fprintf(f, "\\u%04x", ch);
+		else if (cp == 0xfffd && k == 1)
+			fputs("\\ufffd", f);
 		else
-			fputc(ch, f);
+			fwrite(s, 1, k, f);
+		s += k;
+		len -= k;
 	}
 	fputc('"', f);
 }
 
+/* A number exactly: an integral value (below 2^53, where doubles are exact) as an
+ * integer, any other as the shortest decimal that reads back to the same double;
+ * NaN and infinities, which JSON cannot write, as null. */
 static void json_number(FILE *f, double v)
 {
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
+	char buf[40];
+	int prec;
+
+	if (!isfinite(v)) {
 		fputs("null", f);
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		fprintf(f, "%.0f", v == 0 ? 0.0 : v);
+		return;
+	}
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fprintf(f, "%.*g", prec, v);
 }
 
 static void json_counter(FILE *f, const lg_result *r, int c)
@@ -278,8 +345,16 @@ static void json_result(FILE *f, const lg_result *r)
 	fprintf(f, "], \"window\": {\"start\": %zu, \"length\": %zu}, \"error\": ",
 		r->verdict.window_start, r->verdict.window_len);
 	if (r->status == LG_STATUS_ERROR || r->status == LG_STATUS_INTERNAL ||
-	    r->status == LG_STATUS_SKIP || r->status == LG_STATUS_INTERRUPTED) {
+	    r->status == LG_STATUS_INTERRUPTED) {
 		fprintf(f, "{\"iteration\": %u, \"message\": ", r->error_iteration);
+		json_string(f, r->error ? r->error : "");
+		fputs("}", f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(", \"skip\": ", f);
+	if (r->status == LG_STATUS_SKIP) {
+		fputs("{\"reason\": ", f);
 		json_string(f, r->error ? r->error : "");
 		fputs("}", f);
 	} else {
@@ -313,17 +388,18 @@ static void json_result(FILE *f, const lg_result *r)
 
 int lg_report_json(FILE *f, const lg_result *const *results, size_t n)
 {
-	size_t i, count[LG_STATUS_KNOWN + 1] = { 0 };
+	size_t i, count[LG_STATUS_INTERRUPTED + 1] = { 0 };
 
 	/* Every outcome counted, as the closing line of `leakgate run` counts them. */
 	for (i = 0; i < n; i++)
-		if ((unsigned)results[i]->status <= LG_STATUS_KNOWN)
+		if ((unsigned)results[i]->status <= LG_STATUS_INTERRUPTED)
 			count[results[i]->status]++;
-	fprintf(f, "{\"leakgate\": \"%s\", \"summary\": {\"pass\": %zu, \"leak\": %zu, "
-		"\"known\": %zu, \"error\": %zu, \"skip\": %zu, \"internal\": %zu}, "
-		"\"targets\": [", LG_VERSION, count[LG_STATUS_PASS], count[LG_STATUS_LEAK],
-		count[LG_STATUS_KNOWN], count[LG_STATUS_ERROR], count[LG_STATUS_SKIP],
-		count[LG_STATUS_INTERNAL]);
+	fprintf(f, "{\"leakgate\": \"%s\", \"schema_version\": %d, \"summary\": {\"pass\": %zu, "
+		"\"leak\": %zu, \"known\": %zu, \"error\": %zu, \"skip\": %zu, \"internal\": %zu, "
+		"\"interrupted\": %zu}, \"targets\": [", LG_VERSION, LG_REPORT_SCHEMA_VERSION,
+		count[LG_STATUS_PASS], count[LG_STATUS_LEAK], count[LG_STATUS_KNOWN],
+		count[LG_STATUS_ERROR], count[LG_STATUS_SKIP], count[LG_STATUS_INTERNAL],
+		count[LG_STATUS_INTERRUPTED]);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		json_result(f, results[i]);

@@ -31,6 +31,7 @@ struct worker {
 	pid_t pid;
 	int cmd_fd, msg_fd;
 	char log[PATH_MAX];  /* --valgrind: memcheck's log */
+	char mark[64];       /* its LG_RUN_ENV entry, when it owns one (sentinel.c) */
 };
 
 /* In a forked child: closes every descriptor above stderr but a and b. With several
@@ -73,6 +74,8 @@ static void track(pid_t pid)
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			break;
 	}
+	lg__sentinel_ensure();  /* after the first worker's fork (sentinel.c) */
+	lg__sentinel_watch(pid, 1);
 	if (interrupted) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
@@ -89,6 +92,7 @@ static void untrack(pid_t pid)
 		__atomic_compare_exchange_n(&live[i], &mine, 0, 0, __ATOMIC_SEQ_CST,
 					    __ATOMIC_SEQ_CST);
 	}
+	lg__sentinel_watch(pid, 0);
 }
 
 void lg_gate_interrupt(int signo)
@@ -107,6 +111,9 @@ void lg_gate_interrupt(int signo)
 			kill(pid, SIGKILL);
 		}
 	}
+	/* And what the workloads started outside their groups (sentinel.c): then no such
+	 * process keeps a worker's pipe open, and each gate thread sees its worker's end. */
+	lg__sweep_run();
 	errno = e;
 }
 
@@ -176,6 +183,9 @@ static int spawn(const lg_target *t, const lg_gate_opts *o, int channel, struct 
 	pid_t self = getpid();
 
 	w->log[0] = '\0';
+	w->mark[0] = '\0';
+	if (exec_it)  /* a fork that does not exec keeps the caller's environment */
+		lg__run_mark(w->mark, sizeof(w->mark));
 	if (o->valgrind && lg__vg_log_create(w->log, sizeof(w->log)) < 0)
 		return -1;
 	if (channel ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cmd) < 0 :
@@ -183,7 +193,7 @@ static int spawn(const lg_target *t, const lg_gate_opts *o, int channel, struct 
 		goto fail_log;
 	if (pipe2(msg, O_CLOEXEC) < 0)
 		goto fail_cmd;
-	if (exec_it && lg__exec_prepare(&x, o, w->log, t, cmd[0], msg[1]) < 0)
+	if (exec_it && lg__exec_prepare(&x, o, w->log, t, cmd[0], msg[1], w->mark) < 0)
 		goto fail_msg;
 	fflush(NULL);
 	w->pid = fork();
@@ -244,8 +254,9 @@ static int ends_within(const struct worker *w, double seconds)
 }
 
 /* Ends the worker (killing it if asked) and whatever the workload left running in its
- * process group, and returns the worker's wait status. The worker is waited for without
- * being reaped first, so that its pid still names its group when the group is killed. */
+ * process group or marked with the worker's own mark (sentinel.c: what left the group),
+ * and returns the worker's wait status. The worker is waited for without being reaped
+ * first, so that its pid still names its group when the group is killed. */
 static int reap(struct worker *w, int kill_it)
 {
 	siginfo_t si;
@@ -260,6 +271,8 @@ static int reap(struct worker *w, int kill_it)
 	while (waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 		;
 	kill(-w->pid, SIGKILL);
+	if (w->mark[0])
+		lg__sweep(w->mark, strlen(w->mark) + 1);
 	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	untrack(w->pid);
@@ -622,29 +635,19 @@ static int server_serves(const struct server *s, const lg_target *t)
 }
 
 /* Ends the server: it finishes pytest's session and exits; killed if it takes longer
- * than a step may. */
+ * than a step may. Then, as any worker, what it and its tests' workers (forks of it, with
+ * its mark) left running. */
 static void server_quit(struct server *s, double timeout)
 {
 	char quit = CMD_QUIT;
-	double deadline = lg__now() + (timeout > 0 ? timeout : 60);
-	int status;
 
 	if (!s->w.pid)
 		return;
 	lg__write_full(s->w.cmd_fd, &quit, 1);
 	close(s->w.cmd_fd);
 	close(s->w.msg_fd);
-	while (waitpid(s->w.pid, &status, WNOHANG) == 0) {
-		struct timespec ms = { 0, 10 * 1000000 };
-
-		if (lg__now() > deadline) {
-			kill(s->w.pid, SIGKILL);
-			while (waitpid(s->w.pid, &status, 0) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		nanosleep(&ms, NULL);
-	}
+	s->w.cmd_fd = s->w.msg_fd = -1;
+	reap(&s->w, !ends_within(&s->w, timeout > 0 ? timeout : 60));
 	s->w.pid = 0;
 	s->up = 0;
 }
@@ -739,6 +742,7 @@ static int server_fork(struct server *s, const lg_target *t, const lg_gate_opts 
 	w->cmd_fd = cmd[1];
 	w->msg_fd = msg[0];
 	w->log[0] = '\0';
+	w->mark[0] = '\0';  /* the server's mark, swept when the server ends */
 	return 0;
 }
 
@@ -928,6 +932,7 @@ int lg_gate_new(const lg_gate_opts *o, lg_gate **out)
 		*out = NULL;
 		return LG_ENOMEM;
 	}
+	lg__sentinel_start();
 	return 0;
 }
 
@@ -941,6 +946,7 @@ void lg_gate_free(lg_gate *g)
 	server_quit(&g->srv, g->o.timeout);
 	pipe_unguard(&saved);
 	pthread_mutex_destroy(&g->srv.lock);
+	lg__sentinel_stop();
 	free(g);
 }
 

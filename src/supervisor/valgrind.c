@@ -61,7 +61,7 @@ int lg__vg_log_create(char *path, size_t cap)
  * NEEDSWORK: switch undefined-value errors back on for an interpreter without that quirk.
  */
 int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
-		     const lg_target *t, int cmd_fd, int msg_fd)
+		     const lg_target *t, int cmd_fd, int msg_fd, const char *mark)
 {
 	const char *exe = o->worker_exe ? o->worker_exe : self_exe();
 	const lg_worker_opts *wo = &o->worker;
@@ -78,7 +78,7 @@ int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
 	x->argv = calloc(24 + t->nargs, sizeof(*x->argv));
 	for (i = 0; environ[i]; i++)
 		nenv++;
-	x->envp = calloc(nenv + 2, sizeof(*x->envp));
+	x->envp = calloc(nenv + 3, sizeof(*x->envp));
 	if (!x->argv || !x->envp)
 		goto fail;
 	if (o->valgrind) {
@@ -112,7 +112,8 @@ int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
 	x->argv[n++] = t->spec ? t->spec : "";
 	for (i = 0; i < t->nargs; i++)  /* a pytest target's own arguments */
 		x->argv[n++] = t->args[i];
-	/* The environment, with the worker's memcheck log named (src/worker/vg.c). */
+	/* The environment, with the worker's memcheck log named (src/worker/vg.c) and the
+	 * run's mark (supervisor/sentinel.c). */
 	n = 0;
 	for (i = 0; environ[i]; i++)
 		if (!x->log_env || strncmp(environ[i], LG_VG_LOG_ENV "=",
@@ -120,6 +121,8 @@ int lg__exec_prepare(struct lg__exec *x, const lg_gate_opts *o, const char *log,
 			x->envp[n++] = environ[i];
 	if (x->log_env)
 		x->envp[n++] = x->log_env;
+	if (mark && *mark)
+		x->envp[n++] = mark;
 	return 0;
 fail:
 	lg__exec_release(x);
@@ -167,7 +170,11 @@ int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int co
 		out->error = strdup("cannot read Valgrind's log");
 		return LG__EXIT_INTERNAL;
 	}
-	err = lg_vglog_read(f, (uint32_t)o->warmup + 1, &v);
+	/* Measured from the first judged sample, as the text report counts them: after a
+	 * bounded container or attribution restarts the window, that is later than --warmup.
+	 * Marker N is the snapshot after call N, sample N - 1. */
+	(void)o;
+	err = lg_vglog_read(f, (uint32_t)lg_series_warmup(&out->series) + 1, &v);
 	fclose(f);
 	unlink(log);
 	if (err < 0) {

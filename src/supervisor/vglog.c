@@ -3,6 +3,7 @@
  * reports. */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,26 @@ static int by_bytes(const void *a, const void *b)
 	return (y->bytes > x->bytes) - (y->bytes < x->bytes);
 }
 
+/* A per-iteration figure as a person reads it: whole when it is (14540, not 1.454e+04),
+ * else to one decimal; bytes with their unit, and KiB or MiB beside from 1024 on. */
+static void figure(char *buf, size_t size, double v, int bytes)
+{
+	int whole = v == floor(v);
+
+	if (!bytes) {
+		snprintf(buf, size, whole ? "%.0f" : "%.1f", v);
+		return;
+	}
+	if (v >= 1024.0 * 1024)
+		snprintf(buf, size, whole ? "%.0f bytes (%.1f MiB)" : "%.1f bytes (%.1f MiB)", v,
+			 v / (1024.0 * 1024));
+	else if (v >= 1024.0)
+		snprintf(buf, size, whole ? "%.0f bytes (%.1f KiB)" : "%.1f bytes (%.1f KiB)", v,
+			 v / 1024.0);
+	else
+		snprintf(buf, size, whole ? "%.0f bytes" : "%.1f bytes", v);
+}
+
 /* The text of the grown records, largest first. */
 static char *format_records(struct parse *ps)
 {
@@ -228,9 +249,13 @@ static char *format_records(struct parse *ps)
 
 		double blocks = (double)r->blocks / n;
 
-		fprintf(f, "%s%.4g bytes in %.4g block%s definitely lost per iteration (%" PRId64
+		char per[48], in[24];
+
+		figure(per, sizeof(per), (double)r->bytes / n, 1);
+		figure(in, sizeof(in), blocks, 0);
+		fprintf(f, "%s%s in %s block%s definitely lost per iteration (%" PRId64
 			" bytes in %" PRId64 " over %u measured iterations; grew in %u)\n",
-			i ? "\n" : "", (double)r->bytes / n, blocks, blocks == 1 ? "" : "s",
+			i ? "\n" : "", per, in, blocks == 1 ? "" : "s",
 			r->bytes, r->blocks, ps->measured, r->grew);
 		while (*line) {
 			size_t l = strcspn(line, "\n");

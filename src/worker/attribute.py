@@ -772,19 +772,63 @@ def _dot_id(text):
     return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
 
 
+def _wrap(text, width=32):
+    """Splits a label into lines of about width characters, at spaces where it can, so
+    that a graph of long names stays narrow enough for a screen."""
+    out = []
+    for para in text.split('\n'):
+        line = ''
+        for word in para.split(' '):
+            while len(word) > width:
+                if line:
+                    out.append(line)
+                    line = ''
+                out.append(word[:width])
+                word = word[width:]
+            if line and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = word
+            else:
+                line = (line + ' ' + word) if line else word
+        out.append(line)
+    return '\n'.join(out)
+
+
 def render_dot(r):
+    """Graphviz statements: per sampled chain, the root, each link, and the leaked object
+    (type, short value, how many of its type the attributed calls left alive), with the
+    top allocation site; top to bottom, labels wrapped, so long chains fit a screen."""
     pid = os.getpid()
     lines = []
+    alive = {g['type']: sum(g['per_iteration']) for g in r['grew']}
+    site = None
+    if r['sites'] and r['sites'][0]['traceback']:
+        s, f = r['sites'][0], r['sites'][0]['traceback'][-1]
+        site = 'p%d_site' % pid
+        lines.append('  %s [label=%s, shape=note, style=filled, fillcolor="#fff4cc"];' % (
+            site, _dot_id(_wrap('allocated at %s:%d (+%d blocks, +%s in %d calls)' % (
+                os.path.basename(f['file']), f['line'], s['count'], _size(s['size']),
+                r['iterations'])) + ('\n' + _wrap(f['code'], 40) if f['code'] else ''))))
     for n, c in enumerate(r['chains']):
         prev = 'p%d_c%d_root' % (pid, n)
         lines.append('  %s [label=%s, shape=box, style=filled, fillcolor="#dde8f5"];' %
-                     (prev, _dot_id(c['root'])))
-        for i, link in enumerate(c['links']):
+                     (prev, _dot_id(_wrap(c['root']))))
+        for i, link in enumerate(c['links'][:-1]):
             node = 'p%d_c%d_n%d' % (pid, n, i)
-            last = i == len(c['links']) - 1
-            lines.append('  %s [label=%s%s];' % (
-                node, _dot_id(link['type'] + ('\n' + c['value'] if last else '')),
-                ', style=filled, fillcolor="#f5c6c6"' if last else ''))
-            lines.append('  %s -> %s [label=%s];' % (prev, node, _dot_id(link['label'])))
+            lines.append('  %s [label=%s];' % (node, _dot_id(_wrap(link['type']))))
+            lines.append('  %s -> %s [label=%s];' % (prev, node, _dot_id(_wrap(link['label'], 24))))
             prev = node
+        # The leaked object: the chain's last node, or, held from C, the only one.
+        leaked = 'p%d_c%d_leak' % (pid, n)
+        count = alive.get(c['type'])
+        label = c['type'] + ('\n%d made in %d calls, alive' % (count, r['iterations'])
+                             if count else '') + '\n' + c['value']
+        lines.append('  %s [label=%s, shape=box, style="filled,rounded", '
+                     'fillcolor="#f5c6c6", penwidth=2];' % (leaked, _dot_id(_wrap(label))))
+        edge = c['links'][-1]['label'] if c['links'] else \
+            'held from C (no Python referrer)'
+        lines.append('  %s -> %s [label=%s%s];' % (
+            prev, leaked, _dot_id(_wrap(edge, 24)), '' if c['links'] else ', style=dashed'))
+        if site:
+            lines.append('  %s -> %s [style=dotted, arrowhead=none];' % (leaked, site))
     return '\n'.join(lines) + ('\n' if lines else '')

@@ -3,6 +3,7 @@
  * target, then for each STEP command call the workload once and send a snapshot; for
  * --pytest, collect once and fork a worker per test from the collected state. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,11 @@ void lg_gate_worker(const lg_target *t, const lg_worker_opts *wo, int cmd_fd, in
 	int err;
 
 	signal(SIGPIPE, SIG_DFL);
+	/* The pipes came through an exec without close-on-exec: a program the workload
+	 * starts must not inherit them, or it would hold them open after the worker died
+	 * and keep the supervisor from seeing that death. */
+	fcntl(cmd_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(msg_fd, F_SETFD, FD_CLOEXEC);
 	err = lg_worker_new(wo, &w);
 	if (err) {
 		send_error(msg_fd, err, 0, "could not initialise CPython");

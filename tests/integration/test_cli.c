@@ -8,17 +8,20 @@
 
 #include "run.h"
 
-/* Runs CMD and checks its exit code, then that stderr contains each of NEEDLES. */
+/* Runs CMD and checks its exit code, then that stdout (the verdict lines and reports)
+ * contains each of NEEDLES; returns stdout. */
 static char *expect(const char *cmd, int code, const char *const *needles)
 {
 	char *out, *err;
 	int got = lgt_sh(cmd, &out, &err);
 
-	cr_assert_eq(got, code, "%s: exit %d, want %d\nstderr:\n%s", cmd, got, code, err);
+	cr_assert_eq(got, code, "%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", cmd, got, code,
+		     out, err);
 	for (; needles && *needles; needles++)
-		cr_assert(strstr(err, *needles), "%s: stderr lacks '%s':\n%s", cmd, *needles, err);
-	free(out);
-	return err;
+		cr_assert(strstr(out, *needles), "%s: stdout lacks '%s':\n%s\nstderr:\n%s", cmd,
+			  *needles, out, err);
+	free(err);
+	return out;
 }
 
 #define NEED(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -63,6 +66,9 @@ Test(cli, usage_errors_are_one_line)
 		"$LEAKGATE run 'a..b:f'",
 		"$LEAKGATE run --report /nonexistent/dir/r.json x.py:f",
 		"$LEAKGATE run -q -v x.py:f",
+		"$LEAKGATE run --color=sometimes x.py:f",
+		"$LEAKGATE run --report - --junit - x.py:f",
+		"$LEAKGATE run --junit-suite '' x.py:f",
 		"$LEAKGATE run -j 0 x.py:f",
 		"$LEAKGATE run --jobs many x.py:f",
 		"$LEAKGATE run --budget= x.py:f",
@@ -80,9 +86,13 @@ Test(cli, usage_errors_are_one_line)
 	const char *const *c;
 
 	for (c = cmds; *c; c++) {
-		char *err = expect(*c, 4, NEED("leakgate: "));
+		char *out, *err;
 
-		cr_assert_eq(lgt_lines(err), 1, "%s: not one line:\n%s", *c, err);
+		cr_assert_eq(lgt_sh(*c, &out, &err), 4, "%s", *c);
+		cr_assert(!strncmp(err, "leakgate: ", 10) && lgt_lines(err) == 1,
+			  "%s: not one line:\n%s", *c, err);
+		cr_assert_str_eq(out, "", "%s: usage errors go to stderr", *c);
+		free(out);
 		free(err);
 	}
 }
@@ -215,19 +225,19 @@ Test(cli, a_leak_wins_the_exit_code)
 	const char *fine = lgt_write("fine2.py", "def work():\n    pass\n");
 	char *cmd, *err;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:work", fine, leak) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:work 2>&1", fine, leak) > 0);
 	err = expect(cmd, 1, NEED("PASS  ", "LEAK  "));
 	cr_assert(strstr(err, "leakgate: 2 targets: 1 passed, 1 leaked, 0 errors, 0 skipped ("),
 		  "%s", err);
 	free(err);
 	free(cmd);
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", leak, fine) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope 2>&1", leak, fine) > 0);
 	err = expect(cmd, 1, NEED("LEAK  ", "ERROR "));
 	cr_assert(strstr(err, "leakgate: 2 targets: 0 passed, 1 leaked, 1 error, 0 skipped ("),
 		  "%s", err);
 	free(err);
 	free(cmd);
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope", fine, fine) > 0);
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work %s:nope 2>&1", fine, fine) > 0);
 	err = expect(cmd, 2, NEED("PASS  ", "ERROR "));
 	cr_assert(strstr(err, "leakgate: 2 targets: 1 passed, 0 leaked, 1 error, 0 skipped ("),
 		  "%s", err);
@@ -266,11 +276,11 @@ Test(cli, jobs_keep_verdicts_and_order, .timeout = 120)
 	const char *crash = lgt_write("jcrash.py", "import _lgtest\ndef work():\n    _lgtest.crash()\n");
 	char *cmd, *one, *two, *v1, *v2;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -j 1 %s:slow %s:work %s:work %s:work -c pass",
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -j 1 %s:slow %s:work %s:work %s:work -c pass 2>&1",
 			   fine, leak, crash, fine) > 0);
 	one = expect(cmd, 1, NEED("signal 11"));
 	free(cmd);
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --jobs 2 %s:slow %s:work %s:work %s:work -c pass",
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --jobs 2 %s:slow %s:work %s:work %s:work -c pass 2>&1",
 			   fine, leak, crash, fine) > 0);
 	two = expect(cmd, 1, NEED("signal 11"));
 	free(cmd);
@@ -327,7 +337,7 @@ Test(cli, json_report)
 	const char *f = lgt_write("leak_j.py", "x = []\ndef work():\n    x.append(object())\n");
 	char *cmd, *out;
 
-	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -w 5 -n 20 --report $T/j.json %s:work -c 'pass'; "
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q -w 5 -n 20 --report $T/j.json %s:work -c 'pass' >/dev/null; "
 			   "python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); "
 			   "t = d[\"targets\"]; print(len(t), t[0][\"verdict\"], t[1][\"verdict\"], "
 			   "t[0][\"failed\"][0], t[0][\"warmup\"], "
@@ -337,4 +347,56 @@ Test(cli, json_report)
 	cr_assert_str_eq(out, "2 leak pass py_blocks 5 True 1.0\n");
 	free(out);
 	free(cmd);
+}
+
+/* The documentation names what the code judges and reads: --help and the --budget error
+ * list vg_indirect, and the man page's ENVIRONMENT every variable leakgate reads (getenv
+ * in src/ and harness/; PATH and TERM aside), and VALGRIND_OPTS for suppressions. */
+Test(cli, docs_name_what_is_judged_and_read)
+{
+	char *out, *err;
+
+	cr_assert_eq(lgt_sh("$LEAKGATE --help", &out, NULL), 0);
+	cr_assert(strstr(out, " vg_indirect ") && strstr(out, "VALGRIND_OPTS=--suppressions="),
+		  "%s", out);
+	free(out);
+	cr_assert_eq(lgt_sh("$LEAKGATE run --budget bogus=1 x.py:f", NULL, &err), 4);
+	cr_assert(strstr(err, " vg_indirect,"), "%s", err);
+	free(err);
+	cr_assert_eq(lgt_sh("man=$(dirname \"$LEAKGATE\")/leakgate.1; "
+			    "env=$(sed -n '/^.SH ENVIRONMENT/,/^.SH FILES/p' \"$man\"); "
+			    "for v in $(grep -rhoE 'getenv\\(\"[A-Z_]+\"\\)' src harness | "
+			    "sed 's/getenv(\"\\(.*\\)\")/\\1/' | sort -u) VALGRIND_OPTS; do "
+			    "case $v in PATH|TERM) continue;; esac; "
+			    "printf '%s\\n' \"$env\" | grep -qx \".B $v\" || echo \"missing: $v\"; done",
+			    &out, NULL), 0);
+	cr_assert_str_eq(out, "", "the man page's ENVIRONMENT lacks:\n%s", out);
+	free(out);
+}
+
+/* Every long option the parser takes is in --help, in the man page made from it and in
+ * the README's options table: an option added to longopts cannot go undocumented (the
+ * memory guard's --max-memory once was missing from --help and the man page). */
+static const char every_option_sh[] =
+	"man=$(dirname \"$LEAKGATE\")/leakgate.1\n"
+	"help=$(\"$LEAKGATE\" --help) || echo \"--help failed\"\n"
+	"opts=$(sed -n '/^static const struct option longopts/,/^};/p' harness/main.c |\n"
+	"\tsed -n 's/^\t{ \"\\([a-z-]*\\)\", .*/\\1/p')\n"
+	"test -n \"$opts\" || echo \"no options read from harness/main.c\"\n"
+	"terms=$(sed -n '/^\\.TP/{n;p}' \"$man\" | sed 's/\\\\-/-/g; s/\\\\f[BIR]//g')\n"
+	"for o in $opts; do\n"
+	"\tpat=\"(^| )--$o([ =,]|$)\"\n"
+	"\tprintf '%s\\n' \"$help\" | grep -qE -- \"$pat\" || echo \"--help lacks --$o\"\n"
+	"\tprintf '%s\\n' \"$terms\" | grep -qE -- \"$pat\" || echo \"the man page lacks --$o\"\n"
+	"\tgrep -qE -- \"^\\| [^|]*--$o[ =\\`]\" README.md || echo \"README's table lacks --$o\"\n"
+	"done\n";
+
+Test(cli, every_option_documented)
+{
+	char *out;
+
+	lgt_write("options.sh", every_option_sh);
+	cr_assert_eq(lgt_sh("sh $T/options.sh", &out, NULL), 0);
+	cr_assert_str_eq(out, "", "%s", out);
+	free(out);
 }

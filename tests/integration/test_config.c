@@ -85,7 +85,7 @@ Test(config, found_upward_and_the_command_line_wins, .timeout = 120)
 
 	/* From two directories below: the file's targets, run from the file's directory,
 	 * with its options and its report path (relative to the file). */
-	out = run(PROJECT "cd $P/sub/deeper && $LEAKGATE run -q; echo \"exit $?\"; "
+	out = run(PROJECT "cd $P/sub/deeper && $LEAKGATE run -q >&2; echo \"exit $?\"; "
 		  "python3 $T/sum.py $P/out/leakgate.json py_bytes py_blocks", &code, &err);
 	cr_assert_eq(code, 0, "%s\n%s", out, err);
 	cr_assert_str_eq(out, "exit 1\n"
@@ -97,7 +97,7 @@ Test(config, found_upward_and_the_command_line_wins, .timeout = 120)
 
 	/* The command line wins: its target replaces the file's, its -w the file's warm-up,
 	 * its --report the file's; the file's budget stays (the command line named none). */
-	out = run(PROJECT "cd $P && $LEAKGATE run -q -w 12 --report cli.json w.py:clean; "
+	out = run(PROJECT "cd $P && $LEAKGATE run -q -w 12 --report cli.json w.py:clean >&2; "
 		  "echo \"exit $?\"; python3 $T/sum.py cli.json py_bytes; "
 		  "test -e out/leakgate.json && echo 'file report written'", &code, &err);
 	cr_assert_str_eq(out, "exit 0\nw.py:clean pass warmup=12 py_bytes=1000 known= fixed=\n",
@@ -107,7 +107,7 @@ Test(config, found_upward_and_the_command_line_wins, .timeout = 120)
 
 	/* A --budget on the command line replaces only the counters it names: with the
 	 * file's py_bytes, one object a call is within budget. */
-	out = run(PROJECT "cd $P && $LEAKGATE run -q --budget py_blocks=3 --report b.json; "
+	out = run(PROJECT "cd $P && $LEAKGATE run -q --budget py_blocks=3 --report b.json >&2; "
 		  "echo \"exit $?\"; python3 $T/sum.py b.json py_bytes py_blocks", &code, &err);
 	cr_assert_str_eq(out, "exit 0\n"
 			 "w.py:clean pass warmup=10 py_bytes=1000 py_blocks=3 known= fixed=\n"
@@ -118,8 +118,8 @@ Test(config, found_upward_and_the_command_line_wins, .timeout = 120)
 
 	/* --no-config reads none; --config names one. */
 	out = run(PROJECT "cd $P/sub && $LEAKGATE run -q --no-config -w 5 --report n.json "
-		  "../w.py:clean; echo \"exit $?\"; python3 $T/sum.py n.json py_bytes; "
-		  "cd / && $LEAKGATE run -q --config $P/pyproject.toml --report $P/c.json; "
+		  "../w.py:clean >&2; echo \"exit $?\"; python3 $T/sum.py n.json py_bytes; "
+		  "cd / && $LEAKGATE run -q --config $P/pyproject.toml --report $P/c.json >&2; "
 		  "echo \"exit $?\"; python3 $T/sum.py $P/c.json py_bytes", &code, &err);
 	cr_assert_str_eq(out, "exit 0\n../w.py:clean pass warmup=5 py_bytes=0 known= fixed=\n"
 			 "exit 1\n"
@@ -185,7 +185,7 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 	lgt_write("w.py", workload);
 	/* The leak first on the command line, so sorting shows. */
 	out = run("cd $T && $LEAKGATE run -q -w 10 --window 10 --baseline b.txt --update-baseline "
-		  "w.py:leak w.py:clean; echo \"exit $?\"; grep -v '^#' b.txt", &code, &err);
+		  "w.py:leak w.py:clean >&2; echo \"exit $?\"; grep -v '^#' b.txt", &code, &err);
 	cr_assert_eq(code, 0);
 	cr_assert(!strncmp(out, "exit 0\nw.py:leak  py_blocks  1\n", 31), "%s\n%s", out, err);
 	cr_assert(strstr(err, "KNOWN w.py:leak  py_blocks +1.00/iter"), "%s", err);
@@ -195,7 +195,7 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 
 	/* The same leak measured again writes the same file. */
 	out = run("cd $T && $LEAKGATE run -q -w 10 --window 10 --baseline b2.txt --update-baseline "
-		  "w.py:clean w.py:leak; echo \"exit $?\"; grep -v '^#' b2.txt", &code, &err);
+		  "w.py:clean w.py:leak >&2; echo \"exit $?\"; grep -v '^#' b2.txt", &code, &err);
 	cr_assert_str_eq(out, first, "%s", err);
 	free(out);
 	free(err);
@@ -204,7 +204,7 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 	/* Known: passes, listed as known in the text and the JSON. */
 	lgt_write("sum.py", summarize);
 	out = run("cd $T && $LEAKGATE run -w 10 --window 10 --baseline b.txt --report r.json "
-		  "w.py:leak w.py:clean; echo \"exit $?\"; python3 sum.py r.json py_blocks",
+		  "w.py:leak w.py:clean >&2; echo \"exit $?\"; python3 sum.py r.json py_blocks",
 		  &code, &err);
 	cr_assert_str_eq(out, "exit 0\n"
 			 "w.py:leak known warmup=10 py_blocks=1 known=py_blocks,py_bytes fixed=\n"
@@ -219,8 +219,8 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 
 	/* Grown (three objects a call where one was recorded) and new (not in the file). */
 	out = run("cd $T && LEAK_N=3 $LEAKGATE run -q -w 10 --window 10 --baseline b.txt "
-		  "w.py:leak; echo \"exit $?\"; $LEAKGATE run -q -w 10 --window 10 "
-		  "--baseline b.txt w.py:leak_other; echo \"exit $?\"", &code, &err);
+		  "w.py:leak >&2; echo \"exit $?\"; $LEAKGATE run -q -w 10 --window 10 "
+		  "--baseline b.txt w.py:leak_other >&2; echo \"exit $?\"", &code, &err);
 	cr_assert_str_eq(out, "exit 1\nexit 1\n", "%s", err);
 	cr_assert(strstr(err, "LEAK  w.py:leak  py_blocks +3.00/iter"), "%s", err);
 	cr_assert(strstr(err, "LEAK  w.py:leak_other  py_blocks +1.00/iter"), "%s", err);
@@ -229,7 +229,7 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 
 	/* Fixed: passes, and says the line can go. */
 	out = run("cd $T && LEAK_N=0 $LEAKGATE run -w 10 --window 10 --baseline b.txt "
-		  "--report f.json w.py:leak; echo \"exit $?\"; python3 sum.py f.json",
+		  "--report f.json w.py:leak >&2; echo \"exit $?\"; python3 sum.py f.json",
 		  &code, &err);
 	cr_assert_str_eq(out, "exit 0\nw.py:leak pass warmup=10  known= fixed=py_blocks,py_bytes\n",
 			 "%s", err);
@@ -242,9 +242,9 @@ Test(baseline, write_then_gate_known_grown_new_and_fixed, .timeout = 240)
 	/* Updated by a run of other targets: their leaks are added, the lines of targets
 	 * it did not gate stay; updated by a run where the leak is fixed, its lines go. */
 	out = run("cd $T && cp b.txt b3.txt && $LEAKGATE run -q -w 10 --window 10 --baseline "
-		  "b3.txt --update-baseline w.py:leak_other w.py:clean; echo \"exit $?\"; "
+		  "b3.txt --update-baseline w.py:leak_other w.py:clean >&2; echo \"exit $?\"; "
 		  "grep -v '^#' b3.txt | cut -d' ' -f1-3 | tr -s ' '; LEAK_N=0 $LEAKGATE run -q "
-		  "-w 10 --window 10 --baseline b3.txt --update-baseline w.py:leak; "
+		  "-w 10 --window 10 --baseline b3.txt --update-baseline w.py:leak >&2; "
 		  "grep -v '^#' b3.txt | cut -d' ' -f1-3 | tr -s ' '", &code, &err);
 	cr_assert_str_eq(out, "exit 0\n"
 			 "w.py:leak py_blocks\nw.py:leak py_bytes\n"
@@ -316,5 +316,28 @@ Test(baseline, malformed_file_is_a_usage_error, .timeout = 30)
 	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q --baseline none.txt w.py:clean", NULL,
 			    &err), 4);
 	cr_assert(strstr(err, "--baseline 'none.txt': No such file"), "%s", err);
+	free(err);
+}
+
+/* The JUnit suite's name and the colour mode come from the file as written (names, not
+ * paths relative to it); a bad mode is a usage error naming the line. */
+Test(config, junit_suite_and_color_from_the_file, .timeout = 60)
+{
+	char *out, *err;
+
+	lgt_write("w.py", workload);
+	lgt_write("pyproject.toml", "[tool.leakgate]\nwarmup = 2\niterations = 20\n"
+		  "junit = \"j.xml\"\njunit-suite = \"demo/suite\"\ncolor = \"always\"\n"
+		  "targets = [\"w.py:clean\"]\n");
+	cr_assert_eq(lgt_sh("mkdir -p $T/sub && cd $T/sub && $LEAKGATE run -q", &out, NULL), 0);
+	cr_assert(!strncmp(out, "\033[32mPASS\033[0m  w.py:clean  (", 28), "%s", out);
+	free(out);
+	cr_assert_eq(lgt_sh("grep -o '<testsuite name=\"[^\"]*\"' $T/j.xml", &out, NULL), 0);
+	cr_assert_str_eq(out, "<testsuite name=\"demo/suite\"\n");
+	free(out);
+	lgt_write("pyproject.toml", "[tool.leakgate]\ncolor = \"sometimes\"\n");
+	cr_assert_eq(lgt_sh("cd $T && $LEAKGATE run -q w.py:clean", NULL, &err), 4);
+	cr_assert(strstr(err, "pyproject.toml:2: color expects auto, always or never, not "
+			 "'sometimes'"), "%s", err);
 	free(err);
 }

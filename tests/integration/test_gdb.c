@@ -276,19 +276,20 @@ ParameterizedTest(struct core_kind *k, gdb, core_opens_without_the_program, .tim
 		abort();
 	rc = lgt_sh(cmd, &out, &err);
 	free(cmd);
-	free(out);
 	cr_assert_eq(rc, 1, "%s", err);
 	core = strdup(after(err, "core written to "));
 	p = strstr(err, ": open it with: ");
 	cr_assert(p, "%s", err);
 	p += strlen(": open it with: ");
 	open_cmd = strndup(p, strcspn(p, "\n"));
-	/* The run's "(N iterations, S s)", which lg-report's header must repeat. */
-	p = strstr(err, " iterations, ");
-	cr_assert(p, "%s", err);
-	while (p > err && p[-1] != '(')
+	/* The run's "(N iterations, S s)" (its verdict line, on stdout), which lg-report's
+	 * header must repeat. */
+	p = strstr(out, " iterations, ");
+	cr_assert(p, "%s", out);
+	while (p > out && p[-1] != '(')
 		p--;
 	figures = strndup(p, strcspn(p, ")"));
+	free(out);
 	cr_expect(strstr(open_cmd, " gdb --core '") && strstr(open_cmd, core), "%s", open_cmd);
 	free(err);
 	if (asprintf(&cmd, "GDB='%s' %s -q -batch -ex 'info inferiors' -ex lg-report -ex lg-bt",

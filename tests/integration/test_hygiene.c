@@ -36,13 +36,29 @@ static void expect(const char *cmd, int code, const char *const *needles)
 
 static const char spin[] = "def work():\n    while True:\n        pass\n";
 
+/* Bounded polling, for a loaded machine: waits until the shell command COUNT prints at
+ * least N (else the test's shell exits 10), or until it prints 0 (then goes on). */
+#define AWAIT_AT_LEAST(count, n) \
+	"i=0; until test \"$(" count ")\" -ge " #n "; do i=$((i+1)); " \
+	"test $i -le 600 || exit 10; sleep 0.05; done; "
+#define AWAIT_NONE(count) \
+	"i=0; until test \"$(" count ")\" = 0; do i=$((i+1)); " \
+	"test $i -le 200 || break; sleep 0.05; done; "
+
+/* The workload's programs below are `sleep 600.MN`: M is the test shell's pid ($LGT_MARK,
+ * which the worker inherits), N names the program, so that only this test's are counted.
+ * The test ends them itself, by pid, whatever the outcome. */
+#define COUNT_MARKED "pgrep -c -f \"^sleep 600\\.$LGT_MARK\""
+#define MARK "export LGT_MARK=$$; "
+#define END_MARKED "pgrep -f \"^sleep 600\\.$LGT_MARK\" | xargs -r kill -KILL; "
+
 /* SIGKILL cannot be caught: the worker dies with its supervisor (PR_SET_PDEATHSIG). */
 Test(hygiene, worker_dies_with_a_killed_supervisor, .timeout = 60)
 {
 	lgt_write("spin_killed.py", spin);
-	expect("$LEAKGATE run $T/spin_killed.py:work & P=$!; sleep 2; "
-	       "test $(" COUNT_LG("spin_killed.py") ") -ge 2 || exit 10; "  /* leakgate + worker */
-	       "kill -KILL $P; wait $P; sleep 0.5; "
+	expect("$LEAKGATE run $T/spin_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_killed.py"), 2)  /* leakgate + worker */
+	       "kill -KILL $P; wait $P; " AWAIT_NONE(COUNT_LG("spin_killed.py"))
 	       "n=$(" COUNT_LG("spin_killed.py") "); echo \"left: $n\"; test \"$n\" = 0", 0,
 	       NEED("left: 0"));
 }
@@ -55,16 +71,18 @@ Test(hygiene, sigterm_writes_marked_reports, .timeout = 60)
 	lgt_write("fine_term.py", "def work():\n    pass\n");
 	expect("echo old > $T/term.json; "
 	       "$LEAKGATE run -j 1 --report $T/term.json --junit $T/term.xml $T/spin_term.py:work "
-	       "$T/fine_term.py:work & P=$!; sleep 2; "
-	       "test $(" COUNT_LG("spin_term.py") ") -ge 2 || exit 10; "  /* leakgate + worker */
+	       "$T/fine_term.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_term.py"), 2)  /* leakgate + worker */
 	       "kill -TERM $P; wait $P; echo \"rc=$?\"; "
-	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_term.py") ")\"; "
+	       AWAIT_NONE(COUNT_LG("spin_term.py"))
+	       "echo \"left: $(" COUNT_LG("spin_term.py") ")\"; "
 	       "ls $T | grep -c '^term\\.[a-z]*\\.' ; "  /* no temporary left: prints 0 */
-	       "python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))[\"targets\"]; "
-	       "print([(x[\"verdict\"], x[\"error\"][\"message\"][:7]) for x in t])' $T/term.json; "
+	       "python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); t = r[\"targets\"]; "
+	       "print([(x[\"verdict\"], x[\"error\"][\"message\"][:7]) for x in t], "
+	       "r[\"summary\"][\"interrupted\"])' $T/term.json; "
 	       "grep -c 'type=\"interrupted\"' $T/term.xml",
 	       0, NEED("rc=143", "left: 0", "0\n[('interrupted', 'interru'), "
-		       "('interrupted', 'not run')]\n2\n", "INTERRUPTED", "1 target not run"));
+		       "('interrupted', 'not run')] 2\n2\n", "INTERRUPTED", "1 target not run"));
 }
 
 /* SIGINT from a terminal (a shell's background job ignores it: reset it first). */
@@ -73,20 +91,38 @@ Test(hygiene, sigint_exits_130, .timeout = 60)
 	lgt_write("spin_int.py", spin);
 	expect("python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
 	       "os.execvp(sys.argv[1], sys.argv[1:])' $LEAKGATE run --junit $T/int.xml "
-	       "$T/spin_int.py:work & P=$!; sleep 2; "
-	       "test $(" COUNT_LG("spin_int.py") ") -ge 2 || exit 10; "
+	       "$T/spin_int.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_int.py"), 2)
 	       "kill -INT $P; wait $P; echo \"rc=$?\"; "
-	       "sleep 0.3; echo \"left: $(" COUNT_LG("spin_int.py") ")\"; cat $T/int.xml",
+	       AWAIT_NONE(COUNT_LG("spin_int.py"))
+	       "echo \"left: $(" COUNT_LG("spin_int.py") ")\"; cat $T/int.xml",
 	       0, NEED("rc=130", "left: 0", "</testsuites>", "signal 2"));
 }
 
-/* A run that never finishes (killed outright) leaves the previous report as it was. */
+/* A run that never finishes (killed outright) leaves the previous report as it was, and
+ * no temporary file beside it. */
 Test(hygiene, killed_run_keeps_the_previous_report, .timeout = 60)
 {
 	lgt_write("spin_keep.py", spin);
 	expect("echo previous > $T/keep.json; $LEAKGATE run --report $T/keep.json "
-	       "$T/spin_keep.py:work & P=$!; sleep 2; kill -KILL $P; wait $P; cat $T/keep.json",
-	       0, NEED("previous\n"));
+	       "--junit $T/keep.xml $T/spin_keep.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_LG("spin_keep.py"), 2)  /* leakgate + worker */
+	       "kill -KILL $P; wait $P; cat $T/keep.json; "
+	       "echo \"temporaries: $(ls -A $T | grep -c '^keep\\.')\"",
+	       0, NEED("previous\n", "temporaries: 1\n"));  /* keep.json itself */
+}
+
+/* A run that stops on a usage error (exit 4) after one report file was checked leaves
+ * nothing of it, nor does a run whose target errs (exit 2). */
+Test(hygiene, failed_runs_leave_no_temporary, .timeout = 60)
+{
+	expect("$LEAKGATE run --report $T/usage.json --junit $T/no/such/dir/usage.xml x.py:f; "
+	       "echo \"rc=$?\"; echo \"temporaries: $(ls -A $T | grep -c '^usage\\.')\"", 0,
+	       NEED("rc=4", "temporaries: 0\n"));
+	lgt_write("raises.py", "def work():\n    raise ValueError('no')\n");
+	expect("$LEAKGATE run --report $T/failed.json $T/raises.py:work; echo \"rc=$?\"; "
+	       "echo \"files: $(ls -A $T | grep -c '^failed\\.')\"", 0,
+	       NEED("rc=2", "files: 1\n"));
 }
 
 /* A child the workload forks and leaves sleeping is ended with the target. */
@@ -233,4 +269,95 @@ Test(hygiene, workers_start_by_exec)
 	expect("$LEAKGATE run -q -w 0 -n 20 -c \"assert b'--lg-worker' in "
 	       "open('/proc/self/cmdline', 'rb').read().split(b'\\\\0'), "
 	       "open('/proc/self/cmdline', 'rb').read()\"", 0, NEED("PASS"));
+}
+
+/* What the workloads below start: a program (subprocess), and a daemon (a double fork
+ * whose grandchild execs), each once; with `session`, both in sessions of their own
+ * (start_new_session, os.setsid()), out of the worker's process group. */
+static void write_starter(const char *name, int session, const char *then)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "import os, subprocess, time\n"
+		 "started = []\n"
+		 "def work():\n"
+		 "    if not started:\n"
+		 "        started.append(1)\n"
+		 "        m = os.environ['LGT_MARK']\n"
+		 "        subprocess.Popen(['sleep', '600.%%s1' %% m], start_new_session=%s)\n"
+		 "        if os.fork() == 0:\n"
+		 "            %s\n"
+		 "            if os.fork() == 0:\n"
+		 "                os.execvp('sleep', ['sleep', '600.%%s2' %% m])\n"
+		 "            os._exit(0)\n"
+		 "        os.wait()\n"
+		 "%s",
+		 session ? "True" : "False", session ? "os.setsid()" : "pass", then);
+	lgt_write(name, text);
+}
+
+static const char spins[] = "    while True:\n        pass\n";
+
+/* SIGKILL of leakgate: the worker dies (PR_SET_PDEATHSIG), and the sentinel ends what
+ * the workload started in the worker's process group: a program and a daemon. */
+Test(hygiene, killed_supervisor_leaves_no_descendant, .timeout = 90)
+{
+	write_starter("kids_killed.py", 0, spins);
+	expect(MARK "$LEAKGATE run --timeout 300 $T/kids_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
+	       "kill -KILL $P; wait $P; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+	       AWAIT_NONE(COUNT_LG("kids_killed.py"))
+	       "echo \"leakgate: $(" COUNT_LG("kids_killed.py") ")\"; " END_MARKED,
+	       0, NEED("left: 0\n", "leakgate: 0\n"));
+}
+
+/* The same when the workload's program and daemon left its process group for sessions
+ * of their own: they keep the run's mark in their environment. */
+Test(hygiene, killed_supervisor_leaves_no_new_session, .timeout = 90)
+{
+	write_starter("sessions_killed.py", 1, spins);
+	expect(MARK "$LEAKGATE run --timeout 300 $T/sessions_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
+	       "kill -KILL $P; wait $P; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+	       AWAIT_NONE(COUNT_LG("sessions_killed.py"))
+	       "echo \"leakgate: $(" COUNT_LG("sessions_killed.py") ")\"; " END_MARKED,
+	       0, NEED("left: 0\n", "leakgate: 0\n"));
+}
+
+/* A target that ends (a pass, a timeout, SIGTERM) ends the sessions its workload started
+ * too, not only its process group. */
+Test(hygiene, new_sessions_end_with_their_target, .timeout = 120)
+{
+	write_starter("sessions_pass.py", 1, "");
+	write_starter("sessions_hang.py", 1, "    time.sleep(300)\n");
+	expect(MARK "$LEAKGATE run -q -w 0 -n 20 $T/sessions_pass.py:work; echo \"rc=$?\"; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"after a pass: $(" COUNT_MARKED ")\"; "
+	       END_MARKED
+	       "$LEAKGATE run --timeout 2 $T/sessions_hang.py:work; echo \"rc=$?\"; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"after a timeout: $(" COUNT_MARKED ")\"; "
+	       END_MARKED
+	       "$LEAKGATE run --timeout 300 $T/sessions_hang.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2) "kill -TERM $P; wait $P; echo \"rc=$?\"; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"after SIGTERM: $(" COUNT_MARKED ")\"; "
+	       END_MARKED,
+	       0, NEED("rc=0\nafter a pass: 0\n", "rc=2\nafter a timeout: 0\n",
+		       "rc=143\nafter SIGTERM: 0\n"));
+}
+
+/* SIGKILL to leakgate's whole process group (a CI runner's timeout): the sentinel, in a
+ * group of its own, is not in it, and does its work. */
+Test(hygiene, killed_process_group_leaves_nothing, .timeout = 90)
+{
+	write_starter("group_killed.py", 1, spins);
+	expect(MARK "setsid $LEAKGATE run --timeout 300 $T/group_killed.py:work & P=$!; "
+	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
+	       "G=$(ps -o pgid= -p $P | tr -d ' '); test \"$G\" = \"$P\" || exit 11; "
+	       "kill -KILL -- -$G; wait $P; "
+	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+	       AWAIT_NONE(COUNT_LG("group_killed.py"))
+	       "echo \"leakgate: $(" COUNT_LG("group_killed.py") ")\"; " END_MARKED,
+	       0, NEED("left: 0\n", "leakgate: 0\n"));
 }

@@ -44,6 +44,7 @@ Test(install, layout_pkgconfig_and_uninstall, .timeout = 120)
 		"./usr/lib/leakgate/leakgate-gdb.so\n",
 		"./usr/lib/libleakgate.a\n",
 		"./usr/lib/pkgconfig/leakgate.pc\n",
+		"./usr/share/leakgate/leakgate-report.schema.json\n",
 		"./usr/share/leakgate/leakgate.gdb\n",
 		"./usr/share/leakgate/leakgate.mk\n",
 		"./usr/share/leakgate/leakgate.supp\n",
@@ -92,7 +93,7 @@ Test(install, leakcheck_gates_sample_package, .timeout = 120)
 		      "PYTHON=\"$LEAKGATE_PYTHON\" LEAKGATE_TARGETS=samplepkg.checks:$1 "
 		      "LEAKGATE_RESULTS=results-$1 >\"$T/$1.log\" 2>&1; echo \"$1: make $?\"; "
 		      "grep -o 'Error [0-9]*' \"$T/$1.log\"; "
-		      "grep -o '<testcase classname=\"leakgate\" name=\"[^\"]*\"' results-$1/junit.xml;"
+		      "grep -o '<testcase classname=\"[^\"]*\" name=\"[^\"]*\"' results-$1/junit.xml;"
 		      "grep -o 'failures=\"[0-9]*\"' results-$1/junit.xml | head -n 1; "
 		      "test -s results-$1/chart.svg && echo \"$1: chart\"; }; "
 		      "check clean; check leaky; cat \"$T/leaky.log\"",
@@ -101,13 +102,13 @@ Test(install, leakcheck_gates_sample_package, .timeout = 120)
 	cr_assert_eq(code, 0, "%s", out);
 	cr_assert(strstr(out, "/root/usr/bin/leakgate\n"), "not the installed leakgate: %s", out);
 	cr_expect(strstr(out, "clean: make 0\n"
-			      "<testcase classname=\"leakgate\" name=\"samplepkg.checks:clean\"\n"
+			      "<testcase classname=\"samplepkg.checks\" name=\"clean\"\n"
 			      "failures=\"0\"\n"
 			      "clean: chart\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "leaky: make 2\n"
 			      "Error 1\n"
-			      "<testcase classname=\"leakgate\" name=\"samplepkg.checks:leaky\"\n"
+			      "<testcase classname=\"samplepkg.checks\" name=\"leaky\"\n"
 			      "failures=\"1\"\n"
 			      "leaky: chart\n"),
 		  "%s", out);
@@ -271,7 +272,7 @@ Test(install, pythons_in_one_command_and_the_hint_installs_where_leakgate_looks,
 		  "echo 'has the plugin wheel'; "
 		  "export PATH=\"$R/usr/bin:/usr/bin:/bin\"; unset PYTHONPATH; cd \"$T\"; "
 		  "run() { leakgate run -q -n 20 -w 5 --python \"$LEAKGATE_PYTEST_PYTHON\" "
-		  "-c 'x = [0] * 8'; }; "
+		  "-c 'x = [0] * 8' >&2; }; "
 		  "run; echo \"exit $?\"; "
 		  "rm -rf \"$R/usr/libexec/leakgate/$want\"; run 2>hint.txt; echo \"exit $?\"; "
 		  "cmd=$(sed -n 's/.*install one from leakgate.s source tree with: //p' hint.txt); "

@@ -36,7 +36,7 @@ Test(markers, per_test_budget_warmup_and_iterations, .timeout = 300)
 	code = lgt_sh("L=$(realpath \"$LEAKGATE\"); cd tests/pytest_markers && "
 		      "$L run -q -w 10 --window 10 --report $T/r.json "
 		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
-		      "--rootdir . --strict-markers; echo \"exit $?\"; python3 $T/sum.py $T/r.json",
+		      "--rootdir . --strict-markers >&2; echo \"exit $?\"; python3 $T/sum.py $T/r.json",
 		      &out, &err);
 	cr_assert_eq(code, 0);
 	cr_assert_str_eq(out,
@@ -156,7 +156,7 @@ Test(markers, pytest_arguments_and_baseline_from_the_file, .timeout = 180)
 		  "test_markers.py::test_leak_unmarked  py_bytes  64\n");
 	code = lgt_sh("rm -rf $T/p && cp -r tests/pytest_markers $T/p && mkdir $T/p/sub && "
 		      "cp $T/pyproject.toml $T/known-leaks.txt $T/p/ && cd $T/p/sub && "
-		      "$LEAKGATE run -q; echo \"exit $?\"", &out, &err);
+		      "$LEAKGATE run -q >&2; echo \"exit $?\"", &out, &err);
 	cr_assert_eq(code, 0);
 	cr_assert_str_eq(out, "exit 0\n", "%s", err);
 	cr_assert(strstr(err, "KNOWN test_markers.py::test_leak_unmarked  py_blocks +1.00/iter"),

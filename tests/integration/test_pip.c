@@ -97,7 +97,7 @@ Test(pip, uninstall_leaves_nothing, .timeout = 300)
 		      &out);
 
 	cr_assert_eq(code, 0, "%s", out);
-	cr_expect(strstr(out, "installed: leakgate.gdb leakgate.mk leakgate.supp \n"), "%s", out);
+	cr_expect(strstr(out, "installed: leakgate-report.schema.json leakgate.gdb leakgate.mk leakgate.supp \n"), "%s", out);
 	cr_expect(strstr(out, "man: ok\n"), "%s", out);
 	cr_expect(strstr(out, "left: 0\n"), "%s", out);
 	free(out);

@@ -17,14 +17,15 @@
 	"L=$(realpath \"$LEAKGATE\") && export PYTHONPATH=\"$(realpath \"$LEAKGATE_PYTEST_EXT_DIR\")\" " \
 	"&& cd tests/pytest_project && "
 
-/* One run of the suite for all the tests below: each checks one aspect of it. */
+/* One run of the suite for all the tests below: each checks one aspect of it. Returns
+ * its output: the verdict lines and reports (stdout), then the closing line (stderr). */
 static char *run_suite(int *code)
 {
 	char *err;
 
 	*code = lgt_sh(IN_PROJECT "$L run -w 10 --window 10 "
 		       "--junit $T/j.xml --report $T/r.json --python \"$LEAKGATE_PYTEST_PYTHON\" "
-		       "--pytest -p no:cacheprovider", NULL, &err);
+		       "--pytest -p no:cacheprovider 2>&1", &err, NULL);
 	return err;
 }
 
@@ -113,20 +114,20 @@ Test(pytest, bad_arguments_and_selection)
 	/* pytest's own usage error is a workload error, with pytest's complaint. */
 	code = lgt_sh(IN_PROJECT "$L run "
 		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest --no-such-pytest-option",
-		      NULL, &err);
+		      &err, NULL);
 	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "ERROR pytest collection"), "%s", err);
 	free(err);
 	/* -k selects as pytest does; a target after --pytest is pytest's, not ours. */
 	code = lgt_sh(IN_PROJECT "$L run -q -w 10 --window 10 "
-		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -k 'session_cache or skipped'",
-		      NULL, &err);
+		      "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -k 'session_cache or skipped' 2>&1",
+		      &err, NULL);
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	cr_assert_eq(lgt_lines(err), 3, "two tests and the closing line:\n%s", err);
 	free(err);
 	/* An interpreter without pytest: a clear error (the default build's may have it). */
 	if (lgt_sh("\"$LEAKGATE_PYTHON\" -c 'import pytest'", NULL, NULL) != 0) {
-		code = lgt_sh("$LEAKGATE run --pytest tests/pytest_project", NULL, &err);
+		code = lgt_sh("$LEAKGATE run --pytest tests/pytest_project", &err, NULL);
 		cr_assert_eq(code, 2, "exit %d\n%s", code, err);
 		cr_assert(strstr(err, "pytest cannot be imported by CPython"), "%s", err);
 		free(err);
@@ -155,7 +156,7 @@ Test(pytest, from_a_virtual_environment, .timeout = 120)
 			  "printf 'import venvonly\\ndef test_value():\\n    assert venvonly.VALUE == 42\\n' "
 			  "> $T/test_venv.py && cd $T && "
 			  "$LEAKGATE run -w 10 --window 10 --python $T/venv/bin/python "
-			  "--pytest test_venv.py -p no:cacheprovider", NULL, &err);
+			  "--pytest test_venv.py -p no:cacheprovider", &err, NULL);
 
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "PASS  test_venv.py::test_value"), "%s", err);
@@ -197,7 +198,7 @@ static char *run_isolated(int jobs, int *code)
 			   "COLLECTIONS=$T/iso/collections $LEAKGATE run -q -j %d -w 10 --window 10 "
 			   "--timeout 3 --report $T/iso/r%d.json --junit $T/iso/j%d.xml "
 			   "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
-			   "test_iso.py; echo \"exit $?\" >&2; wc -l < collections >&2", jobs, jobs, jobs) > 0);
+			   "test_iso.py 1>&2; echo \"exit $?\" >&2; wc -l < collections >&2", jobs, jobs, jobs) > 0);
 	*code = lgt_sh(cmd, NULL, &err);
 	free(cmd);
 	return err;
@@ -245,7 +246,8 @@ Test(pytest, a_forked_worker_per_test, .timeout = 300)
 			    "s = E.parse(\"j2.xml\").getroot().find(\"testsuite\"); "
 			    "print(\" \".join(x[\"verdict\"] for x in t), s.get(\"tests\"), "
 			    "s.get(\"failures\"), s.get(\"errors\"))'", &p, NULL), 0);
-	cr_assert_str_eq(p, "[('error', 2), ('internal', 0), ('known', 0), ('leak', 1), ('pass', 3), ('skip', 0)]\n"
+	cr_assert_str_eq(p, "[('error', 2), ('internal', 0), ('interrupted', 0), ('known', 0), "
+			 "('leak', 1), ('pass', 3), ('skip', 0)]\n"
 			 "error leak pass error pass pass 6 1 2\n");
 	free(p);
 	free(err[0]);
@@ -262,7 +264,7 @@ Test(pytest, collection_error_reported_once)
 	lgt_write("broken/test_broken.py", "def test_x(:\n    pass\n");
 	lgt_write("broken/test_fine.py", "def test_y():\n    pass\n");
 	code = lgt_sh("cd $T/broken && $LEAKGATE run -q --python \"$LEAKGATE_PYTEST_PYTHON\" "
-		      "--pytest -p no:cacheprovider", NULL, &err);
+		      "--pytest -p no:cacheprovider 1>&2", NULL, &err);
 	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "ERROR pytest collection") &&
 		  !strstr(strstr(err, "ERROR pytest collection") + 1, "ERROR pytest collection"),
@@ -288,7 +290,7 @@ Test(pytest, no_fork_from_a_threaded_collector, .timeout = 120)
 	lgt_write("threaded/test_t.py", "def test_a():\n    pass\n\ndef test_b():\n    pass\n");
 	code = lgt_sh("cd $T/threaded && rm -f collections && COLLECTIONS=$T/threaded/collections "
 		      "$LEAKGATE run -q -j 1 -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
-		      "--pytest -p no:cacheprovider; echo \"exit $?\" >&2; wc -l < collections >&2",
+		      "--pytest -p no:cacheprovider 1>&2; echo \"exit $?\" >&2; wc -l < collections >&2",
 		      NULL, &err);
 	cr_assert_eq(code, 0, "%s", err);
 	cr_assert(strstr(err, "the collecting process runs 2 threads: forking it is unsafe: "
@@ -309,7 +311,7 @@ Test(pytest, runs_as_pytest_does, .timeout = 300)
 	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && mkdir -p $T/tmp && export TMPDIR=$T/tmp "
 			  "&& cd tests/pytest_semantics && $L run -w 10 --window 10 --report $T/s.json "
 			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest --doctest-modules "
-			  "-W error::RuntimeWarning --continue-on-collection-errors", NULL, &err);
+			  "-W error::RuntimeWarning --continue-on-collection-errors >&2", NULL, &err);
 
 	cr_assert_eq(code, 1, "exit %d, want 1 (a leak wins over the failing tests)\n%s", code, err);
 	out = verdicts("tests/pytest_semantics/test_semantics.py", "$T/s.json");
@@ -349,7 +351,7 @@ Test(pytest, temporary_directories_per_run, .timeout = 60)
 	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && mkdir -p $T/tmp && export TMPDIR=$T/tmp "
 			  "&& cd tests/pytest_semantics && $L run -w 10 --window 10 "
 			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider "
-			  "--continue-on-collection-errors test_semantics.py::test_pytester", NULL, &err);
+			  "--continue-on-collection-errors test_semantics.py::test_pytester >&2", NULL, &err);
 
 	cr_assert_eq(code, 0, "exit %d\n%s", code, err);
 	/* However many runs the verdict took (20 when flat; more when it had to confirm), the
@@ -368,7 +370,7 @@ Test(pytest, collection_error_stops_the_run, .timeout = 60)
 {
 	char *err;
 	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && cd tests/pytest_semantics && $L run "
-			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider",
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider >&2",
 			  NULL, &err);
 
 	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
@@ -433,12 +435,15 @@ Test(pytest, unknown_pytest_internals, .timeout = 60)
 			  "    fm._arg2fixturedefs = collections.UserDict(fm._arg2fixturedefs)\\n' "
 			  "> conftest.py && printf 'def test_fine(tmp_path):\\n    pass\\n' > test_u.py && "
 			  "\"$LEAKGATE_PYTEST_PYTHON\" -m pytest -q -p no:cacheprovider >/dev/null && "
-			  "$LEAKGATE run -w 10 --window 10 --python \"$LEAKGATE_PYTEST_PYTHON\" "
-			  "--pytest -p no:cacheprovider", NULL, &err);
+			  "GITHUB_ACTIONS=true $LEAKGATE run -w 10 --window 10 "
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest -p no:cacheprovider >&2",
+			  NULL, &err);
 
 	cr_assert_eq(code, 3, "exit %d\n%s", code, err);
 	cr_assert(strstr(err, "leakgate cannot drive pytest ") &&
 		  strstr(err, "session._fixturemanager._arg2fixturedefs is UserDict, not a dict"),
 		  "%s", err);
+	/* Annotated as what it is: leakgate's failure, not the workload's. */
+	cr_assert(strstr(err, "title=leakgate internal error::INTERNAL "), "%s", err);
 	free(err);
 }

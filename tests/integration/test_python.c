@@ -10,15 +10,20 @@
 
 #include "run.h"
 
-/* Runs CMD; checks its exit code and that stderr holds NEEDLE. Returns stderr. */
+/* Runs CMD; checks its exit code and that its output holds NEEDLE: stderr for leakgate's
+ * own errors, stdout for verdict lines and reports. Returns stderr then stdout. */
 static char *expect(const char *cmd, int code, const char *needle)
 {
-	char *err;
-	int got = lgt_sh(cmd, NULL, &err);
+	char *out, *err, *both;
+	int got = lgt_sh(cmd, &out, &err);
 
-	cr_assert_eq(got, code, "%s: exit %d, want %d\nstderr:\n%s", cmd, got, code, err);
-	cr_assert(!needle || strstr(err, needle), "%s: stderr lacks '%s':\n%s", cmd, needle, err);
-	return err;
+	cr_assert(asprintf(&both, "%s%s", err, out) > 0);
+	free(out);
+	free(err);
+	cr_assert_eq(got, code, "%s: exit %d, want %d\noutput:\n%s", cmd, got, code, both);
+	cr_assert(!needle || strstr(both, needle), "%s: output lacks '%s':\n%s", cmd, needle,
+		  both);
+	return both;
 }
 
 /* Writes an executable shell script into the scratch directory; returns its path. */

@@ -1,11 +1,16 @@
-/* test_vglog.c: reading memcheck's log of a --valgrind worker (lg_vglog_read) from
+/* test_vglog.c: reading memcheck's log of a --valgrind worker (lg_vglog_read, and the
+ * gate's lg__vg_finish over it) from
  * logs shaped like valgrind 3.19's: markers, grown loss records, errors, the exit. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "leakgate.h"
+#include "../../src/protocol.h"
+#include "../../src/supervisor/supervisor.h"
 
 static lg_vglog read_text(const char *text, uint32_t first)
 {
@@ -107,4 +112,60 @@ Test(vglog, clean_log)
 	cr_assert_eq(v.nerrors, 0);
 	lg_vglog_release(&v);
 	lg_vglog_release(NULL);
+}
+
+/* Per-iteration figures are whole numbers with units, not %g's 1.454e+04. */
+Test(vglog, figures_are_whole_with_units)
+{
+	static const char text[] =
+		"**7** leakgate: snapshot 1\n"
+		RECORD("14,540", "14,540", "1", "1")
+		"**7** leakgate: snapshot 2\n"
+		RECORD("29,080", "14,540", "2", "1");
+	lg_vglog v = read_text(text, 1);
+
+	cr_assert(v.stacks);
+	cr_assert(strstr(v.stacks, "14540 bytes (14.2 KiB) in 1 block definitely lost per "
+				   "iteration (29080 bytes in 2 over 2 measured iterations; "
+				   "grew in 2)\n"), "%s", v.stacks);
+	lg_vglog_release(&v);
+}
+
+/* The stacks count measured iterations as the text report's header does: from the first
+ * judged sample, which a restarted window puts past --warmup (the header said 20 and the
+ * stacks 21). */
+Test(vglog, stacks_count_the_judged_samples)
+{
+	static const char text[] =
+		"**7** leakgate: snapshot 1\n" RECORD("64", "64", "1", "1")
+		"**7** leakgate: snapshot 2\n" RECORD("128", "64", "2", "1")
+		"**7** leakgate: snapshot 3\n" RECORD("192", "64", "3", "1")
+		"**7** leakgate: snapshot 4\n" RECORD("256", "64", "4", "1");
+	char path[] = "/tmp/lgvglog.XXXXXX";
+	int fd = mkstemp(path);
+	lg_gate_opts o;
+	lg_result r;
+	lg_sample s = { 0 };
+	uint32_t i;
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	lg_gate_opts_init(&o);
+	o.warmup = 1;
+	memset(&r, 0, sizeof(r));
+	r.status = LG_STATUS_LEAK;
+	lg_series_init(&r.series, 1u << LG_VG_DEFINITE);
+	for (i = 1; i <= 4; i++) {
+		s.iteration = i;
+		s.warmup = i <= 2;  /* the window restarted after call 2 */
+		cr_assert_eq(lg_series_append(&r.series, &s), 0);
+	}
+	cr_assert_eq(lg__vg_finish(path, &o, &r, LG__EXIT_LEAK), LG__EXIT_LEAK);
+	cr_assert(r.native_stacks);
+	cr_assert(strstr(r.native_stacks, "(128 bytes in 2 over 2 measured iterations; grew in "
+				   "2)"), "2 warm-up and 2 measured, as the header says:\n%s",
+		  r.native_stacks);
+	free(r.native_stacks);
+	lg_series_release(&r.series);
 }
