@@ -1261,7 +1261,8 @@ static void judge_baseline(const struct target_arg *t, lg_result *res)
 
 		if (!((t->baselined >> c) & 1) || !tr->n)
 			continue;
-		if (tr->lo > t->budget[c])
+		/* The floor shows growth that the trend does not (bursts, a sawtooth). */
+		if (tr->lo > t->budget[c] || res->verdict.floor_rate[c] > t->budget[c])
 			res->known |= 1u << c;
 		else if (tr->hi <= t->budget[c])
 			res->fixed |= 1u << c;
@@ -1280,6 +1281,19 @@ static void settle(const struct target_arg *t, int recording, lg_result *res)
 		res->known |= res->verdict.failed;
 		res->status = LG_STATUS_KNOWN;
 	}
+}
+
+/* The growth a known leak is recorded with: the upper end of the trend's interval, or,
+ * when that interval does not lie above the budget (growth in bursts, under a sawtooth:
+ * the floor failed it), the floor's rate. */
+static double known_slope(const struct target_arg *t, const lg_result *res, int c)
+{
+	const lg_trend *tr = &res->verdict.trend[c];
+	double floor = res->verdict.floor_rate[c];
+
+	if (!(tr->lo > t->budget[c]) && isfinite(floor) && floor > tr->hi)
+		return floor;
+	return tr->hi;
 }
 
 /* --update-baseline: rewrites the --baseline file with every known leak (with
@@ -1303,7 +1317,7 @@ static int write_baseline(struct run *r)
 		for (c = 0; c < LG_NCOUNTERS; c++)
 			if (((res->known >> c) & 1) &&
 			    baseline_add(&b, res->target, (lg_counter)c,
-					 baseline_round(res->verdict.trend[c].hi)) < 0)
+					 baseline_round(known_slope(&r->targets[i], res, c))) < 0)
 				die(EXIT_INTERNAL, "out of memory");
 	}
 	/* Targets this run did not gate (deselected, say) keep their lines. */

@@ -119,9 +119,9 @@ LG_EXTERN int lg_trend_fit(const double *y, size_t n, double z, lg_trend *out);
 
 typedef enum lg_state {
 	LG_STATE_NONE,       /* counter not available or not judged */
-	LG_STATE_UNDECIDED,  /* the interval straddles the budget */
-	LG_STATE_BOUNDED,    /* the interval lies at or below the budget */
-	LG_STATE_GROWING,    /* the interval lies above the budget */
+	LG_STATE_UNDECIDED,  /* neither shown bounded nor confirmed growing yet */
+	LG_STATE_BOUNDED,    /* its floor and ceiling held over the trailing window */
+	LG_STATE_GROWING,    /* its floor rose past the budget in two spans running */
 } lg_state;
 
 /* Verdict parameters; lg_verdict_opts_init fills the defaults. */
@@ -150,6 +150,9 @@ typedef struct lg_verdict {
 	size_t window_len;
 	lg_trend trend[LG_NCOUNTERS];
 	lg_state state[LG_NCOUNTERS];
+	double floor_rate[LG_NCOUNTERS]; /* the floor's rise per iteration over the window
+					  * judged (what fails a counter); NAN when that
+					  * window is too short for the counter's cycle */
 } lg_verdict;
 
 /* Judges a series. Only post-warm-up samples count. They fall into spans of min_window,
@@ -157,10 +160,11 @@ typedef struct lg_verdict {
  * with the sample before it. A counter is bounded when the trailing window as long as the
  * current span shows neither its floor nor its ceiling rising past the budget: once every
  * judged counter is, the outcome is LG_PASS, on any sample. It is growing when, at the end
- * of a span after the first two, that span and the one before it both grew (the trend's
- * interval above the budget, the floor rising by more than the counter falls) and the
- * growth did not slow to under 1/sqrt(2) of the earlier rate; at the limit, growth in the
- * last span that is not slowing is enough. Then the outcome is LG_LEAK. Until min_window
+ * of a span after the first two, that span and the one before it both grew (the floor,
+ * taken over blocks at least as long as the counter's cycle, rose faster than the budget)
+ * and the growth did not slow to under 1/sqrt(2) of the earlier rate; at the limit, growth
+ * in the last span that is not slowing is enough, or any growth there when the span before
+ * was too short for the counter's cycle. Then the outcome is LG_LEAK. Until min_window
  * post-warm-up samples exist, and between decisions, it is LG_UNDECIDED. window_start and
  * window_len give the window judged. Returns 0, LG_EINVAL or LG_ENOMEM. */
 LG_EXTERN int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out);

@@ -102,8 +102,14 @@ int lg_report_text(FILE *f, const lg_result *r, int verbose)
 	case LG_STATUS_LEAK:
 		fprintf(f, "LEAK  %s  ", r->target);
 		if (c >= 0) {
+			double floor = r->verdict.floor_rate[c];
+
 			fprintf(f, "%s ", lg_counter_name((lg_counter)c));
 			print_trend(f, &r->verdict.trend[c]);
+			/* The floor failed it where the trend alone would not (bursts, a
+			 * leak under a sawtooth): say what did. */
+			if (!(r->verdict.trend[c].lo > r->opts.budget[c]) && isfinite(floor))
+				fprintf(f, ", floor %+.2f/iter", floor);
 		}
 		fprintf(f, "  (%zu iterations, %.1f s)\n", n, r->seconds);
 		break;
@@ -292,6 +298,10 @@ static void json_counter(FILE *f, const lg_result *r, int c)
 		json_number(f, t->hi);
 		fputs(", \"mk_z\": ", f);
 		json_number(f, t->mk_z);
+	}
+	if (r->verdict.state[c] != LG_STATE_NONE) {
+		fputs(", \"floor_rate\": ", f);
+		json_number(f, r->verdict.floor_rate[c]);
 	}
 	fprintf(f, ", \"state\": \"%s\", \"series\": [", state_word(r->verdict.state[c]));
 	for (i = 0; i < r->series.len; i++)

@@ -295,17 +295,72 @@ static void window_fit(const lg_series *s, size_t first, size_t n, int c, double
 }
 
 /* How the floor and the ceiling of counter c move across samples [first, first + n):
- * the rise of the minimum and of the maximum from the first half to the second, and the
- * deepest fall from an earlier high (how far the counter moves by itself), over the whole
- * window and within each half. */
+ * the rise of the minimum and of the maximum from the first half to the second (what
+ * bounds it), and the floor's rate (what fails it). */
 struct envelope {
-	double floor_rise, ceil_rise, fall, half_fall[2];
+	double floor_rise, ceil_rise;
+	double floor_rate;  /* the floor's rise per call; NAN when the window cannot tell */
+	int cycles;         /* the counter cycles: floor_rate compares troughs */
 };
+
+/*
+ * The floor's rate over a window (README, "How the verdict decides"): how fast the lowest
+ * value the counter returns to rises, from a block at the window's start to a block at its
+ * end, per call between them. The blocks must be at least as long as the longest period
+ * the counter shows, so that each holds a trough of whatever cycle it runs:
+ *
+ * - A counter whose rise from the window's first sample to its last exceeds every single
+ *   fall in it does not move by itself (any fall is smaller than the growth): blocks of
+ *   one sample, the rise from end to end. Growth in bursts counts whole, however sparse.
+ * - Otherwise it cycles (a sawtooth, noise): its deep falls (each at least half the
+ *   deepest) end its cycles, and the blocks are as long as the longest stretch between
+ *   deep falls, the stretches before the first and after the last included (a cycle still
+ *   running is at least that long). When that is more than half the window, the window is
+ *   too short to hold two troughs: NAN, it cannot tell.
+ */
+static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int *cycles)
+{
+	const lg_sample *x = s->samples + first;
+	int64_t deepest = 0, rise = x[n - 1].value[c] - x[0].value[c], lo0, lo1;
+	size_t i, last = 0, block = 0;
+
+	for (i = 1; i < n; i++) {
+		int64_t d = x[i - 1].value[c] - x[i].value[c];
+
+		if (d > deepest)
+			deepest = d;
+	}
+	*cycles = rise < deepest;
+	if (!*cycles)
+		return (double)rise / (double)(n - 1);
+	/* Deep falls: x[i] is a trough's first sample, i samples into the window. */
+	for (i = 1; i < n; i++) {
+		if (2 * (x[i - 1].value[c] - x[i].value[c]) < deepest)
+			continue;
+		if (i - last > block)
+			block = i - last;
+		last = i;
+	}
+	if (n - 1 - last > block)
+		block = n - 1 - last;
+	if (2 * block > n - 1)
+		return NAN;
+	/* The first block is x[0..block], the last x[n - 1 - block..n - 1]. */
+	lo0 = x[0].value[c];
+	lo1 = x[n - 1].value[c];
+	for (i = 0; i <= block; i++) {
+		if (x[i].value[c] < lo0)
+			lo0 = x[i].value[c];
+		if (x[n - 1 - i].value[c] < lo1)
+			lo1 = x[n - 1 - i].value[c];
+	}
+	return (double)(lo1 - lo0) / (double)(n - 1 - block);
+}
 
 static void envelope(const lg_series *s, size_t first, size_t n, int c, struct envelope *e)
 {
 	size_t half = n / 2, i;
-	int64_t lo[2], hi[2], high = s->samples[first].value[c], fall = 0, hfall[2] = { 0, 0 };
+	int64_t lo[2], hi[2];
 
 	lo[0] = hi[0] = s->samples[first].value[c];
 	lo[1] = hi[1] = s->samples[first + half].value[c];
@@ -317,18 +372,10 @@ static void envelope(const lg_series *s, size_t first, size_t n, int c, struct e
 			lo[b] = v;
 		if (v > hi[b])
 			hi[b] = v;
-		if (hi[b] - v > hfall[b])
-			hfall[b] = hi[b] - v;  /* hi[b] is the running high of this half */
-		if (v > high)
-			high = v;
-		else if (high - v > fall)
-			fall = high - v;
 	}
 	e->floor_rise = (double)(lo[1] - lo[0]);
 	e->ceil_rise = (double)(hi[1] - hi[0]);
-	e->fall = (double)fall;
-	e->half_fall[0] = (double)hfall[0];
-	e->half_fall[1] = (double)hfall[1];
+	e->floor_rate = floor_rate(s, first, n, c, &e->cycles);
 }
 
 /* Bounded: neither the floor nor the ceiling rose by more than the budget allows over
@@ -348,16 +395,30 @@ static int is_bounded(const lg_trend *t, const struct envelope *e, size_t n, dou
 		(e->floor_rise >= -floor_allowed && e->ceil_rise >= -ceil_allowed);
 }
 
-/* Growing: the trend's whole interval lies above the budget, and the floor rose by more
- * than the budget allows. A counter that falls by more than its floor rose moves by itself
- * (a sawtooth): its floor counts only when each half holds such a fall, so that each
- * half's minimum is a trough; a sawtooth's troughs hold while a leak raises them. */
-static int is_growing(const lg_trend *t, const struct envelope *e, size_t n, double budget)
+/* Growing: the floor rose faster than the budget allows (floor_rate). The floor, not the
+ * trend, decides: a leak in bursts moves too few of Theil-Sen's pairwise slopes to lift
+ * its interval, and a leak under a sawtooth widens that interval past any budget, while
+ * the floor rises under both. */
+static int is_growing(const struct envelope *e, double budget)
 {
-	if (!(t->lo > budget && e->floor_rise > budget * (double)(n / 2)))
-		return 0;
-	return e->floor_rise > e->fall ||
-		(e->half_fall[0] >= e->fall / 2 && e->half_fall[1] >= e->fall / 2);
+	return e->floor_rate > budget;  /* false for NAN: the window cannot tell */
+}
+
+/* Growth in a span that must decide alone (the limit leaves room for no other): it
+ * confirms itself, its floor rising in both halves, the later at no less than 1/sqrt(2)
+ * of the earlier rate, as two spans would. A single step lands in one half only. */
+static int grows_in_both_halves(const lg_series *s, size_t first, size_t n, int c,
+				double budget)
+{
+	size_t h = n / 2;
+	double r0, r1;
+	int cycles;
+
+	if (n < 5)
+		return 1;
+	r0 = floor_rate(s, first, h + 1, c, &cycles);
+	r1 = floor_rate(s, first + h, n - h, c, &cycles);
+	return r0 > budget && r1 > budget && r1 >= r0 * SLOWER;
 }
 
 /* A span's samples in the series, its anchor first: the first index and the count. */
@@ -444,28 +505,34 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 		if (!decide || !lg_counter_judged((lg_counter)c))
 			continue;
 		envelope(s, first, n, c, &e);
-		if (span_end && is_growing(t, &e, n, budget)) {
+		out->floor_rate[c] = e.floor_rate;
+		if (span_end && is_growing(&e, budget)) {
 			/* Growth in the span just ended. It fails when it is confirmed: the span
-			 * before it (after the probe) grew too, at no less than 1/sqrt(2) of
-			 * this rate, the midpoint on a log scale between a leak (the same rate
-			 * in every span) and an amortised resize (half the rate each time the
-			 * span doubles). The probe is no confirmation, unless the limit leaves
-			 * room for nothing but it and one span (or it alone). */
-			int prev_grows = 0, slowing = 0;
+			 * before it (after the probe) grew too, and this span's floor rose at no
+			 * less than 1/sqrt(2) of that span's rate, the midpoint on a log scale
+			 * between a leak (the same rate in every span) and steps whose spacing
+			 * doubles (half the rate each time the span doubles). The probe is no
+			 * confirmation, unless the limit leaves room for nothing but it and one
+			 * span (or it alone). */
+			int prev_grows = 0, slowing = 0, prev_blind = 0;
 
 			if (cur.k > 0) {
-				lg_trend pt;
 				struct envelope pe;
 
-				window_fit(s, pfirst, pn, c, o->z, ws, y, &pt);
 				envelope(s, pfirst, pn, c, &pe);
-				prev_grows = is_growing(&pt, &pe, pn, budget);
-				slowing = prev_grows && t->slope < pt.slope * SLOWER;
+				prev_grows = is_growing(&pe, budget);
+				prev_blind = isnan(pe.floor_rate);
+				slowing = prev_grows && e.floor_rate < pe.floor_rate * SLOWER;
 			}
-			if (cur.k >= 2)
+			/* The last span also decides alone when it compares troughs of a cycle
+			 * that the span before was too short to hold twice: there is no earlier
+			 * rate to compare with. */
+			if (cur.k >= 2 && !cur.final)
 				grows = prev_grows && !slowing;
 			else if (cur.final)
-				grows = cur.k == 0 || (prev_grows && !slowing);
+				grows = (cur.k == 0 && grows_in_both_halves(s, first, n, c,
+									       budget)) ||
+					(prev_blind && e.cycles) || (prev_grows && !slowing);
 		}
 		if (grows) {
 			out->state[c] = LG_STATE_GROWING;

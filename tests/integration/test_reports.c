@@ -88,6 +88,23 @@ Test(reports, json_attribution_schema)
 	free(out);
 }
 
+Test(reports, json_floor_rate)
+{
+	int code;
+	char *out;
+
+	/* The floor's rate, what fails a counter: a Session (and a dict slot) per call
+	 * raises it; a clean target's holds; a target that failed before any verdict has
+	 * none. */
+	free(run_three("--attribute 0 --report r.json", &code));
+	out = python("import json; t = json.load(open(\"r.json\"))[\"targets\"]; "
+		     "c = t[0][\"counters\"][\"py_blocks\"]; d = t[1][\"counters\"][\"py_blocks\"]; "
+		     "print(c[\"floor_rate\"] >= 1, c[\"state\"], d[\"floor_rate\"], d[\"state\"]); "
+		     "print([k for k, v in t[2][\"counters\"].items() if \"floor_rate\" in v])");
+	cr_assert_str_eq(out, "True growing 0 bounded\n[]\n");
+	free(out);
+}
+
 Test(reports, attribution_can_be_switched_off)
 {
 	int code;
