@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 
-from bench import header  # bench/bench.py: a corpus case's "# key:" header
+from bench import header, uptime  # bench/bench.py: a case's "# key:" header, the load
 import peers  # bench/peers.py: the PyPI peers
 import suite  # bench/suite.py: the peers on a real suite and on a core
 from compare_loop import MEASURED, WARMUP
@@ -293,14 +293,6 @@ def tracemalloc_goal(results, heaps):
         verdicts.append("%s %.2f× (%s)" % (label, gmean([x for x, _ in ratios]),
                                           "met" if met else "MISSED"))
     return lines, verdicts
-
-
-def uptime():
-    try:
-        return subprocess.run(["uptime"], stdout=subprocess.PIPE, universal_newlines=True,
-                              timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "?"
 
 
 def main():
