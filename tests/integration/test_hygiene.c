@@ -299,32 +299,36 @@ static void write_starter(const char *name, int session, const char *then)
 
 static const char spins[] = "    while True:\n        pass\n";
 
-/* SIGKILL of leakgate: the worker dies (PR_SET_PDEATHSIG), and the sentinel ends what
- * the workload started in the worker's process group: a program and a daemon. */
+/* SIGKILL of leakgate, whose workload started a program and a daemon (in sessions of
+ * their own when session is set): none of them, and no leakgate, is left. */
+static void killed_leaves_nothing(const char *name, int session)
+{
+	char *cmd;
+
+	write_starter(name, session, spins);
+	cr_assert(asprintf(&cmd, MARK "$LEAKGATE run --timeout 300 $T/%s:work & P=$!; "
+			   AWAIT_AT_LEAST(COUNT_MARKED, 2)
+			   "kill -KILL $P; wait $P; "
+			   AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
+			   AWAIT_NONE(COUNT_LG("%s"))
+			   "echo \"leakgate: $(" COUNT_LG("%s") ")\"; " END_MARKED,
+			   name, name, name) > 0);
+	expect(cmd, 0, NEED("left: 0\n", "leakgate: 0\n"));
+	free(cmd);
+}
+
+/* The worker dies (PR_SET_PDEATHSIG), and the sentinel ends what the workload started in
+ * the worker's process group. */
 Test(hygiene, killed_supervisor_leaves_no_descendant, .timeout = 90)
 {
-	write_starter("kids_killed.py", 0, spins);
-	expect(MARK "$LEAKGATE run --timeout 300 $T/kids_killed.py:work & P=$!; "
-	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
-	       "kill -KILL $P; wait $P; "
-	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
-	       AWAIT_NONE(COUNT_LG("kids_killed.py"))
-	       "echo \"leakgate: $(" COUNT_LG("kids_killed.py") ")\"; " END_MARKED,
-	       0, NEED("left: 0\n", "leakgate: 0\n"));
+	killed_leaves_nothing("kids_killed.py", 0);
 }
 
 /* The same when the workload's program and daemon left its process group for sessions
  * of their own: they keep the run's mark in their environment. */
 Test(hygiene, killed_supervisor_leaves_no_new_session, .timeout = 90)
 {
-	write_starter("sessions_killed.py", 1, spins);
-	expect(MARK "$LEAKGATE run --timeout 300 $T/sessions_killed.py:work & P=$!; "
-	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
-	       "kill -KILL $P; wait $P; "
-	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
-	       AWAIT_NONE(COUNT_LG("sessions_killed.py"))
-	       "echo \"leakgate: $(" COUNT_LG("sessions_killed.py") ")\"; " END_MARKED,
-	       0, NEED("left: 0\n", "leakgate: 0\n"));
+	killed_leaves_nothing("sessions_killed.py", 1);
 }
 
 /* A target that ends (a pass, a timeout, SIGTERM) ends the sessions its workload started
