@@ -531,6 +531,7 @@ class _Server(_Runner):
         self.listed = False
         self.items = []
         self.records = []
+        self.failure = None  # what the collection could not do, once it ran
 
     def pytest_cmdline_main(self, config):
         pass  # the collection reads the project's cache (--lf, --ff, --nf, --sw)

@@ -365,6 +365,23 @@ Test(pytest, temporary_directories_per_run, .timeout = 60)
 	free(err);
 }
 
+/* An argument pytest does not know (here one of leakgate's, after --pytest) is pytest's
+ * usage error, said as pytest says it, and the run's error: not a crash of the driver. */
+Test(pytest, unknown_argument_is_pytest_usage_error, .timeout = 60)
+{
+	char *err;
+	int code = lgt_sh("L=$(realpath \"$LEAKGATE\") && cd tests/pytest_semantics && $L run "
+			  "--python \"$LEAKGATE_PYTEST_PYTHON\" --pytest test_semantics.py "
+			  "--report r.json >&2", NULL, &err);
+
+	cr_assert_eq(code, 2, "exit %d\n%s", code, err);
+	cr_assert(strstr(err, "unrecognized arguments: --report r.json") &&
+		  strstr(err, "pytest exited with status 4 while collecting"), "%s", err);
+	cr_assert_null(strstr(err, "Traceback"), "%s", err);
+	cr_assert_null(strstr(err, "AttributeError"), "%s", err);
+	free(err);
+}
+
 /* A collection error stops the run, as in pytest, without --continue-on-collection-errors. */
 Test(pytest, collection_error_stops_the_run, .timeout = 60)
 {
