@@ -635,7 +635,7 @@ def collect(args):
         raise RuntimeError(failure)
     if code not in (0, 5) and not plugin.items and not plugin.errors:
         raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
-                           % code)
+                           % getattr(code, 'value', code))  # 3.8-3.10 print an ExitCode's name
     return _targets(plugin)
 
 
@@ -656,7 +656,7 @@ def serve_tests(args, fork, serve):
         raise RuntimeError('\n'.join(t for _, t in plugin.errors))
     if not plugin.listed:
         raise RuntimeError('pytest exited with status %s while collecting (bad arguments?)'
-                           % code)
+                           % getattr(code, 'value', code))  # 3.8-3.10 print an ExitCode's name
 
 
 def run(args, nodeid, serve):
