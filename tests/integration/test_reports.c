@@ -287,7 +287,7 @@ Test(reports, github_annotations)
 	cr_assert_eq(count(out, "::error "), 2, "%s", out);
 	/* The largest site's innermost frame: the Session (line 9), or where its instance
 	 * dict, made at the first attribute store (line 6), is the larger site (CPython 3.8
-	 * and 3.9 in the test matrix). */
+	 * to 3.10 in the test matrix). */
 	cr_assert(strstr(out, "\n::error file=sessions.py,line=9,title=leakgate leak::LEAK  "
 			 "sessions.py:work  py_blocks +") ||
 		  strstr(out, "\n::error file=sessions.py,line=6,title=leakgate leak::LEAK  "
