@@ -202,7 +202,8 @@ class _Sibling:
 
 def _finalizer_lists(session):
     """The finalizer lists a test run appends to and that outlive it: those of the nodes
-    above the test (the session, its module) and of every fixture definition."""
+    above the test (the session, its module) and of every fixture definition. Checks the
+    shape of pytest's internals; _repeated_finalizer_lists() relies on it after."""
     state = _internal(session, '_setupstate', object, 'session')
     lists = []
     for entry in _internal(state, 'stack', dict, 'session._setupstate').values():
@@ -214,6 +215,19 @@ def _finalizer_lists(session):
     for defs in _internal(fm, '_arg2fixturedefs', dict, 'session._fixturemanager').values():
         for d in defs:
             lists.append(_internal(d, '_finalizers', list, 'FixtureDef'))
+    return lists
+
+
+def _repeated_finalizer_lists(session):
+    """The lists of _finalizer_lists() that hold two finalizers or more, the only ones
+    _drop_repeated_finalizers() can shorten: read after every measured run, so without
+    its checks (made once before the first, where a change of pytest's internals fails
+    loudly) and in a few comprehensions over the hundreds of fixture definitions a
+    session knows, most of them with no finalizer at all."""
+    lists = [entry[0] for entry in session._setupstate.stack.values()
+             if len(entry[0]) > 1]
+    lists += [d._finalizers for defs in session._fixturemanager._arg2fixturedefs.values()
+              for d in defs if len(d._finalizers) > 1]
     return lists
 
 
@@ -353,7 +367,7 @@ class _Records:
             if isinstance(getattr(node, 'extra_keyword_matches', None), set):
                 node.extra_keyword_matches.intersection_update(extra)
         storage = item.stash._storage
-        for key in [k for k in storage if k not in self.stash]:
+        for key in storage.keys() - self.stash:
             del storage[key]
         for h, n in zip(self.history, self.calls):
             del h._call_history[n:]
@@ -364,10 +378,10 @@ class _Records:
                 del self.stats[key][n:]
         # An importer cached for a path no longer on sys.path (a temporary directory a
         # fixture put there for one run) is pytest's, not the test's.
-        path = set(sys.path)
-        for key in [k for k in sys.path_importer_cache
-                    if k not in self.importers and k not in path]:
-            del sys.path_importer_cache[key]
+        new = sys.path_importer_cache.keys() - self.importers
+        if new:
+            for key in new.difference(sys.path):
+                del sys.path_importer_cache[key]
 
 
 class _Observers:
@@ -506,7 +520,7 @@ class _Runner(_Base):
             finally:
                 self.measuring = False
                 observers.quiet = False
-                _drop_repeated_finalizers(_finalizer_lists(session))
+                _drop_repeated_finalizers(_repeated_finalizer_lists(session))
                 records.put_back()
                 if measured:
                     records.drop_temps()
@@ -552,6 +566,11 @@ class _Server(_Runner):
         self.nodeid = nodeid
         _own_capture_files(session.config)
         _own_cache(self, session.config)
+        # The tests this worker does not run stay referenced: dropped, each would leave
+        # its cycles as garbage in the heap frozen before the fork, which only a
+        # collection of the whole heap finds, writing to (and so copying) every page of
+        # it; the first snapshot that saw the drop would pay for that.
+        self.others = list(session.items)
         session.items[:] = [i for i in session.items if i.nodeid == nodeid][:1]
         return _Runner.pytest_runtestloop(self, session)
 
