@@ -58,6 +58,9 @@ struct msg_attribution {
 /* Commands from supervisor to worker, one byte each; CMD_ATTRIBUTE is followed by a
  * struct cmd_attribute. */
 #define CMD_STEP 'S'
+/* A STEP whose sample is warm-up, never judged: the worker need not make sure that growth
+ * in it is not garbage held by the frozen heap (lg__worker_sample). */
+#define CMD_WARMUP 'W'
 #define CMD_QUIT 'Q'
 #define CMD_ATTRIBUTE 'A'
 

@@ -475,17 +475,19 @@ static void mark_warmup(lg_sample *s, const lg_gate_opts *o)
 #define QUEUE_BELOW 0.020  /* seconds */
 
 /* Sends STEPs until `depth` calls are queued or `total` are asked for: two when the last
- * call was short, else one. */
+ * call was short, else one. The calls of the warm-up go as CMD_WARMUP. */
 static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_t *queued,
-		       size_t *sent)
+		       size_t *sent, const lg_gate_opts *o)
 {
-	static const char step = CMD_STEP;
 	size_t depth = s->len >= 2 &&
 		s->samples[s->len - 1].elapsed - s->samples[s->len - 2].elapsed < QUEUE_BELOW ? 2 : 1;
 
-	for (; *queued < depth && *sent < total; ++*queued, ++*sent)
+	for (; *queued < depth && *sent < total; ++*queued, ++*sent) {
+		char step = *sent < o->warmup ? CMD_WARMUP : CMD_STEP;  /* as mark_warmup */
+
 		if (lg__write_full(w->cmd_fd, &step, 1) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -503,7 +505,7 @@ static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_res
 
 	vo.limit = total;  /* the schedule's last span ends where the run must */
 
-	if (queue_steps(w, &out->series, total, &queued, &sent) < 0)
+	if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
 		goto lost;
 	while (out->series.len < total) {
 		lg_sample s;
@@ -516,7 +518,7 @@ static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_res
 		mark_warmup(&s, o);
 		if (lg_series_append(&out->series, &s) < 0)
 			return fail_internal(w, out, "out of memory");
-		if (queue_steps(w, &out->series, total, &queued, &sent) < 0)
+		if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
 			goto lost;
 		judged = !s.warmup && lg_series_warmup(&out->series) < out->series.len;
 		if (judged && lg_verdict_judge(&out->series, &vo, &out->verdict) < 0)

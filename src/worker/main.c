@@ -115,7 +115,7 @@ static int serve(lg_worker *w, void *arg)
 			free(text);
 			return 0;
 		}
-		if (n != 1 || cmd != CMD_STEP)
+		if (n != 1 || (cmd != CMD_STEP && cmd != CMD_WARMUP))
 			return 0;
 		if (iteration == 0)
 			start = lg__now();
@@ -137,7 +137,7 @@ static int serve(lg_worker *w, void *arg)
 			lg_worker_free(w);
 			_exit(LG__EXIT_WORKLOAD);
 		}
-		lg_worker_snapshot(w, &s);
+		lg__worker_sample(w, &s, cmd == CMD_STEP);
 		s.iteration = iteration;
 		s.warmup = 0;
 		s.elapsed = lg__now() - start;
