@@ -215,6 +215,7 @@ typedef enum lg_attr_state {
 	LG_ATTR_LEAK,     /* the attributed calls grew too */
 	LG_ATTR_BOUNDED,  /* a container with a maximum size (lru_cache, deque) holds it */
 	LG_ATTR_STOPPED,  /* the attributed calls did not grow (for the counters they see) */
+	LG_ATTR_TOMBSTONES, /* all they left alive is dead weak references, not yet swept */
 } lg_attr_state;
 
 typedef struct lg_attribution {

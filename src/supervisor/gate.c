@@ -493,9 +493,10 @@ static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_
  * The next STEP goes out before the verdict on the last sample is computed, so the
  * worker's call and the supervisor's statistics overlap. A decided run therefore makes
  * one call more than it judges, or two when calls are short (queue_steps); their samples
- * are read and dropped, and an error in them still counts. Returns 0 or an exit code,
- * with *out filled in. */
-static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_result *out)
+ * are read and dropped, and an error in them still counts. With until_limit, it steps
+ * on to `total` whatever the verdict says. Returns 0 or an exit code, with *out filled in. */
+static int measure(struct worker *w, size_t total, int until_limit, const lg_gate_opts *o,
+		   lg_result *out)
 {
 	size_t queued = 0, sent = out->series.len;
 	lg_verdict_opts vo = o->verdict;
@@ -523,7 +524,7 @@ static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_res
 			return fail_internal(w, out, "the verdict failed: out of memory");
 		if (o->on_sample)
 			o->on_sample(o->arg, out);
-		if (judged && out->verdict.outcome != LG_UNDECIDED)
+		if (judged && out->verdict.outcome != LG_UNDECIDED && !until_limit)
 			break;
 	}
 	for (; queued; queued--) {
@@ -584,8 +585,8 @@ static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 		free(body);
 		return 1;
 	}
-	out->attribution.state = m.state <= LG_ATTR_STOPPED ? (lg_attr_state)m.state :
-							     LG_ATTR_LEAK;
+	out->attribution.state = m.state <= LG_ATTR_TOMBSTONES ? (lg_attr_state)m.state :
+								LG_ATTR_LEAK;
 	out->attribution.text = strndup(body, m.text_len);
 	out->attribution.json = strndup(body + m.text_len, m.json_len);
 	out->attribution.dot = strndup(body + m.text_len + m.json_len, m.dot_len);
@@ -601,6 +602,87 @@ static void restart_window(lg_series *s)
 
 	for (i = 0; i < s->len; i++)
 		s->samples[i].warmup = 1;
+}
+
+/*
+ * Growth made only of tombstones (README, "How the verdict decides"): dead weak references
+ * that their holder keeps until it sweeps them, as sqlite3's connection keeps one per
+ * cursor and prunes them every 200 cursors. Such a holder is a sawtooth whose rising edge
+ * may outlast every span the schedule has, so the verdict, which sees a steady rise, cannot
+ * tell it from a leak; what can is the sweep. The run measures on to its limit, and passes
+ * when every counter that failed fell, after the attribution, by at least what the window
+ * that failed it saw it rise (a sweep takes back at least the tombstones that window saw
+ * made); otherwise the tombstones are a leak: nothing swept them for the rest of the run.
+ * The fall is measured from the highest value before it, not from the values before the
+ * attribution, which its own imports raised once.
+ */
+struct tombstones {
+	uint32_t failed;                 /* the counters that failed; 0: not measuring on */
+	size_t from;                     /* the samples after the attribution */
+	int64_t rise[LG_NCOUNTERS];      /* the failed window's rise, per counter */
+};
+
+static void tombstones_start(struct tombstones *t, const lg_result *r)
+{
+	const lg_series *s = &r->series;
+	size_t i, end = r->verdict.window_start + r->verdict.window_len;
+	int c;
+
+	memset(t, 0, sizeof(*t));
+	t->failed = r->verdict.failed;
+	t->from = s->len;
+	if (end > s->len)
+		end = s->len;
+	for (c = 0; c < LG_NCOUNTERS && end > 0; c++) {
+		int64_t lo = s->samples[end - 1].value[c];
+
+		for (i = r->verdict.window_start; i < end; i++)
+			if (s->samples[i].value[c] < lo)
+				lo = s->samples[i].value[c];
+		t->rise[c] = s->samples[end - 1].value[c] - lo;
+		if (t->rise[c] < 1)
+			t->rise[c] = 1;
+	}
+}
+
+/* The counters of t that no sweep took back, as bits; *at is the sample (1-based, as
+ * iterations count) by which the last of the others fell. */
+static uint32_t tombstones_unswept(const struct tombstones *t, const lg_series *s, size_t *at)
+{
+	uint32_t left = t->failed;
+	int64_t peak[LG_NCOUNTERS];
+	size_t i;
+	int c;
+
+	*at = 0;
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		peak[c] = INT64_MIN;
+	for (i = t->from; i < s->len && left; i++) {
+		for (c = 0; c < LG_NCOUNTERS; c++) {
+			int64_t v = s->samples[i].value[c];
+
+			if (!(left & (UINT32_C(1) << c)))
+				continue;
+			if (v > peak[c])
+				peak[c] = v;
+			if (peak[c] - v < t->rise[c])
+				continue;
+			left &= ~(UINT32_C(1) << c);
+			*at = i + 1;
+		}
+	}
+	return left;
+}
+
+/* Appends a line to the attribution's text. */
+static void attribution_add(lg_attribution *a, const char *line)
+{
+	char *text = xasprintf("%s%s", a->text ? a->text : "", line);
+
+	if (text) {
+		free(a->text);
+		a->text = text;
+	}
 }
 
 /*
@@ -774,6 +856,7 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 	size_t total;
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
+	struct tombstones tomb = { 0 };
 	int code, gone = 0;
 
 	if (t->opts) {  /* the target's own measuring options */
@@ -804,16 +887,63 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 		goto done;
 
 	for (;;) {
-		code = measure(&w, total, o, out);
+		code = measure(&w, total, tomb.failed != 0, o, out);
 		if (code)
 			goto done;
 		if (out->series.len >= total)
 			lg_verdict_finish(&out->verdict);
+		if (tomb.failed) {
+			/* Measured on to the limit after tombstones: were they swept? */
+			size_t at;
+			uint32_t left = tombstones_unswept(&tomb, &out->series, &at);
+			uint32_t left_failed = tomb.failed;
+			char *line;
+			int c;
+
+			tomb.failed = 0;
+			if (left) {
+				for (c = 0; c < LG_NCOUNTERS; c++)
+					if (left & (UINT32_C(1) << c))
+						out->verdict.state[c] = LG_STATE_GROWING;
+				out->verdict.failed |= left;
+				out->verdict.outcome = LG_LEAK;
+				line = xasprintf("  never swept: the counters did not fall back in the "
+						 "%zu calls after attribution, so the dead weak "
+						 "references are a leak\n", out->series.len - tomb.from);
+				attribution_add(&out->attribution, line ? line : "");
+				free(line);
+				break;
+			}
+			/* Swept: those counters are decided by the sweep. What they did after
+			 * it is the next rising edge, which the rest of the run is too short to
+			 * judge (the reason it measured on), so they end undecided; any other
+			 * counter's growth still fails. */
+			out->verdict.undecided |= out->verdict.failed & left_failed;
+			for (c = 0; c < LG_NCOUNTERS; c++)
+				if (out->verdict.failed & left_failed & (UINT32_C(1) << c))
+					out->verdict.state[c] = LG_STATE_UNDECIDED;
+			out->verdict.failed &= ~left_failed;
+			lg_verdict_finish(&out->verdict);
+			line = xasprintf("  swept: by iteration %zu the counters fell by more than "
+					 "the failed window saw them rise\n", at);
+			attribution_add(&out->attribution, line ? line : "");
+			free(line);
+			note(o, out, 1, "the dead weak references were swept by iteration %zu", at);
+		}
 		if (out->verdict.outcome != LG_LEAK || !o->attribute)
 			break;
 		gone = attribute(&w, o, out);
 		if (gone || out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
 			break;
+		if (out->attribution.state == LG_ATTR_TOMBSTONES) {
+			/* The verdict at the limit judges the calls after the attribution
+			 * only, as after a bounded container: its imports raised the counters. */
+			tombstones_start(&tomb, out);
+			note(o, out, 1, "growth made of dead weak references; measuring on to the "
+			     "limit for their sweep");
+			restart_window(&out->series);
+			continue;
+		}
 		/* Calls that did not grow prove nothing alone (amortised growth skips calls);
 		 * after a bounded container was seen filling, they mean it is full or done:
 		 * judge again on a full window, if one still fits. */

@@ -2,8 +2,8 @@
 # (attribute.c holds the C half). After a leak verdict it re-runs the workload a few times with
 # tracemalloc and the allocation record on, and answers: what grew, where it was
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
-# 'bounded' (a container with a maximum size holds the growth) or 'stopped' (these calls
-# did not grow).
+# 'bounded' (a container with a maximum size holds the growth), 'tombstones' (all that
+# grew is dead weak references, not yet swept) or 'stopped' (these calls did not grow).
 import collections, functools, gc, json, os, sys, threading, time, tracemalloc, weakref
 import linecache
 
@@ -209,13 +209,13 @@ _LRU = getattr(functools, '_lru_cache_wrapper', None)
 if not isinstance(_LRU, type):
     _LRU = None          # the pure-Python fallback: no type to recognise it by
 
-# Bounded containers that were already full at the last attribution, by id: full for a
-# whole window while the counters still grew, they prove the growth is elsewhere.
-# NEEDSWORK: not quite: a full container still grows while what it takes in is bigger
-# than what it evicts (an lru_cache keyed by a counter evicts preallocated small ints for
-# heap ints from call 257 to call 256 + maxsize). The verdict then stands for the growth
-# the run watched, but "elsewhere" is wrong: telling the two apart needs what the
-# evictions freed, which attribution does not measure.
+# Bounded containers that were already full at the last attribution, by id. Found full
+# again, a whole window later, while the counters still grew, such a container explains
+# nothing: a bound on its entries bounds neither what each entry holds nor memory no
+# object holds. That is all the rule concludes. When everything the calls left alive sits
+# in the full container, the growth is not "elsewhere": it is the container's turnover
+# (an lru_cache keyed by a counter evicts preallocated small ints for heap ints from call
+# 257 to call 256 + maxsize), or memory no Python object holds; the reason says so.
 _FULL_BEFORE = set()
 
 
@@ -264,6 +264,18 @@ def _companion_of(lg, g, obj, new):
             principal = o
         return principal if principal is not None and id(principal) in new else None
     return None
+
+
+# The counters whose growth dead weak references can make: objects and their blocks.
+_OBJECT_COUNTERS = {'py_blocks', 'py_bytes', 'gc_objects', 'refs'}
+
+
+def _tombstone(obj):
+    """Whether obj is a weak reference whose referent is dead: a tombstone, which whoever
+    holds it keeps until it sweeps (sqlite3's connection prunes its cursors' weak
+    references every 200 cursors). Called through weakref.ref itself, so that a subclass
+    cannot answer for it."""
+    return isinstance(obj, weakref.ref) and weakref.ref.__call__(obj) is None
 
 
 def _down_path(down, obj, source):
@@ -368,8 +380,11 @@ def _judge_bound(lg, g, early, new, sizes_before, calls, remaining, deadline=Non
             if id(c) in _FULL_BEFORE:
                 ok = False
                 out['why'] = ('%s was already full (%d of %d entries) at the last '
-                              'attribution and the counters still grew: the growth is '
-                              'elsewhere' % (desc, size, maximum))
+                              'attribution and the counters still grew, with everything '
+                              'these calls left alive held in it: it takes in entries '
+                              'bigger than those it evicts (turnover), or memory no Python '
+                              'object holds grows; a bound on its entries bounds neither'
+                              % (desc, size, maximum))
         elif rate <= 0 or (remaining is not None and (maximum - size) / rate > remaining):
             ok = False
             out['why'] = ('%s holds %d of %d entries, filling at %.2f per call: its '
@@ -428,7 +443,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
               'bounded': None, 'new_fds': [], 'new_threads': [], 'new_children': [],
               'error': None,
               'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None,
-              'deadline': False, 'deadline_seconds': seconds_left}
+              'deadline': False, 'deadline_seconds': seconds_left, 'tombstones': 0}
     survivors = []
     # The worker froze the heap before measuring (gc.freeze()): the census and the graph
     # must see every object, so they thaw it; the calls run frozen, so that their
@@ -543,6 +558,12 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         # Everything the calls left alive (the last call aside), whatever its type: a
         # bounded container explains the growth only if it holds all of it.
         early = [obj for obj, i in survivors if i < iterations]
+        # Growth made only of tombstones (every object the calls left alive a dead weak
+        # reference, and only the object counters failed) is a sweep still to come or a
+        # leak: the run measures on to its limit, which passes only if they are swept.
+        if early and set(counters_failed) <= _OBJECT_COUNTERS and \
+                all(_tombstone(obj) for obj in early):
+            report['tombstones'] = len(early)
         _check(deadline)
         if early:
             roots = _Roots(lg, types)
@@ -661,7 +682,10 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     if report['deadline']:
         # Unfinished: what was found may be partial, so it excuses nothing.
         report['bounded'] = None
+    if report['deadline'] or report['error'] is not None:
+        report['tombstones'] = 0
     state = 'leak' if report['deadline'] else 'bounded' if report['bounded'] else \
+        'tombstones' if report['tombstones'] else \
         'leak' if report['growth_seen'] else 'stopped'
     if state != 'leak':
         # The run measures on: the samples must keep nothing alive into its next window
@@ -730,6 +754,11 @@ def render_text(r):
     elif r.get('unbounded'):
         c = r['unbounded']
         out.append('  held outside any bounded container: %s: %s' % (c['object'], c['text']))
+    if r.get('tombstones'):
+        out.append('  the growth is dead weak references (%d left by %d calls, their referents '
+                   'gone), which their holder keeps until it sweeps them: the run measures '
+                   'on to its limit and passes only if they are swept' %
+                   (r['tombstones'], k - 1))
     if r.get('bound_note') and not r['bounded'] and r.get('holders'):
         out.append('  not bounded: %s' % r['bound_note'])
     if r['grew']:

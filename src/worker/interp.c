@@ -673,7 +673,8 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 		const char *state = PyUnicode_AsUTF8(PyTuple_GET_ITEM(r, 0));
 
 		out->state = !state ? LG_ATTR_LEAK : !strcmp(state, "bounded") ? LG_ATTR_BOUNDED :
-			     !strcmp(state, "stopped") ? LG_ATTR_STOPPED : LG_ATTR_LEAK;
+			     !strcmp(state, "stopped") ? LG_ATTR_STOPPED :
+			     !strcmp(state, "tombstones") ? LG_ATTR_TOMBSTONES : LG_ATTR_LEAK;
 		PyErr_Clear();
 	}
 	if (take_str(r, 1, &out->text) || take_str(r, 2, &out->json) ||
