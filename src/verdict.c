@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "leakgate.h"
 
 /* The most points one fit uses (130,816 pairwise slopes); longer windows are thinned. */
@@ -301,6 +302,7 @@ struct envelope {
 	double floor_rise, ceil_rise;
 	double floor_rate;  /* the floor's rise per call; NAN when the window cannot tell */
 	int cycles;         /* the counter cycles: floor_rate compares troughs */
+	size_t period;      /* the longest stretch between its steps or deep falls */
 };
 
 /*
@@ -318,10 +320,11 @@ struct envelope {
  *   running is at least that long). When that is more than half the window, the window is
  *   too short to hold two troughs: NAN, it cannot tell.
  */
-static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int *cycles)
+static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int *cycles,
+			 size_t *period)
 {
 	const lg_sample *x = s->samples + first;
-	int64_t deepest = 0, rise = x[n - 1].value[c] - x[0].value[c], lo0, lo1;
+	int64_t deepest = 0, highest = 0, rise = x[n - 1].value[c] - x[0].value[c], lo0, lo1;
 	size_t i, last = 0, block = 0;
 
 	for (i = 1; i < n; i++) {
@@ -329,10 +332,26 @@ static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int 
 
 		if (d > deepest)
 			deepest = d;
+		if (-d > highest)
+			highest = -d;
 	}
 	*cycles = rise < deepest;
-	if (!*cycles)
+	if (!*cycles) {
+		/* Its period, for attribution: the longest stretch between its steps (rises
+		 * of at least half the highest), the stretches before the first and after
+		 * the last included, as for deep falls below. 1 for growth on every call. */
+		for (i = 1; i < n && highest > 0; i++) {
+			if (2 * (x[i].value[c] - x[i - 1].value[c]) < highest)
+				continue;
+			if (i - last > block)
+				block = i - last;
+			last = i;
+		}
+		if (highest > 0 && n - 1 - last > block)
+			block = n - 1 - last;
+		*period = block > 0 ? block : 1;
 		return (double)rise / (double)(n - 1);
+	}
 	/* Deep falls: x[i] is a trough's first sample, i samples into the window. */
 	for (i = 1; i < n; i++) {
 		if (2 * (x[i - 1].value[c] - x[i].value[c]) < deepest)
@@ -343,6 +362,7 @@ static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int 
 	}
 	if (n - 1 - last > block)
 		block = n - 1 - last;
+	*period = block;
 	if (2 * block > n - 1)
 		return NAN;
 	/* The first block is x[0..block], the last x[n - 1 - block..n - 1]. */
@@ -375,7 +395,7 @@ static void envelope(const lg_series *s, size_t first, size_t n, int c, struct e
 	}
 	e->floor_rise = (double)(lo[1] - lo[0]);
 	e->ceil_rise = (double)(hi[1] - hi[0]);
-	e->floor_rate = floor_rate(s, first, n, c, &e->cycles);
+	e->floor_rate = floor_rate(s, first, n, c, &e->cycles, &e->period);
 }
 
 /* Bounded: neither the floor nor the ceiling rose by more than the budget allows over
@@ -412,12 +432,13 @@ static int grows_in_both_halves(const lg_series *s, size_t first, size_t n, int 
 {
 	size_t h = n / 2;
 	double r0, r1;
+	size_t period;
 	int cycles;
 
 	if (n < 5)
 		return 1;
-	r0 = floor_rate(s, first, h + 1, c, &cycles);
-	r1 = floor_rate(s, first + h, n - h, c, &cycles);
+	r0 = floor_rate(s, first, h + 1, c, &cycles, &period);
+	r1 = floor_rate(s, first + h, n - h, c, &cycles, &period);
 	return r0 > budget && r1 > budget && r1 >= r0 * SLOWER;
 }
 
@@ -506,6 +527,7 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 			continue;
 		envelope(s, first, n, c, &e);
 		out->floor_rate[c] = e.floor_rate;
+		out->period[c] = e.period;
 		if (span_end && is_growing(&e, budget)) {
 			/* Growth in the span just ended. It fails when it is confirmed: the span
 			 * before it (after the probe) grew too, and this span's floor rose at no
@@ -562,4 +584,65 @@ void lg_verdict_finish(lg_verdict *v)
 	if (v == NULL)
 		return;
 	v->outcome = v->failed ? LG_LEAK : LG_PASS;
+}
+
+/*
+ * Growth made only of tombstones (README, "How the verdict decides"): dead weak references
+ * that their holder keeps until it sweeps them, as sqlite3's connection keeps one per
+ * cursor and prunes them every 200 cursors. Such a holder is a sawtooth whose rising edge
+ * may outlast every span of the schedule, so the verdict, which sees a steady rise, cannot
+ * tell it from a leak; what can is the sweep. The run measures on to its limit, and passes
+ * when every counter that failed fell, after the attribution, by at least what the window
+ * that failed it saw it rise (a sweep takes back at least the tombstones that window saw
+ * made); otherwise the tombstones are a leak: nothing swept them for the rest of the run.
+ * The fall is measured from the highest value before it, not from values before the
+ * attribution, which its own imports raised once.
+ */
+void lg__tomb_start(lg__tomb *t, const lg_series *s, const lg_verdict *v)
+{
+	size_t i, end = v->window_start + v->window_len;
+	int c;
+
+	memset(t, 0, sizeof(*t));
+	t->failed = v->failed;
+	t->from = s->len;
+	if (end > s->len)
+		end = s->len;
+	for (c = 0; c < LG_NCOUNTERS && end > v->window_start; c++) {
+		int64_t lo = s->samples[end - 1].value[c];
+
+		for (i = v->window_start; i < end; i++)
+			if (s->samples[i].value[c] < lo)
+				lo = s->samples[i].value[c];
+		t->rise[c] = s->samples[end - 1].value[c] - lo;
+		if (t->rise[c] < 1)
+			t->rise[c] = 1;
+	}
+}
+
+uint32_t lg__tomb_left(const lg__tomb *t, const lg_series *s, size_t *at)
+{
+	uint32_t left = t->failed;
+	int64_t peak[LG_NCOUNTERS];
+	size_t i;
+	int c;
+
+	*at = 0;
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		peak[c] = INT64_MIN;
+	for (i = t->from; i < s->len && left; i++) {
+		for (c = 0; c < LG_NCOUNTERS; c++) {
+			int64_t v = s->samples[i].value[c];
+
+			if (!(left & (UINT32_C(1) << c)))
+				continue;
+			if (v > peak[c])
+				peak[c] = v;
+			if (peak[c] - v < t->rise[c])
+				continue;
+			left &= ~(UINT32_C(1) << c);
+			*at = i + 1;
+		}
+	}
+	return left;
 }

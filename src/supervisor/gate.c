@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
+#include "internal.h"
 #include "protocol.h"
 #include "supervisor.h"
 
@@ -548,16 +549,36 @@ lost:
 	}
 }
 
+/*
+ * How many calls show the growth once: the longest period (verdict.c: the stretch between
+ * steps, or deep falls) of the counters that failed. A leak on every call has period 1 and
+ * the --attribute calls show it; a burst every 25 calls needs 26 (the last call aside).
+ * The cost is bounded by the window that failed, which the period cannot exceed, and by
+ * attribution's deadline.
+ */
+static size_t attributed_period(const lg_verdict *v)
+{
+	size_t p = 1;
+	int c;
+
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		if ((v->failed & (UINT32_C(1) << c)) && v->period[c] > p)
+			p = v->period[c];
+	if (v->window_len > 1 && p > v->window_len - 1)
+		p = v->window_len - 1;
+	return p;
+}
+
 /* Asks the worker to attribute the leak and stores what it says in out->attribution.
  * A failure here costs the attribution, never the verdict: returns 0 when the worker
  * still runs, 1 when it is gone. */
 static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 {
-	size_t total = o->warmup + o->iterations;
+	size_t total = o->warmup + o->iterations, period = attributed_period(&out->verdict);
 	struct cmd_attribute c = { o->attribute, out->verdict.failed,
 				   (uint32_t)(total > out->series.len ? total - out->series.len : 1),
 				   /* attribution's own deadline: --timeout, as for one call */
-				   o->timeout > 0 ? (uint32_t)(o->timeout * 1000 + 0.5) : 0 };
+				   o->timeout > 0 ? (uint32_t)(o->timeout * 1000 + 0.5) : 0, 0 };
 	lg_gate_opts slow = *o;
 	struct msg_attribution m;
 	lg_result err = { 0 };
@@ -566,9 +587,16 @@ static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 	int code;
 
 	lg_attribution_release(&out->attribution);
+	/* Growth in bursts shows once per period: the calls (the last aside, which may
+	 * keep its result) and the traced ones must hold a whole one. */
+	if (period > 1) {
+		if (period + 1 > c.iterations)
+			c.iterations = (uint32_t)(period + 1);
+		c.traced = (uint32_t)(period + 1);
+	}
 	/* Attributed calls run under tracemalloc, which slows them 10-30 times. */
 	if (slow.timeout > 0)
-		slow.timeout = slow.timeout * 30 * (o->attribute + 1) + 60;
+		slow.timeout = slow.timeout * 30 * (c.iterations + 1) + 60;
 	if (lg__write_full(w->cmd_fd, &cmd, 1) < 0 || lg__write_full(w->cmd_fd, &c, sizeof(c)) < 0) {
 		reap(w, 1);
 		out->attribution.text = xasprintf("  attribution failed: the worker is gone\n");
@@ -602,76 +630,6 @@ static void restart_window(lg_series *s)
 
 	for (i = 0; i < s->len; i++)
 		s->samples[i].warmup = 1;
-}
-
-/*
- * Growth made only of tombstones (README, "How the verdict decides"): dead weak references
- * that their holder keeps until it sweeps them, as sqlite3's connection keeps one per
- * cursor and prunes them every 200 cursors. Such a holder is a sawtooth whose rising edge
- * may outlast every span the schedule has, so the verdict, which sees a steady rise, cannot
- * tell it from a leak; what can is the sweep. The run measures on to its limit, and passes
- * when every counter that failed fell, after the attribution, by at least what the window
- * that failed it saw it rise (a sweep takes back at least the tombstones that window saw
- * made); otherwise the tombstones are a leak: nothing swept them for the rest of the run.
- * The fall is measured from the highest value before it, not from the values before the
- * attribution, which its own imports raised once.
- */
-struct tombstones {
-	uint32_t failed;                 /* the counters that failed; 0: not measuring on */
-	size_t from;                     /* the samples after the attribution */
-	int64_t rise[LG_NCOUNTERS];      /* the failed window's rise, per counter */
-};
-
-static void tombstones_start(struct tombstones *t, const lg_result *r)
-{
-	const lg_series *s = &r->series;
-	size_t i, end = r->verdict.window_start + r->verdict.window_len;
-	int c;
-
-	memset(t, 0, sizeof(*t));
-	t->failed = r->verdict.failed;
-	t->from = s->len;
-	if (end > s->len)
-		end = s->len;
-	for (c = 0; c < LG_NCOUNTERS && end > 0; c++) {
-		int64_t lo = s->samples[end - 1].value[c];
-
-		for (i = r->verdict.window_start; i < end; i++)
-			if (s->samples[i].value[c] < lo)
-				lo = s->samples[i].value[c];
-		t->rise[c] = s->samples[end - 1].value[c] - lo;
-		if (t->rise[c] < 1)
-			t->rise[c] = 1;
-	}
-}
-
-/* The counters of t that no sweep took back, as bits; *at is the sample (1-based, as
- * iterations count) by which the last of the others fell. */
-static uint32_t tombstones_unswept(const struct tombstones *t, const lg_series *s, size_t *at)
-{
-	uint32_t left = t->failed;
-	int64_t peak[LG_NCOUNTERS];
-	size_t i;
-	int c;
-
-	*at = 0;
-	for (c = 0; c < LG_NCOUNTERS; c++)
-		peak[c] = INT64_MIN;
-	for (i = t->from; i < s->len && left; i++) {
-		for (c = 0; c < LG_NCOUNTERS; c++) {
-			int64_t v = s->samples[i].value[c];
-
-			if (!(left & (UINT32_C(1) << c)))
-				continue;
-			if (v > peak[c])
-				peak[c] = v;
-			if (peak[c] - v < t->rise[c])
-				continue;
-			left &= ~(UINT32_C(1) << c);
-			*at = i + 1;
-		}
-	}
-	return left;
 }
 
 /* Appends a line to the attribution's text. */
@@ -856,7 +814,7 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 	size_t total;
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
-	struct tombstones tomb = { 0 };
+	lg__tomb tomb = { 0 };
 	int code, gone = 0;
 
 	if (t->opts) {  /* the target's own measuring options */
@@ -895,7 +853,7 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 		if (tomb.failed) {
 			/* Measured on to the limit after tombstones: were they swept? */
 			size_t at;
-			uint32_t left = tombstones_unswept(&tomb, &out->series, &at);
+			uint32_t left = lg__tomb_left(&tomb, &out->series, &at);
 			uint32_t left_failed = tomb.failed;
 			char *line;
 			int c;
@@ -938,7 +896,7 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 		if (out->attribution.state == LG_ATTR_TOMBSTONES) {
 			/* The verdict at the limit judges the calls after the attribution
 			 * only, as after a bounded container: its imports raised the counters. */
-			tombstones_start(&tomb, out);
+			lg__tomb_start(&tomb, &out->series, &out->verdict);
 			note(o, out, 1, "growth made of dead weak references; measuring on to the "
 			     "limit for their sweep");
 			restart_window(&out->series);
