@@ -153,10 +153,10 @@ typedef struct lg_verdict {
 	double floor_rate[LG_NCOUNTERS]; /* the floor's rise per iteration over the window
 					  * judged (what fails a counter); NAN when that
 					  * window is too short for the counter's cycle */
-	size_t period[LG_NCOUNTERS];  /* the longest stretch of calls between the counter's
-				       * steps (or, when it cycles, its deep falls) in that
-				       * window: how many calls show its growth once; 0 for a
-				       * counter not judged */
+	size_t period[LG_NCOUNTERS];  /* the longest stretch of calls between two rises of
+				       * the counter's floor (the minimum from each sample on)
+				       * in that window: how many calls show its growth once;
+				       * 0 for a counter not judged */
 } lg_verdict;
 
 /* Judges a series. Only post-warm-up samples count. They fall into spans of min_window,

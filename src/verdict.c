@@ -302,7 +302,7 @@ struct envelope {
 	double floor_rise, ceil_rise;
 	double floor_rate;  /* the floor's rise per call; NAN when the window cannot tell */
 	int cycles;         /* the counter cycles: floor_rate compares troughs */
-	size_t period;      /* the longest stretch between its steps or deep falls */
+	size_t period;      /* the longest stretch between rises of its floor */
 };
 
 /*
@@ -320,11 +320,10 @@ struct envelope {
  *   running is at least that long). When that is more than half the window, the window is
  *   too short to hold two troughs: NAN, it cannot tell.
  */
-static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int *cycles,
-			 size_t *period)
+static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int *cycles)
 {
 	const lg_sample *x = s->samples + first;
-	int64_t deepest = 0, highest = 0, rise = x[n - 1].value[c] - x[0].value[c], lo0, lo1;
+	int64_t deepest = 0, rise = x[n - 1].value[c] - x[0].value[c], lo0, lo1;
 	size_t i, last = 0, block = 0;
 
 	for (i = 1; i < n; i++) {
@@ -332,26 +331,10 @@ static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int 
 
 		if (d > deepest)
 			deepest = d;
-		if (-d > highest)
-			highest = -d;
 	}
 	*cycles = rise < deepest;
-	if (!*cycles) {
-		/* Its period, for attribution: the longest stretch between its steps (rises
-		 * of at least half the highest), the stretches before the first and after
-		 * the last included, as for deep falls below. 1 for growth on every call. */
-		for (i = 1; i < n && highest > 0; i++) {
-			if (2 * (x[i].value[c] - x[i - 1].value[c]) < highest)
-				continue;
-			if (i - last > block)
-				block = i - last;
-			last = i;
-		}
-		if (highest > 0 && n - 1 - last > block)
-			block = n - 1 - last;
-		*period = block > 0 ? block : 1;
+	if (!*cycles)
 		return (double)rise / (double)(n - 1);
-	}
 	/* Deep falls: x[i] is a trough's first sample, i samples into the window. */
 	for (i = 1; i < n; i++) {
 		if (2 * (x[i - 1].value[c] - x[i].value[c]) < deepest)
@@ -362,7 +345,6 @@ static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int 
 	}
 	if (n - 1 - last > block)
 		block = n - 1 - last;
-	*period = block;
 	if (2 * block > n - 1)
 		return NAN;
 	/* The first block is x[0..block], the last x[n - 1 - block..n - 1]. */
@@ -375,6 +357,36 @@ static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int 
 			lo1 = x[n - 1 - i].value[c];
 	}
 	return (double)(lo1 - lo0) / (double)(n - 1 - block);
+}
+
+/*
+ * The counter's period over a window, for attribution: how many calls its growth takes to
+ * show once. What a leak keeps is what raises the floor, the lowest value the counter
+ * still returns to (the minimum from each sample to the window's end), whatever it does
+ * by itself on top (a sawtooth, a resize): the period is the longest stretch between two
+ * rises of that floor, the stretches before the first and after the last included. 1 for
+ * growth on every call, 25 for a burst every 25 calls, a sawtooth's cycle for a leak
+ * under it; the whole window when the floor never rises.
+ */
+static size_t floor_period(const lg_series *s, size_t first, size_t n, int c)
+{
+	const lg_sample *x = s->samples + first;
+	int64_t lo = x[n - 1].value[c];
+	size_t i, last = n - 1, longest = 0;
+
+	/* From the end backwards: the floor at i is the minimum of x[i..n-1]. It rose
+	 * between i and i + 1 when x[i] is below every later value. */
+	for (i = n - 1; i-- > 0;) {
+		if (x[i].value[c] >= lo)
+			continue;
+		lo = x[i].value[c];
+		if (last - i > longest)
+			longest = last - i;
+		last = i;
+	}
+	if (last > longest)
+		longest = last;
+	return longest > 0 ? longest : 1;
 }
 
 static void envelope(const lg_series *s, size_t first, size_t n, int c, struct envelope *e)
@@ -395,7 +407,8 @@ static void envelope(const lg_series *s, size_t first, size_t n, int c, struct e
 	}
 	e->floor_rise = (double)(lo[1] - lo[0]);
 	e->ceil_rise = (double)(hi[1] - hi[0]);
-	e->floor_rate = floor_rate(s, first, n, c, &e->cycles, &e->period);
+	e->floor_rate = floor_rate(s, first, n, c, &e->cycles);
+	e->period = floor_period(s, first, n, c);
 }
 
 /* Bounded: neither the floor nor the ceiling rose by more than the budget allows over
@@ -432,13 +445,12 @@ static int grows_in_both_halves(const lg_series *s, size_t first, size_t n, int 
 {
 	size_t h = n / 2;
 	double r0, r1;
-	size_t period;
 	int cycles;
 
 	if (n < 5)
 		return 1;
-	r0 = floor_rate(s, first, h + 1, c, &cycles, &period);
-	r1 = floor_rate(s, first + h, n - h, c, &cycles, &period);
+	r0 = floor_rate(s, first, h + 1, c, &cycles);
+	r1 = floor_rate(s, first + h, n - h, c, &cycles);
 	return r0 > budget && r1 > budget && r1 >= r0 * SLOWER;
 }
 

@@ -521,15 +521,26 @@ Test(verdict, sawtooth_of_period_200_needs_window_40)
 }
 
 /* What attribution re-runs (src/supervisor/gate.c, attributed_period): the failing
- * verdict's period is the longest stretch between the counter's steps, so that a whole
- * burst lands in the re-run; 1 for a leak on every call. */
-Test(verdict, period_is_the_stretch_between_bursts)
+ * verdict's period is the longest stretch between rises of the counter's floor, so that
+ * a whole burst lands in the re-run; 1 for a leak on every call, also with the steps of a
+ * resize on top (which once made a stretch between large steps look like the period). */
+/* Four blocks a call, and a resize of 60 blocks every 70 calls. */
+static int64_t leak_with_resizes(size_t n, const void *arg)
+{
+	(void)arg;
+	return 39000 + 4 * (int64_t)n + 60 * (int64_t)(n / 70);
+}
+
+Test(verdict, period_is_the_stretch_between_rises_of_the_floor)
 {
 	static const size_t periods[] = { 5, 16, 25, 30 };
 	static const int64_t one = 1;
 	size_t i, phase, checked = 0;
 	struct run r = run_default(LG_PY_BLOCKS, per_call, &one);
 
+	cr_assert_eq(r.outcome, LG_LEAK);
+	cr_assert_eq(r.v.period[LG_PY_BLOCKS], 1);
+	r = run_default(LG_PY_BLOCKS, leak_with_resizes, NULL);
 	cr_assert_eq(r.outcome, LG_LEAK);
 	cr_assert_eq(r.v.period[LG_PY_BLOCKS], 1);
 	for (i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
@@ -550,8 +561,9 @@ Test(verdict, period_is_the_stretch_between_bursts)
 Test(verdict, period_of_a_sawtooth_is_its_cycle)
 {
 	/* A leak of one block a call under a sawtooth of 20 fails at call 150 (see
-	 * leak_under_a_sawtooth_*): the stretch between its flushes is 20 calls. */
-	struct saw w = { 20, 0, 11 };
+	 * leak_under_a_sawtooth_*): its floor rises at the troughs only, as the swing
+	 * outgrows the leak at once, every 20 calls. */
+	struct saw w = { 20, 0, 25 };
 	lg_series s;
 	size_t n;
 	lg_verdict v;
