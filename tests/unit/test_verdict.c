@@ -504,8 +504,10 @@ Test(verdict, sawtooth_up_to_period_120_passes)
 Test(verdict, sawtooth_of_period_200_needs_window_40)
 {
 	/* sqlite3's cursor list: +2 a call, pruned every 200 cursors. Its rising edge spans
-	 * both confirming spans of the defaults (calls 31-150): a leak as far as they can
-	 * tell. --window 40 moves the first failing decision to call 290, past a drop. */
+	 * both confirming spans of the defaults (calls 31-150): a leak as far as the verdict
+	 * alone can tell (the gate then finds the growth is dead weak references and waits
+	 * for their sweep: tombstones_pass_only_when_swept). --window 40 moves the first
+	 * failing decision to call 290, past a drop. */
 	struct saw w = { 200, 0, 2 };
 	lg_verdict_opts o;
 	struct run r = run_default(LG_PY_BLOCKS, sawtooth, &w);
