@@ -550,8 +550,8 @@ lost:
 }
 
 /*
- * How many calls show the growth once: the longest period (verdict.c: the stretch between
- * steps, or deep falls) of the counters that failed. A leak on every call has period 1 and
+ * How many calls show the growth once: the longest period (verdict.c, floor_period: the
+ * stretch between rises of the counter's floor) of the counters that failed. A leak on every call has period 1 and
  * the --attribute calls show it; a burst every 25 calls needs 26 (the last call aside).
  * The cost is bounded by the window that failed, which the period cannot exceed, and by
  * attribution's deadline.
@@ -641,6 +641,49 @@ static void attribution_add(lg_attribution *a, const char *line)
 		free(a->text);
 		a->text = text;
 	}
+}
+
+/*
+ * The end of a run measured on to its limit after tombstones (verdict.c, lg__tomb_left):
+ * returns 1 when they were swept, the counters that failed then ending undecided (what
+ * they did after the sweep is the next rising edge, which the rest of the run is too
+ * short to judge: the reason it measured on) while any other counter's growth still
+ * fails; 0 when they were not, those counters then failing. The report says which.
+ */
+static int judge_sweep(lg__tomb *t, const lg_gate_opts *o, lg_result *out)
+{
+	lg_verdict *v = &out->verdict;
+	uint32_t failed = t->failed, left;
+	size_t at;
+	char *line;
+	int c;
+
+	left = lg__tomb_left(t, &out->series, &at);
+	t->failed = 0;
+	if (left) {
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (left & (UINT32_C(1) << c))
+				v->state[c] = LG_STATE_GROWING;
+		v->failed |= left;
+		v->undecided &= ~left;
+		v->outcome = LG_LEAK;
+		line = xasprintf("  never swept: the counters did not fall back in the %zu calls "
+				 "after attribution, so the dead weak references are a leak\n",
+				 out->series.len - t->from);
+	} else {
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (v->failed & failed & (UINT32_C(1) << c))
+				v->state[c] = LG_STATE_UNDECIDED;
+		v->undecided |= v->failed & failed;
+		v->failed &= ~failed;
+		lg_verdict_finish(v);
+		line = xasprintf("  swept: by iteration %zu the counters fell by at least what the "
+				 "failed window saw them rise\n", at);
+		note(o, out, 1, "the dead weak references were swept by iteration %zu", at);
+	}
+	attribution_add(&out->attribution, line ? line : "");
+	free(line);
+	return !left;
 }
 
 /*
@@ -850,47 +893,15 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 			goto done;
 		if (out->series.len >= total)
 			lg_verdict_finish(&out->verdict);
-		if (tomb.failed) {
-			/* Measured on to the limit after tombstones: were they swept? */
-			size_t at;
-			uint32_t left = lg__tomb_left(&tomb, &out->series, &at);
-			uint32_t left_failed = tomb.failed;
-			char *line;
-			int c;
-
-			tomb.failed = 0;
-			if (left) {
-				for (c = 0; c < LG_NCOUNTERS; c++)
-					if (left & (UINT32_C(1) << c))
-						out->verdict.state[c] = LG_STATE_GROWING;
-				out->verdict.failed |= left;
-				out->verdict.outcome = LG_LEAK;
-				line = xasprintf("  never swept: the counters did not fall back in the "
-						 "%zu calls after attribution, so the dead weak "
-						 "references are a leak\n", out->series.len - tomb.from);
-				attribution_add(&out->attribution, line ? line : "");
-				free(line);
-				break;
-			}
-			/* Swept: those counters are decided by the sweep. What they did after
-			 * it is the next rising edge, which the rest of the run is too short to
-			 * judge (the reason it measured on), so they end undecided; any other
-			 * counter's growth still fails. */
-			out->verdict.undecided |= out->verdict.failed & left_failed;
-			for (c = 0; c < LG_NCOUNTERS; c++)
-				if (out->verdict.failed & left_failed & (UINT32_C(1) << c))
-					out->verdict.state[c] = LG_STATE_UNDECIDED;
-			out->verdict.failed &= ~left_failed;
-			lg_verdict_finish(&out->verdict);
-			line = xasprintf("  swept: by iteration %zu the counters fell by more than "
-					 "the failed window saw them rise\n", at);
-			attribution_add(&out->attribution, line ? line : "");
-			free(line);
-			note(o, out, 1, "the dead weak references were swept by iteration %zu", at);
-		}
+		if (tomb.failed && !judge_sweep(&tomb, o, out))
+			break;  /* never swept: a leak */
 		if (out->verdict.outcome != LG_LEAK || !o->attribute)
 			break;
 		gone = attribute(&w, o, out);
+		if (out->attribution.state == LG_ATTR_TOMBSTONES && !gone &&
+		    out->series.len >= total)
+			attribution_add(&out->attribution, "  no calls left to watch for their "
+					"sweep: the verdict stands\n");
 		if (gone || out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
 			break;
 		if (out->attribution.state == LG_ATTR_TOMBSTONES) {
