@@ -153,6 +153,10 @@ typedef struct lg_verdict {
 	double floor_rate[LG_NCOUNTERS]; /* the floor's rise per iteration over the window
 					  * judged (what fails a counter); NAN when that
 					  * window is too short for the counter's cycle */
+	size_t period[LG_NCOUNTERS];  /* the longest stretch of calls between two rises of
+				       * the counter's floor (the minimum from each sample on)
+				       * in that window: how many calls show its growth once;
+				       * 0 for a counter not judged */
 } lg_verdict;
 
 /* Judges a series. Only post-warm-up samples count. They fall into spans of min_window,
@@ -215,6 +219,7 @@ typedef enum lg_attr_state {
 	LG_ATTR_LEAK,     /* the attributed calls grew too */
 	LG_ATTR_BOUNDED,  /* a container with a maximum size (lru_cache, deque) holds it */
 	LG_ATTR_STOPPED,  /* the attributed calls did not grow (for the counters they see) */
+	LG_ATTR_TOMBSTONES, /* all they left alive is dead weak references, not yet swept */
 } lg_attr_state;
 
 typedef struct lg_attribution {

@@ -4,7 +4,25 @@
 #ifndef LG_INTERNAL_H
 #define LG_INTERNAL_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "leakgate.h"
+
+/* The tombstone rule (verdict.c): after an attribution found that all that grew is dead
+ * weak references, the run measures on and the counters that failed must show a sweep. */
+typedef struct lg__tomb {
+	uint32_t failed;             /* the counters that failed, bit (1 << c); 0: none */
+	size_t from;                 /* the first sample after the attribution */
+	int64_t rise[LG_NCOUNTERS];  /* how far the failed window saw each counter rise */
+} lg__tomb;
+
+/* Starts the rule for verdict v, which failed on series s as it is now. */
+void lg__tomb_start(lg__tomb *t, const lg_series *s, const lg_verdict *v);
+/* The counters of t that no sweep took back since (a fall, from the highest value after
+ * the attribution, at least as deep as the failed window's rise), as bits; *at is the
+ * sample (1-based, as iterations count) by which the last of the others fell. */
+uint32_t lg__tomb_left(const lg__tomb *t, const lg_series *s, size_t *at);
 
 /* Writes at most len bytes of s as XML text, always valid UTF-8 (report_junit.c; the SVG
  * chart uses it too). */

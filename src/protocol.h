@@ -69,6 +69,7 @@ struct cmd_attribute {
 	uint32_t failed;      /* the verdict's growing counters, bit (1 << c) */
 	uint32_t remaining;   /* calls the run has left; a bound beyond them bounds nothing */
 	uint32_t deadline_ms; /* attribution's own deadline; 0: none */
+	uint32_t traced;      /* the last calls to trace for allocation sites; 0: its own */
 };
 /* --pytest's fork server: the collecting worker, once it has sent MSG_COLLECTED, waits
  * on its command channel (a Unix socket) for CMD_FORK, struct cmd_fork and the node id

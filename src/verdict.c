@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "leakgate.h"
 
 /* The most points one fit uses (130,816 pairwise slopes); longer windows are thinned. */
@@ -301,6 +302,7 @@ struct envelope {
 	double floor_rise, ceil_rise;
 	double floor_rate;  /* the floor's rise per call; NAN when the window cannot tell */
 	int cycles;         /* the counter cycles: floor_rate compares troughs */
+	size_t period;      /* the longest stretch between rises of its floor */
 };
 
 /*
@@ -357,6 +359,36 @@ static double floor_rate(const lg_series *s, size_t first, size_t n, int c, int 
 	return (double)(lo1 - lo0) / (double)(n - 1 - block);
 }
 
+/*
+ * The counter's period over a window, for attribution: how many calls its growth takes to
+ * show once. What a leak keeps is what raises the floor, the lowest value the counter
+ * still returns to (the minimum from each sample to the window's end), whatever it does
+ * by itself on top (a sawtooth, a resize): the period is the longest stretch between two
+ * rises of that floor, the stretches before the first and after the last included. 1 for
+ * growth on every call, 25 for a burst every 25 calls, a sawtooth's cycle for a leak
+ * under it; the whole window when the floor never rises.
+ */
+static size_t floor_period(const lg_series *s, size_t first, size_t n, int c)
+{
+	const lg_sample *x = s->samples + first;
+	int64_t lo = x[n - 1].value[c];
+	size_t i, last = n - 1, longest = 0;
+
+	/* From the end backwards: the floor at i is the minimum of x[i..n-1]. It rose
+	 * between i and i + 1 when x[i] is below every later value. */
+	for (i = n - 1; i-- > 0;) {
+		if (x[i].value[c] >= lo)
+			continue;
+		lo = x[i].value[c];
+		if (last - i > longest)
+			longest = last - i;
+		last = i;
+	}
+	if (last > longest)
+		longest = last;
+	return longest > 0 ? longest : 1;
+}
+
 static void envelope(const lg_series *s, size_t first, size_t n, int c, struct envelope *e)
 {
 	size_t half = n / 2, i;
@@ -376,6 +408,7 @@ static void envelope(const lg_series *s, size_t first, size_t n, int c, struct e
 	e->floor_rise = (double)(lo[1] - lo[0]);
 	e->ceil_rise = (double)(hi[1] - hi[0]);
 	e->floor_rate = floor_rate(s, first, n, c, &e->cycles);
+	e->period = floor_period(s, first, n, c);
 }
 
 /* Bounded: neither the floor nor the ceiling rose by more than the budget allows over
@@ -506,6 +539,7 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 			continue;
 		envelope(s, first, n, c, &e);
 		out->floor_rate[c] = e.floor_rate;
+		out->period[c] = e.period;
 		if (span_end && is_growing(&e, budget)) {
 			/* Growth in the span just ended. It fails when it is confirmed: the span
 			 * before it (after the probe) grew too, and this span's floor rose at no
@@ -562,4 +596,65 @@ void lg_verdict_finish(lg_verdict *v)
 	if (v == NULL)
 		return;
 	v->outcome = v->failed ? LG_LEAK : LG_PASS;
+}
+
+/*
+ * Growth made only of tombstones (README, "How the verdict decides"): dead weak references
+ * that their holder keeps until it sweeps them, as sqlite3's connection keeps one per
+ * cursor and prunes them every 200 cursors. Such a holder is a sawtooth whose rising edge
+ * may outlast every span of the schedule, so the verdict, which sees a steady rise, cannot
+ * tell it from a leak; what can is the sweep. The run measures on to its limit, and passes
+ * when every counter that failed fell, after the attribution, by at least what the window
+ * that failed it saw it rise (a sweep takes back at least the tombstones that window saw
+ * made); otherwise the tombstones are a leak: nothing swept them for the rest of the run.
+ * The fall is measured from the highest value before it, not from values before the
+ * attribution, which its own imports raised once.
+ */
+void lg__tomb_start(lg__tomb *t, const lg_series *s, const lg_verdict *v)
+{
+	size_t i, end = v->window_start + v->window_len;
+	int c;
+
+	memset(t, 0, sizeof(*t));
+	t->failed = v->failed;
+	t->from = s->len;
+	if (end > s->len)
+		end = s->len;
+	for (c = 0; c < LG_NCOUNTERS && end > v->window_start; c++) {
+		int64_t lo = s->samples[end - 1].value[c];
+
+		for (i = v->window_start; i < end; i++)
+			if (s->samples[i].value[c] < lo)
+				lo = s->samples[i].value[c];
+		t->rise[c] = s->samples[end - 1].value[c] - lo;
+		if (t->rise[c] < 1)
+			t->rise[c] = 1;
+	}
+}
+
+uint32_t lg__tomb_left(const lg__tomb *t, const lg_series *s, size_t *at)
+{
+	uint32_t left = t->failed;
+	int64_t peak[LG_NCOUNTERS];
+	size_t i;
+	int c;
+
+	*at = 0;
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		peak[c] = INT64_MIN;
+	for (i = t->from; i < s->len && left; i++) {
+		for (c = 0; c < LG_NCOUNTERS; c++) {
+			int64_t v = s->samples[i].value[c];
+
+			if (!(left & (UINT32_C(1) << c)))
+				continue;
+			if (v > peak[c])
+				peak[c] = v;
+			if (peak[c] - v < t->rise[c])
+				continue;
+			left &= ~(UINT32_C(1) << c);
+			*at = i + 1;
+		}
+	}
+	return left;
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
+#include "internal.h"
 #include "protocol.h"
 #include "supervisor.h"
 
@@ -495,9 +496,10 @@ static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_
  * The next STEP goes out before the verdict on the last sample is computed, so the
  * worker's call and the supervisor's statistics overlap. A decided run therefore makes
  * one call more than it judges, or two when calls are short (queue_steps); their samples
- * are read and dropped, and an error in them still counts. Returns 0 or an exit code,
- * with *out filled in. */
-static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_result *out)
+ * are read and dropped, and an error in them still counts. With until_limit, it steps
+ * on to `total` whatever the verdict says. Returns 0 or an exit code, with *out filled in. */
+static int measure(struct worker *w, size_t total, int until_limit, const lg_gate_opts *o,
+		   lg_result *out)
 {
 	size_t queued = 0, sent = out->series.len;
 	lg_verdict_opts vo = o->verdict;
@@ -525,7 +527,7 @@ static int measure(struct worker *w, size_t total, const lg_gate_opts *o, lg_res
 			return fail_internal(w, out, "the verdict failed: out of memory");
 		if (o->on_sample)
 			o->on_sample(o->arg, out);
-		if (judged && out->verdict.outcome != LG_UNDECIDED)
+		if (judged && out->verdict.outcome != LG_UNDECIDED && !until_limit)
 			break;
 	}
 	for (; queued; queued--) {
@@ -549,16 +551,36 @@ lost:
 	}
 }
 
+/*
+ * How many calls show the growth once: the longest period (verdict.c, floor_period: the
+ * stretch between rises of the counter's floor) of the counters that failed. A leak on every call has period 1 and
+ * the --attribute calls show it; a burst every 25 calls needs 26 (the last call aside).
+ * The cost is bounded by the window that failed, which the period cannot exceed, and by
+ * attribution's deadline.
+ */
+static size_t attributed_period(const lg_verdict *v)
+{
+	size_t p = 1;
+	int c;
+
+	for (c = 0; c < LG_NCOUNTERS; c++)
+		if ((v->failed & (UINT32_C(1) << c)) && v->period[c] > p)
+			p = v->period[c];
+	if (v->window_len > 1 && p > v->window_len - 1)
+		p = v->window_len - 1;
+	return p;
+}
+
 /* Asks the worker to attribute the leak and stores what it says in out->attribution.
  * A failure here costs the attribution, never the verdict: returns 0 when the worker
  * still runs, 1 when it is gone. */
 static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 {
-	size_t total = o->warmup + o->iterations;
+	size_t total = o->warmup + o->iterations, period = attributed_period(&out->verdict);
 	struct cmd_attribute c = { o->attribute, out->verdict.failed,
 				   (uint32_t)(total > out->series.len ? total - out->series.len : 1),
 				   /* attribution's own deadline: --timeout, as for one call */
-				   o->timeout > 0 ? (uint32_t)(o->timeout * 1000 + 0.5) : 0 };
+				   o->timeout > 0 ? (uint32_t)(o->timeout * 1000 + 0.5) : 0, 0 };
 	lg_gate_opts slow = *o;
 	struct msg_attribution m;
 	lg_result err = { 0 };
@@ -567,9 +589,16 @@ static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 	int code;
 
 	lg_attribution_release(&out->attribution);
+	/* Growth in bursts shows once per period: the calls (the last aside, which may
+	 * keep its result) and the traced ones must hold a whole one. */
+	if (period > 1) {
+		if (period + 1 > c.iterations)
+			c.iterations = (uint32_t)(period + 1);
+		c.traced = (uint32_t)(period + 1);
+	}
 	/* Attributed calls run under tracemalloc, which slows them 10-30 times. */
 	if (slow.timeout > 0)
-		slow.timeout = slow.timeout * 30 * (o->attribute + 1) + 60;
+		slow.timeout = slow.timeout * 30 * (c.iterations + 1) + 60;
 	if (lg__write_full(w->cmd_fd, &cmd, 1) < 0 || lg__write_full(w->cmd_fd, &c, sizeof(c)) < 0) {
 		reap(w, 1);
 		out->attribution.text = xasprintf("  attribution failed: the worker is gone\n");
@@ -586,8 +615,8 @@ static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 		free(body);
 		return 1;
 	}
-	out->attribution.state = m.state <= LG_ATTR_STOPPED ? (lg_attr_state)m.state :
-							     LG_ATTR_LEAK;
+	out->attribution.state = m.state <= LG_ATTR_TOMBSTONES ? (lg_attr_state)m.state :
+								LG_ATTR_LEAK;
 	out->attribution.text = strndup(body, m.text_len);
 	out->attribution.json = strndup(body + m.text_len, m.json_len);
 	out->attribution.dot = strndup(body + m.text_len + m.json_len, m.dot_len);
@@ -603,6 +632,60 @@ static void restart_window(lg_series *s)
 
 	for (i = 0; i < s->len; i++)
 		s->samples[i].warmup = 1;
+}
+
+/* Appends a line to the attribution's text. */
+static void attribution_add(lg_attribution *a, const char *line)
+{
+	char *text = xasprintf("%s%s", a->text ? a->text : "", line);
+
+	if (text) {
+		free(a->text);
+		a->text = text;
+	}
+}
+
+/*
+ * The end of a run measured on to its limit after tombstones (verdict.c, lg__tomb_left):
+ * returns 1 when they were swept, the counters that failed then ending undecided (what
+ * they did after the sweep is the next rising edge, which the rest of the run is too
+ * short to judge: the reason it measured on) while any other counter's growth still
+ * fails; 0 when they were not, those counters then failing. The report says which.
+ */
+static int judge_sweep(lg__tomb *t, const lg_gate_opts *o, lg_result *out)
+{
+	lg_verdict *v = &out->verdict;
+	uint32_t failed = t->failed, left;
+	size_t at;
+	char *line;
+	int c;
+
+	left = lg__tomb_left(t, &out->series, &at);
+	t->failed = 0;
+	if (left) {
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (left & (UINT32_C(1) << c))
+				v->state[c] = LG_STATE_GROWING;
+		v->failed |= left;
+		v->undecided &= ~left;
+		v->outcome = LG_LEAK;
+		line = xasprintf("  never swept: the counters did not fall back in the %zu calls "
+				 "after attribution, so the dead weak references are a leak\n",
+				 out->series.len - t->from);
+	} else {
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (v->failed & failed & (UINT32_C(1) << c))
+				v->state[c] = LG_STATE_UNDECIDED;
+		v->undecided |= v->failed & failed;
+		v->failed &= ~failed;
+		lg_verdict_finish(v);
+		line = xasprintf("  swept: by iteration %zu the counters fell by at least what the "
+				 "failed window saw them rise\n", at);
+		note(o, out, 1, "the dead weak references were swept by iteration %zu", at);
+	}
+	attribution_add(&out->attribution, line ? line : "");
+	free(line);
+	return !left;
 }
 
 /*
@@ -776,6 +859,7 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 	size_t total;
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
+	lg__tomb tomb = { 0 };
 	int code, gone = 0;
 
 	if (t->opts) {  /* the target's own measuring options */
@@ -806,16 +890,31 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 		goto done;
 
 	for (;;) {
-		code = measure(&w, total, o, out);
+		code = measure(&w, total, tomb.failed != 0, o, out);
 		if (code)
 			goto done;
 		if (out->series.len >= total)
 			lg_verdict_finish(&out->verdict);
+		if (tomb.failed && !judge_sweep(&tomb, o, out))
+			break;  /* never swept: a leak */
 		if (out->verdict.outcome != LG_LEAK || !o->attribute)
 			break;
 		gone = attribute(&w, o, out);
+		if (out->attribution.state == LG_ATTR_TOMBSTONES && !gone &&
+		    out->series.len >= total)
+			attribution_add(&out->attribution, "  no calls left to watch for their "
+					"sweep: the verdict stands\n");
 		if (gone || out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
 			break;
+		if (out->attribution.state == LG_ATTR_TOMBSTONES) {
+			/* The verdict at the limit judges the calls after the attribution
+			 * only, as after a bounded container: its imports raised the counters. */
+			lg__tomb_start(&tomb, &out->series, &out->verdict);
+			note(o, out, 1, "growth made of dead weak references; measuring on to the "
+			     "limit for their sweep");
+			restart_window(&out->series);
+			continue;
+		}
 		/* Calls that did not grow prove nothing alone (amortised growth skips calls);
 		 * after a bounded container was seen filling, they mean it is full or done:
 		 * judge again on a full window, if one still fits. */

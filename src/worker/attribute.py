@@ -2,8 +2,8 @@
 # (attribute.c holds the C half). After a leak verdict it re-runs the workload a few times with
 # tracemalloc and the allocation record on, and answers: what grew, where it was
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
-# 'bounded' (a container with a maximum size holds the growth) or 'stopped' (these calls
-# did not grow).
+# 'bounded' (a container with a maximum size holds the growth), 'tombstones' (all that
+# grew is dead weak references, not yet swept) or 'stopped' (these calls did not grow).
 import collections, functools, gc, json, os, sys, threading, time, tracemalloc, weakref
 import linecache
 
@@ -14,8 +14,11 @@ MAX_CHAINS = 3       # referrer chains searched
 SEARCH_LIMIT = 1000000
 OUTER_LOOKS = 10000  # objects of one type looked at for an outer one
 # Calls traced for allocation sites: tracemalloc slows a call 10-30 times, so tracing every
-# attributed call would cost more than the verdict did; the sites need growth in two.
+# attributed call would cost more than the verdict did; the sites need growth in two. Growth
+# in bursts needs a whole period traced: the supervisor asks for it (`traced`).
 TRACED_CALLS = 2
+# Calls whose survivors the text report lists one by one; past it, a sum.
+SHOWN_CALLS = 10
 ESCAPE_WALK = 10000  # steps the bound's walk takes past an escape, to name a container
 
 # The sampled leaked objects of the last attribution, with a label each, for the GDB
@@ -27,6 +30,46 @@ def _type_name(t):
     mod = getattr(t, '__module__', None)
     name = getattr(t, '__qualname__', t.__name__)
     return name if mod in (None, 'builtins') else '%s.%s' % (mod, name)
+
+
+def _census():
+    """How many GC-tracked objects of each type are alive, by type. Only the tracked ones:
+    nothing lists the others (a float, a dict of atoms)."""
+    out = {}
+    for obj in gc.get_objects():
+        t = type(obj)
+        out[t] = out.get(t, 0) + 1
+    return out
+
+
+def _net_growth(survivors, iterations, before, after):
+    """{type: net growth} over the attributed calls (the last aside, which may keep its
+    result): how many more objects of each type are alive than before them. A type that
+    the census counts (tracked objects) grew by what its count rose, up to what the calls
+    left alive of it: an object that replaced an older one (a cache evicting, a name rebound)
+    is no growth. For untracked objects there is no count to compare with, so a single
+    survivor, which is what rebinding a name to a new value leaves, is not growth; two or
+    more are. Growth in bursts counts whole, however few of the calls made it."""
+    made, made_untracked, last = {}, {}, {}
+    for obj, i in survivors:
+        t = type(obj)
+        if i >= iterations:
+            if gc.is_tracked(obj):
+                last[t] = last.get(t, 0) + 1
+        elif gc.is_tracked(obj):
+            made[t] = made.get(t, 0) + 1
+        else:
+            made_untracked[t] = made_untracked.get(t, 0) + 1
+    out = {}
+    for t in set(made) | set(made_untracked):
+        n = made.get(t, 0)
+        if n:
+            n = max(0, min(n, after.get(t, 0) - before.get(t, 0) - last.get(t, 0)))
+        u = made_untracked.get(t, 0)
+        n += u if u >= 2 else 0
+        if n > 0:
+            out[t] = n
+    return out
 
 
 def _all_types():
@@ -209,13 +252,13 @@ _LRU = getattr(functools, '_lru_cache_wrapper', None)
 if not isinstance(_LRU, type):
     _LRU = None          # the pure-Python fallback: no type to recognise it by
 
-# Bounded containers that were already full at the last attribution, by id: full for a
-# whole window while the counters still grew, they prove the growth is elsewhere.
-# NEEDSWORK: not quite: a full container still grows while what it takes in is bigger
-# than what it evicts (an lru_cache keyed by a counter evicts preallocated small ints for
-# heap ints from call 257 to call 256 + maxsize). The verdict then stands for the growth
-# the run watched, but "elsewhere" is wrong: telling the two apart needs what the
-# evictions freed, which attribution does not measure.
+# Bounded containers that were already full at the last attribution, by id. Found full
+# again, a whole window later, while the counters still grew, such a container explains
+# nothing: a bound on its entries bounds neither what each entry holds nor memory no
+# object holds. That is all the rule concludes. When everything the calls left alive sits
+# in the full container, the growth is not "elsewhere": it is the container's turnover
+# (an lru_cache keyed by a counter evicts preallocated small ints for heap ints from call
+# 257 to call 256 + maxsize), or memory no Python object holds; the reason says so.
 _FULL_BEFORE = set()
 
 
@@ -264,6 +307,18 @@ def _companion_of(lg, g, obj, new):
             principal = o
         return principal if principal is not None and id(principal) in new else None
     return None
+
+
+# The counters whose growth dead weak references can make: objects and their blocks.
+_OBJECT_COUNTERS = {'py_blocks', 'py_bytes', 'gc_objects', 'refs'}
+
+
+def _tombstone(obj):
+    """Whether obj is a weak reference whose referent is dead: a tombstone, which whoever
+    holds it keeps until it sweeps (sqlite3's connection prunes its cursors' weak
+    references every 200 cursors). Called through weakref.ref itself, so that a subclass
+    cannot answer for it."""
+    return isinstance(obj, weakref.ref) and weakref.ref.__call__(obj) is None
 
 
 def _down_path(down, obj, source):
@@ -368,8 +423,11 @@ def _judge_bound(lg, g, early, new, sizes_before, calls, remaining, deadline=Non
             if id(c) in _FULL_BEFORE:
                 ok = False
                 out['why'] = ('%s was already full (%d of %d entries) at the last '
-                              'attribution and the counters still grew: the growth is '
-                              'elsewhere' % (desc, size, maximum))
+                              'attribution and the counters still grew, with everything '
+                              'these calls left alive held in it: it takes in entries '
+                              'bigger than those it evicts (turnover), or memory no Python '
+                              'object holds grows; a bound on its entries bounds neither'
+                              % (desc, size, maximum))
         elif rate <= 0 or (remaining is not None and (maximum - size) / rate > remaining):
             ok = False
             out['why'] = ('%s holds %d of %d entries, filling at %.2f per call: its '
@@ -412,8 +470,9 @@ def _check(deadline):
 
 
 def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=None,
-              seconds_left=None):
+              seconds_left=None, traced=0):
     """Runs `iterations` calls with attribution on; `call` raises on a workload error.
+    The last `traced` of them (at least TRACED_CALLS) run under tracemalloc.
     `remaining` is how many calls the run has left (None: unknown): a bounded container
     that cannot fill within them bounds nothing the run can see. `seconds_left` is the
     deadline (None: none): past it, attribution stops where it is and says so, and the
@@ -428,7 +487,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
               'bounded': None, 'new_fds': [], 'new_threads': [], 'new_children': [],
               'error': None,
               'graph_objects': 0, 'holders': [], 'unbounded': None, 'bound_note': None,
-              'deadline': False, 'deadline_seconds': seconds_left}
+              'deadline': False, 'deadline_seconds': seconds_left, 'tombstones': 0}
     survivors = []
     # The worker froze the heap before measuring (gc.freeze()): the census and the graph
     # must see every object, so they thaw it; the calls run frozen, so that their
@@ -447,12 +506,16 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         call()
         clear_caches()
         gc.collect()
+        # What is alive before the calls, to count their net growth by (_net_growth).
+        gc.unfreeze()
+        census_before = _census()
+        gc.freeze()
         # tracemalloc runs for the last TRACED_CALLS calls only, started then, so that
         # its snapshot holds only what those calls allocated and is still alive: the
         # cost follows what survived, not the heap. When the workload traces already,
         # its traces are compared against a baseline instead.
         before = None
-        traced_from = max(1, iterations - TRACED_CALLS + 1)
+        traced_from = max(1, iterations - max(TRACED_CALLS, traced) + 1)
         report['traced_calls'] = iterations - traced_from + 1
         for i in range(1, iterations + 1):
             _check(deadline)
@@ -512,6 +575,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     try:
         if report['deadline']:
             raise _Deadline()
+        census_after = _census()   # before anything below adds objects of its own
         types = _all_types()
         survivors = lg.survivors(types)
         lg.record_clear()
@@ -521,20 +585,22 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             if per is None:
                 per = by_type[type(obj)] = [0] * iterations
             per[i - 1] += 1
-        # A type grew when objects made in most calls (the last aside: it may
-        # legitimately keep its latest result) are still alive: more than half of them.
-        need = (iterations - 1) // 2 + 1
-        grew = [(t, per) for t, per in by_type.items()
-                if sum(1 for c in per[:-1] if c) >= need]
-        grew.sort(key=lambda tp: sum(tp[1]), reverse=True)
-        report['grew'] = [{'type': _type_name(t), 'per_iteration': per}
-                          for t, per in grew[:MAX_TYPES]]
+        # A type grew by its net growth over the calls (the last aside: it may
+        # legitimately keep its latest result), not by how many of them made some: a
+        # leak in bursts leaves objects from one call in twenty-five.
+        net = _net_growth(survivors, iterations, census_before, census_after)
+        del census_before, census_after
+        grew = [(t, by_type[t], n) for t, n in net.items()]
+        grew.sort(key=lambda tp: tp[2], reverse=True)
+        report['grew'] = [{'type': _type_name(t), 'per_iteration': per, 'net': n}
+                          for t, per, n in grew[:MAX_TYPES]]
+        del net
 
         # Suspects: objects of the growing types made before the last call, the
         # outermost ones only when there are any (no other new object refers to them: the
         # record, not its fields: an object that something older holds, or nothing
         # traced holds), one per type, largest growth first.
-        growing = {t for t, _ in grew}
+        growing = {t for t, _, _ in grew}
         candidates = [(obj, i) for obj, i in survivors
                       if type(obj) in growing and i < iterations]
         picks = []
@@ -543,6 +609,12 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         # Everything the calls left alive (the last call aside), whatever its type: a
         # bounded container explains the growth only if it holds all of it.
         early = [obj for obj, i in survivors if i < iterations]
+        # Growth made only of tombstones (every object the calls left alive a dead weak
+        # reference, and only the object counters failed) is a sweep still to come or a
+        # leak: the run measures on to its limit, which passes only if they are swept.
+        if early and set(counters_failed) <= _OBJECT_COUNTERS and \
+                all(_tombstone(obj) for obj in early):
+            report['tombstones'] = len(early)
         _check(deadline)
         if early:
             roots = _Roots(lg, types)
@@ -561,7 +633,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             new = {id(obj) for obj, _ in survivors}
             seconds['graph'] = clock() - t0
             t0 = clock()
-            order = {t: n for n, (t, _) in enumerate(grew)}
+            order = {t: n for n, (t, _, _) in enumerate(grew)}
             # Per growing type, by its growth, the latest calls first (early ones may
             # reuse blocks freed before recording): the first outer object, looking at
             # no more than OUTER_LOOKS of them, else the first object. Outer ones win
@@ -661,7 +733,10 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     if report['deadline']:
         # Unfinished: what was found may be partial, so it excuses nothing.
         report['bounded'] = None
+    if report['deadline'] or report['error'] is not None:
+        report['tombstones'] = 0
     state = 'leak' if report['deadline'] else 'bounded' if report['bounded'] else \
+        'tombstones' if report['tombstones'] else \
         'leak' if report['growth_seen'] else 'stopped'
     if state != 'leak':
         # The run measures on: the samples must keep nothing alive into its next window
@@ -730,14 +805,26 @@ def render_text(r):
     elif r.get('unbounded'):
         c = r['unbounded']
         out.append('  held outside any bounded container: %s: %s' % (c['object'], c['text']))
+    if r.get('tombstones'):
+        out.append('  the growth is dead weak references (%d left by %d calls, their referents '
+                   'gone), which their holder keeps until it sweeps them: the run measures '
+                   'on to its limit and passes only if they are swept' %
+                   (r['tombstones'], k - 1))
     if r.get('bound_note') and not r['bounded'] and r.get('holders'):
         out.append('  not bounded: %s' % r['bound_note'])
-    if r['grew']:
+    if r['grew'] and k <= SHOWN_CALLS:
         out.append('  what grew: new objects still alive after %d more calls, by the call '
                    'that made them:' % k)
         for g in r['grew']:
             out.append('    %-28s %s' % (g['type'], ' '.join('+%d' % c for c in
                                                           g['per_iteration'])))
+    elif r['grew']:
+        out.append('  what grew: new objects still alive after %d more calls (as many as '
+                   'the growth needs to show once), net of those they replaced:' % k)
+        for g in r['grew']:
+            made = sum(1 for c in g['per_iteration'][:-1] if c)
+            out.append('    %-28s +%d, made in %d of the first %d calls' % (
+                g['type'], g['net'], made, k - 1))
     if r['sites']:
         out.append('  where it was allocated (tracemalloc, growth over the last %d calls, '
                    'most recent call last):' % r.get('traced_calls', k))

@@ -38,6 +38,7 @@ struct lg_worker {
 	uint32_t snapshots;  /* taken so far; numbers the markers in Valgrind's log */
 	uint32_t attr_remaining;   /* lg__worker_attribute_limits: calls left, 0 unknown */
 	uint32_t attr_deadline_ms; /* and attribution's deadline, 0 none */
+	uint32_t attr_traced;      /* and the calls it traces, 0 its own choice */
 	int baselined;       /* memcheck's baseline search is done */
 	char python[64];
 };
@@ -621,10 +622,12 @@ static int take_str(PyObject *tuple, Py_ssize_t i, char **out)
 	return *out ? 0 : -1;
 }
 
-void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms)
+void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms,
+				 uint32_t traced)
 {
 	w->attr_remaining = remaining;
 	w->attr_deadline_ms = deadline_ms;
+	w->attr_traced = traced;
 }
 
 int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
@@ -672,8 +675,9 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 		Py_INCREF(seconds);
 	}
 	if (fn && call && names && left && seconds)
-		r = PyObject_CallFunction(fn, "OOOIOOO", PyDict_GetItemString(w->attr, "_lg"), call,
-					  w->clear, iterations, names, left, seconds);
+		r = PyObject_CallFunction(fn, "OOOIOOOI", PyDict_GetItemString(w->attr, "_lg"),
+					  call, w->clear, iterations, names, left, seconds,
+					  (unsigned)w->attr_traced);
 	if (!r || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 4) {
 		if (!PyErr_Occurred())
 			PyErr_SetString(PyExc_TypeError, "attribute() returned a bad result");
@@ -684,7 +688,8 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 		const char *state = PyUnicode_AsUTF8(PyTuple_GET_ITEM(r, 0));
 
 		out->state = !state ? LG_ATTR_LEAK : !strcmp(state, "bounded") ? LG_ATTR_BOUNDED :
-			     !strcmp(state, "stopped") ? LG_ATTR_STOPPED : LG_ATTR_LEAK;
+			     !strcmp(state, "stopped") ? LG_ATTR_STOPPED :
+			     !strcmp(state, "tombstones") ? LG_ATTR_TOMBSTONES : LG_ATTR_LEAK;
 		PyErr_Clear();
 	}
 	if (take_str(r, 1, &out->text) || take_str(r, 2, &out->json) ||

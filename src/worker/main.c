@@ -44,7 +44,7 @@ static void attribute(lg_worker *w, int cmd_fd, int msg_fd)
 
 	if (lg__read_full(cmd_fd, &c, sizeof(c)) < 0)
 		_exit(LG__EXIT_INTERNAL);
-	lg__worker_attribute_limits(w, c.remaining, c.deadline_ms);
+	lg__worker_attribute_limits(w, c.remaining, c.deadline_ms, c.traced);
 	err = lg_worker_attribute(w, c.iterations, c.failed, &a, &msg);
 	if (err) {
 		send_error(msg_fd, err, 0, msg);

@@ -66,8 +66,11 @@ int64_t lg__count_threads(void);
 int64_t lg__count_children(void);
 
 /* What the next lg_worker_attribute may assume about the run (CMD_ATTRIBUTE): `remaining`
- * calls are left in it (0: unknown), and it must end within `deadline_ms` (0: none). */
-void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms);
+ * calls are left in it (0: unknown), and it must end within `deadline_ms` (0: none); it
+ * traces the last `traced` calls for allocation sites (0: as few as it needs for a leak
+ * on every call; more for growth in bursts, so that the traced calls hold one). */
+void lg__worker_attribute_limits(lg_worker *w, uint32_t remaining, uint32_t deadline_ms,
+				 uint32_t traced);
 
 /* The objects the last attribution sampled, labelled (borrowed: they live as long as the
  * worker); at most cap. For the GDB failing point. */

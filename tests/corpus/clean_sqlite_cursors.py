@@ -1,8 +1,8 @@
 # expect: pass
 # counters: py_blocks
 # target: work
-# options: --window 40
-# why: one long-lived sqlite3 connection, one parameterised query per call: the connection keeps a weak reference per cursor and prunes them every 200 cursors, a sawtooth flat over thousands of calls. Its rising edge (200 calls) is longer than the 120 the defaults tell from a leak (README, "How the verdict decides"), so the case widens the first span
+# report: swept: by iteration
+# why: one long-lived sqlite3 connection, one parameterised query per call: the connection keeps a weak reference per cursor and prunes them every 200 cursors, a sawtooth flat over thousands of calls. Its rising edge (200 calls) is longer than any span the defaults can judge, so the verdict fails it at call 150; attribution finds that all that grew is dead weak references (tombstones), the run measures on to its limit and passes once the prune takes them back
 import itertools
 import sqlite3
 

@@ -135,7 +135,7 @@ Test(record, attribution_deadline_keeps_the_leak)
 
 	cr_assert_eq(lg_worker_new(NULL, &w), 0);
 	cr_assert_eq(lg_worker_load(w, &t, &msg), 0);
-	lg__worker_attribute_limits(w, 0, 1);
+	lg__worker_attribute_limits(w, 0, 1, 0);
 	cr_assert_eq(lg_worker_attribute(w, 5, 1u << LG_PY_BLOCKS, &a, &msg), 0, "%s", msg);
 	cr_assert_eq(a.state, LG_ATTR_LEAK);
 	cr_assert(strstr(a.text, "attribution stopped at its deadline (0.001 s, --timeout): "
@@ -143,7 +143,7 @@ Test(record, attribution_deadline_keeps_the_leak)
 	cr_assert(strstr(a.json, "\"deadline\": true"), "%s", a.json);
 	lg_attribution_release(&a);
 	/* Without a deadline the same attribution finishes. */
-	lg__worker_attribute_limits(w, 0, 0);
+	lg__worker_attribute_limits(w, 0, 0, 0);
 	cr_assert_eq(lg_worker_attribute(w, 3, 1u << LG_PY_BLOCKS, &a, &msg), 0, "%s", msg);
 	cr_assert(!strstr(a.text, "deadline"), "%s", a.text);
 	cr_assert(strstr(a.json, "\"deadline\": false"), "%s", a.json);
