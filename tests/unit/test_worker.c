@@ -170,6 +170,34 @@ Test(worker, child_process_counter)
 	lg_worker_free(w);
 }
 
+/* The counter asks the kernel first whether there is any child at all (waitid): that
+ * question must leave a zombie for the workload to wait for, and see a running child and a
+ * zombie both; with none left the count is 0. */
+Test(worker, children_counted_and_left_to_wait)
+{
+	lg_worker *w = start("pass");
+	lg_sample s;
+
+	cr_assert_eq(lg_worker_call(w, NULL), 0);
+	lg_worker_snapshot(w, &s);
+	cr_assert_eq(s.value[LG_CHILDREN], 0);
+	cr_assert_eq(PyRun_SimpleStringFlags(
+		"import os, sys\n"
+		"sys._lg_run = os.posix_spawn('/bin/sleep', ['sleep', '60'], {})\n"
+		"sys._lg_dead = os.posix_spawn('/bin/true', ['true'], {})\n"
+		"os.waitid(os.P_PID, sys._lg_dead, os.WEXITED | os.WNOWAIT)\n", NULL), 0);
+	lg_worker_snapshot(w, &s);
+	cr_assert_eq(s.value[LG_CHILDREN], 2, "children: %lld", (long long)s.value[LG_CHILDREN]);
+	cr_assert_eq(PyRun_SimpleStringFlags(
+		"import os, sys, signal\n"
+		"assert os.waitpid(sys._lg_dead, 0) == (sys._lg_dead, 0), 'the zombie was reaped'\n"
+		"os.kill(sys._lg_run, signal.SIGKILL)\n"
+		"os.waitpid(sys._lg_run, 0)\n", NULL), 0);
+	lg_worker_snapshot(w, &s);
+	cr_assert_eq(s.value[LG_CHILDREN], 0, "children: %lld", (long long)s.value[LG_CHILDREN]);
+	lg_worker_free(w);
+}
+
 /* Before the first call the heap moves into the permanent generation (gc.freeze()); a
  * reference cycle the workload makes is still collected, and nothing is counted. */
 Test(worker, heap_frozen_and_new_cycles_collected)
