@@ -794,7 +794,7 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 	size_t total;
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
-	int code, gone = 0;
+	int code, gone = 0, trusted, unproven;
 
 	if (t->opts) {  /* the target's own measuring options */
 		own = *o;
@@ -829,26 +829,31 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 			goto done;
 		if (out->series.len >= total)
 			lg_verdict_finish(&out->verdict);
-		if (out->verdict.outcome == LG_LEAK) {
-			int trusted;
-
-			code = confirm(&w, o, out, &trusted);
-			if (code)
-				goto done;
-			/* Growth read through frozen garbage is no leak: judge afresh, on samples
-			 * that collect the whole heap whenever they grow. NEEDSWORK: at the limit
-			 * there is no room left to, and the verdict stands. */
-			if (!trusted && out->series.len < total) {
-				note(o, out, 1, "growth read through garbage the frozen heap kept; "
-				     "measuring on");
-				restart_window(&out->series);
-				continue;
-			}
-		}
-		if (out->verdict.outcome != LG_LEAK || !o->attribute)
+		if (out->verdict.outcome != LG_LEAK)
 			break;
-		gone = attribute(&w, o, out);
-		if (gone || out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
+		code = confirm(&w, o, out, &trusted);
+		if (code)
+			goto done;
+		/* Growth read through frozen garbage is no leak: unless attribution explains the
+		 * growth by a bounded container (handled below, as always), judge afresh on
+		 * samples that collect the whole heap whenever they grow. NEEDSWORK: at the
+		 * limit there is no room left to, and the verdict stands. */
+		unproven = !trusted && out->series.len < total;
+		if (!o->attribute && !unproven)
+			break;
+		if (o->attribute) {
+			gone = attribute(&w, o, out);
+			if (gone)
+				break;
+		}
+		if (unproven && (!o->attribute || out->attribution.state != LG_ATTR_BOUNDED)) {
+			note(o, out, 1, "growth read through garbage the frozen heap kept; "
+			     "measuring on");
+			lg_attribution_release(&out->attribution);
+			restart_window(&out->series);
+			continue;
+		}
+		if (out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
 			break;
 		/* Calls that did not grow prove nothing alone (amortised growth skips calls);
 		 * after a bounded container was seen filling, they mean it is full or done:
