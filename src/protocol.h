@@ -30,6 +30,13 @@ enum msg_type {
 	MSG_COLLECTED,  /* --pytest's collection: "NODEID\tMARKED\tSETTINGS\n" lines */
 	MSG_CORE,       /* the core file's path, NUL-terminated (after CMD_FAILPOINT) */
 	MSG_FORKED,     /* struct msg_forked: the fork server started a test's worker */
+	MSG_CONFIRMED,  /* struct msg_confirmed (after CMD_CONFIRM) */
+};
+
+/* What lg_worker_confirm found: the iteration of the last sample that may have counted
+ * garbage the frozen heap kept (0: none may have). */
+struct msg_confirmed {
+	uint32_t inflated;
 };
 
 struct msg_forked {
@@ -63,6 +70,9 @@ struct msg_attribution {
 #define CMD_WARMUP 'W'
 #define CMD_QUIT 'Q'
 #define CMD_ATTRIBUTE 'A'
+/* Before a leak verdict stands: prove the samples so far (lg_worker_confirm); the worker
+ * answers MSG_CONFIRMED. */
+#define CMD_CONFIRM 'C'
 
 struct cmd_attribute {
 	uint32_t iterations;

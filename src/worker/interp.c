@@ -32,6 +32,13 @@ struct lg_worker {
 	int frozen;          /* 0 before the first call, 1 frozen, 2 in attribution */
 	int64_t last_blocks; /* the last snapshot's py_blocks and py_bytes; -1 before one */
 	int64_t last_bytes;
+	/* Whole-heap collections of growing snapshots (lg_worker_snapshot): */
+	uint32_t spacing;    /* one every `spacing` growing snapshots; doubles while none
+			      * finds frozen garbage */
+	uint32_t growing;    /* growing snapshots since the last one */
+	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
+	uint32_t inflated;   /* the last snapshot that may have counted frozen garbage */
+	int exact;           /* frozen garbage was found: every growing snapshot has one */
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -265,6 +272,7 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
 		Py_XDECREF(gc);
 		w->last_blocks = w->last_bytes = -1;
+		w->spacing = 1;
 		if (!w->gc_freeze || !w->gc_unfreeze)
 			goto fail_boot;
 	}
@@ -418,11 +426,12 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
  * imports, the target and its setup()) moves into the collector's permanent generation
  * (gc.freeze()), so each full collection walks what the workload made since, not the
  * heap. A full collection first, so that no garbage is frozen. What this costs: a garbage
- * cycle that includes a frozen object is not collected while frozen; since an object that
- * existed before the first call can become garbage only once, and since a snapshot that
- * sees growth collects the whole heap before it reads (lg_worker_snapshot), such garbage
- * never reads as growth. Attribution thaws the heap for its census and referrer graph,
- * which must see every object (attribute.py); it is frozen again after. */
+ * cycle that includes a frozen object is not collected while frozen, so a snapshot may
+ * read more than is alive; whole-heap collections of growing snapshots
+ * (lg_worker_snapshot) and the check before a leak verdict stands (lg_worker_confirm)
+ * keep such garbage from ever reading as growth. Attribution thaws the heap for its
+ * census and referrer graph, which must see every object (attribute.py); it is frozen
+ * again after. */
 static void freeze_heap(lg_worker *w, int settle)
 {
 	int i;
@@ -475,6 +484,59 @@ int lg_worker_call(lg_worker *w, char **msg)
 	return 0;
 }
 
+/*
+ * Thaws the heap, collects all of it, freezes it again and reads the allocator counters
+ * afresh into *pm: what it frees beyond the last read is garbage the frozen heap kept.
+ *
+ * Why growing snapshots may skip it. Frozen garbage only accumulates between two such
+ * collections: no other collection looks inside the permanent generation, so nothing else
+ * frees it (a weak reference can revive it, which makes it alive, not garbage). So when a
+ * whole-heap collection frees nothing, no snapshot since the one before it counted any,
+ * and every one of them read the truth. Each collection that frees nothing doubles the
+ * spacing to the next (`doubling`): a leak of n snapshots pays about log2(n) collections
+ * of the whole heap, not n. The first collection that frees something ends the doubling
+ * for good: every growing snapshot after it collects the whole heap (as each did before
+ * the spacing), and the skipped snapshots before it are marked as possibly inflated
+ * (w->inflated). The snapshots skipped since the last collection are unproven until the
+ * next one; the supervisor asks for that one before a leak verdict stands
+ * (lg_worker_confirm), and judges afresh when it finds any snapshot it judged unproven.
+ */
+static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doubling)
+{
+	struct lg__pymem_counts before = *pm;
+
+	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
+	PyErr_Clear();
+	freeze_heap(w, 0);
+	lg__hooks_read(pm);
+	if (pm->blocks < before.blocks || pm->bytes < before.bytes) {
+		if (w->skipped)
+			w->inflated = w->skipped;
+		w->exact = 1;
+	} else if (doubling && w->spacing < UINT32_MAX / 2) {
+		w->spacing *= 2;
+	}
+	w->growing = 0;
+	w->skipped = 0;
+}
+
+int lg_worker_confirm(lg_worker *w, uint32_t *inflated)
+{
+	struct lg__pymem_counts pm;
+
+	if (w->frozen == 1 && w->skipped) {
+		/* What the young generations hold is no frozen garbage. */
+		PyGC_Collect();
+		lg__hooks_read(&pm);
+		collect_whole(w, &pm, 0);
+		/* The next snapshot compares with what is alive now. */
+		w->last_blocks = pm.blocks;
+		w->last_bytes = pm.bytes;
+	}
+	*inflated = w->inflated;
+	return 0;
+}
+
 int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 {
 	struct lg__pymem_counts pm;
@@ -497,10 +559,9 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	/* Allocator counters first: nothing before them may allocate. */
 	lg__hooks_read(&pm);
 	/* What looks like growth may be garbage the frozen heap keeps: a cycle through an
-	 * object frozen earlier is not collected while frozen. Then thaw, collect, freeze
-	 * again and read afresh, so that growth is counted only when a collection of the
-	 * whole heap leaves it. A flat workload never pays for this; one that grows pays one
-	 * collection of the heap per snapshot, what every snapshot cost before freezing.
+	 * object frozen earlier is not collected while frozen. A flat workload never pays
+	 * for that question; a growing one would pay a collection of the whole heap at every
+	 * snapshot if each asked it, so they ask it on a doubling spacing (collect_whole).
 	 * A warm-up sample is never judged: it goes unchecked, which matters where the heap
 	 * was frozen in --pytest's fork server, as a collection of the whole of it copies
 	 * every page of that heap into the worker (tens of milliseconds a test, for the
@@ -509,10 +570,10 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	 * as growth, and that sample is then checked. */
 	if (judged && w->frozen == 1 && w->last_blocks >= 0 &&
 	    (pm.blocks > w->last_blocks || pm.bytes > w->last_bytes)) {
-		Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
-		PyErr_Clear();
-		freeze_heap(w, 0);
-		lg__hooks_read(&pm);
+		if (w->exact || ++w->growing >= w->spacing)
+			collect_whole(w, &pm, 1);
+		else
+			w->skipped = w->snapshots + 1;
 	}
 	w->last_blocks = pm.blocks;
 	w->last_bytes = pm.bytes;

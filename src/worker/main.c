@@ -101,6 +101,14 @@ static int serve(lg_worker *w, void *arg)
 			attribute(w, l->cmd_fd, l->msg_fd);
 			continue;
 		}
+		if (n == 1 && cmd == CMD_CONFIRM) {
+			struct msg_confirmed c;
+
+			/* One snapshot per call here: snapshot numbers are iterations. */
+			lg_worker_confirm(w, &c.inflated);
+			send_msg(l->msg_fd, MSG_CONFIRMED, &c, sizeof(c), NULL, 0);
+			continue;
+		}
 		if (n == 1 && cmd == CMD_FAILPOINT) {
 			char *text = NULL;
 			uint32_t type = lg__failpoint_worker(w, l->cmd_fd, &text);

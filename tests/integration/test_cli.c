@@ -332,6 +332,62 @@ Test(cli, budget_allows_growth)
 	free(cmd);
 }
 
+/* A leak on a heap frozen before the first call: a growing snapshot collects the whole
+ * heap (thawed) only on a doubling spacing, so a run to a leak verdict pays about
+ * log2(calls) of those collections, not one per call. The workload counts them itself
+ * (full collections that start with nothing frozen) and leaves the count in $T/whole. */
+Test(cli, leak_on_a_big_heap_few_whole_collections, .timeout = 120)
+{
+	const char *f = lgt_write("bigleak.py",
+		"import gc, os\n"
+		"_heap, _kept, _n = [], [], [0]\n"
+		"def _count(phase, info):\n"
+		"    if phase == 'start' and info['generation'] == 2 and _kept and \\\n"
+		"            gc.get_freeze_count() == 0:\n"
+		"        _n[0] += 1\n"
+		"def setup():\n"
+		"    _heap.extend([i] for i in range(200000))\n"
+		"    gc.callbacks.append(_count)\n"
+		"def work():\n"
+		"    _kept.append([len(_kept)])\n"
+		"    with open(os.path.join(os.environ['T'], 'whole'), 'w') as f:\n"
+		"        f.write('%d %d\\n' % (_n[0], len(_kept)))\n");
+	char *cmd, *out;
+	int whole = -1, calls = -1;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q --attribute 0 %s:work >/dev/null && exit 9; "
+			   "cat \"$T/whole\"", f) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, NULL), 0, "not a leak verdict, or no count:\n%s", out);
+	cr_assert_eq(sscanf(out, "%d %d", &whole, &calls), 2, "%s", out);
+	/* Growing snapshots 1, 3, 7, 15, ...: log2(calls) + 1, and the check before the
+	 * verdict stands. */
+	cr_assert(calls >= 30 && whole >= 1 && whole <= 12,
+		  "%d whole-heap collections in %d calls", whole, calls);
+	free(out);
+	free(cmd);
+}
+
+/* Growth that stops, then calls that each drop a reference cycle made before the first
+ * call and keep a new one: the truth is flat, but a snapshot that skips the whole-heap
+ * collection counts the dropped cycle, which the frozen heap keeps. Such garbage never
+ * reads as growth: the run passes. */
+Test(cli, frozen_garbage_after_growth_passes, .timeout = 120)
+{
+	const char *f = lgt_write("frozencycles.py",
+		"class Node:\n    pass\n"
+		"def make():\n    n = Node(); n.me = n; return n\n"
+		"_q, _fill = [], []\n"
+		"def setup():\n    _q.extend(make() for i in range(2000))\n"
+		"def work():\n"
+		"    if len(_fill) < 40:\n        _fill.append([])\n"
+		"    else:\n        _q.pop(0)\n        _q.append(make())\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -q %s:work", f) > 0);
+	free(expect(cmd, 0, NEED("PASS  ")));
+	free(cmd);
+}
+
 Test(cli, json_report)
 {
 	const char *f = lgt_write("leak_j.py", "x = []\ndef work():\n    x.append(object())\n");
