@@ -228,7 +228,6 @@ bench: deps
 		LEAKGATE_PYTEST_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
 		LEAKGATE_PYTEST_EXT_DIR=$(PYTEST_BUILD)/tests BENCH_OUT=docs/benchmarks.md \
 		bench/run.sh $(BIN) $(PYTHON)
-	$(Q)bench/gdb.sh $(BIN) $(PYTHON)
 
 # The installed layout (harness/paths.c finds it from the executable, wherever it lies).
 LIBEXEC_BIN = $(DESTDIR)$(PREFIX)/libexec/leakgate/py$(PY_TAG)/leakgate

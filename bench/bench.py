@@ -31,6 +31,10 @@
 6. Wall time to a correct verdict against make bench-compare's tracemalloc snapshot loop
    (bench/compare_loop.py), every corpus case on the small, 200k and 1M heaps: goal
    <= 0.5x (the geometric mean per heap, with every case right).
+7. The GDB helper on a core (bench/gdb.sh; skipped without gdb on PATH): lg-graph of a
+   10,000-element list against CPython's py-print of it (python-gdb.py in the full GDB),
+   and lg-bt against py-bt, each as one command in one GDB and as its cost past GDB's
+   start-up (the command repeated in one GDB, the start-up taken off). No target.
 
 Every section prints the load average it ran under; `uptime` is printed at the start and
 the end. --out FILE puts the whole output into FILE's make bench section (make bench:
@@ -608,6 +612,30 @@ def pytest_cost(leakgate, py, ext_dir, env, tmp):
         "met" if ok else "MISSED", growth, GENERATED_TESTS[0], GENERATED_TESTS[-1])
 
 
+def gdb_cost(leakgate):
+    """Section 7: bench/gdb.sh's rows, indented; the python-gdb.py side needs the
+    interpreter leakgate was built with (this one: run.sh runs bench.py with it)."""
+    print("== 7. the GDB helper on a core: lg-graph and lg-bt against python-gdb.py's "
+          "py-print and py-bt (bench/gdb.sh; best of three)   [load average %s]" % load())
+    if not shutil.which("gdb"):
+        print("   skipped: no gdb on PATH")
+        return "gdb: skipped (no gdb)"
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gdb.sh")
+    try:
+        r = subprocess.run(["sh", script, leakgate, sys.executable], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        print("   ERROR: bench/gdb.sh did not finish in 30 min")
+        return None
+    for line in r.stdout.splitlines():
+        print("   " + line)
+    if r.returncode != 0:
+        print("   ERROR: bench/gdb.sh exited %d" % r.returncode)
+        return None
+    past = dict(re.findall(r"^(\S+).*past start-up +(<?-?[0-9.]+) s", r.stdout, re.M))
+    return "gdb past start-up: %s" % ", ".join("%s %s s" % kv for kv in past.items())
+
+
 def uptime():
     try:
         return subprocess.run(["uptime"], stdout=subprocess.PIPE, universal_newlines=True,
@@ -656,7 +684,7 @@ def write_out(path, command, text):
         f.write(new)
 
 
-SECTIONS = (1, 2, 3, 4, 5, 6)
+SECTIONS = (1, 2, 3, 4, 5, 6, 7)
 
 
 def main():
@@ -668,7 +696,7 @@ def main():
     ap.add_argument("--pytest-python", help="an interpreter with pytest, for section 5 "
                     "(make bench: a venv with the pinned pytest, ci/pytest-venv.sh)")
     ap.add_argument("--pytest-ext-dir", help="the _lgtest extension built for it")
-    ap.add_argument("--only", help="run only these sections, comma-separated (1-6)")
+    ap.add_argument("--only", help="run only these sections, comma-separated (1-7)")
     ap.add_argument("--out", help="write the output into this Markdown file's make bench "
                     "section too (docs/benchmarks.md); only on a run of every section")
     ap.add_argument("--command", default="make bench", help="the command --out names")
@@ -680,7 +708,7 @@ def main():
     except ValueError:
         only = {0}
     if not only <= set(SECTIONS):
-        ap.error("--only: sections are 1 to 6, comma-separated")
+        ap.error("--only: sections are 1 to 7, comma-separated")
     leakgate = os.path.abspath(a.leakgate)
     if not os.access(leakgate, os.X_OK):
         print("bench: %s is not an executable" % leakgate, file=sys.stderr)
@@ -761,6 +789,10 @@ def run_sections(a, only, leakgate, env, parts):
             verdicts, _ = tracemalloc_cost(leakgate, a.corpus_dir, env, tmp, a.cases)
             parts.append("wall time / tracemalloc loop's (goal <= 0.5x): %s"
                          % "; ".join(verdicts))
+        if 7 in only:
+            g = gdb_cost(leakgate)
+            errors += g is None
+            parts.append(g or "gdb ERROR")
     return errors
 
 
