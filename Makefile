@@ -208,8 +208,9 @@ test-sanitize:
 		LEAKGATE_TEST_EXT_DIR=$(SANITIZE_BUILD)/tests LEAKGATE_PYTHON=$(PY_EXE) \
 		$(SANITIZE_BUILD)/tests/runner --jobs 2 --filter '$(SANITIZE_FILTER)' $(TESTFLAGS)
 
-# Every CPython 3.8-3.13 on this machine and every debug build, each in its own build
-# directory (ci/test-matrix.sh); MATRIX_REQUIRE="3.8 debug ..." fails when one is missing.
+# Every CPython 3.8 or later on this machine (no newest version named) and every debug
+# build, each in its own build directory (ci/test-matrix.sh); MATRIX_REQUIRE="3.8 debug ..."
+# fails when one is missing.
 test-matrix:
 	$(Q)ci/install-deps.sh --matrix
 	$(Q)ci/test-matrix.sh $(if $(MATRIX_REQUIRE),--require "$(MATRIX_REQUIRE)")

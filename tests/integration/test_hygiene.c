@@ -352,14 +352,16 @@ Test(hygiene, new_sessions_end_with_their_target, .timeout = 120)
 }
 
 /* SIGKILL to leakgate's whole process group (a CI runner's timeout): the sentinel, in a
- * group of its own, is not in it, and does its work. */
+ * group of its own, is not in it, and does its work. `kill -s KILL -- -G`: dash (Debian's
+ * sh, 12 and 13) reads `kill -KILL -- -G`'s `--` as a pid and kills nothing, so the test
+ * waited on a leakgate that was never signalled until its own timeout. */
 Test(hygiene, killed_process_group_leaves_nothing, .timeout = 90)
 {
 	write_starter("group_killed.py", 1, spins);
 	expect(MARK "setsid $LEAKGATE run --timeout 300 $T/group_killed.py:work & P=$!; "
 	       AWAIT_AT_LEAST(COUNT_MARKED, 2)
 	       "G=$(ps -o pgid= -p $P | tr -d ' '); test \"$G\" = \"$P\" || exit 11; "
-	       "kill -KILL -- -$G; wait $P; "
+	       "kill -s KILL -- -$G; wait $P; "
 	       AWAIT_NONE(COUNT_MARKED) "echo \"left: $(" COUNT_MARKED ")\"; "
 	       AWAIT_NONE(COUNT_LG("group_killed.py"))
 	       "echo \"leakgate: $(" COUNT_LG("group_killed.py") ")\"; " END_MARKED,

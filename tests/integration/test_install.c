@@ -287,3 +287,35 @@ Test(install, pythons_in_one_command_and_the_hint_installs_where_leakgate_looks,
 	cr_assert(strstr(out, "/root/usr\nexit 0\n"), "the hint was not enough: %s", out);
 	free(out);
 }
+
+/* make install PYTHONS=all takes every CPython ci/find-pythons.sh finds: 3.8 or later with
+ * no newest version named (a 3.14 or a 3.20 joins by itself; once, the list stopped at
+ * 3.13), by minor version numerically, debug builds too, older ones and the TAGs given
+ * left out. The interpreters are scripts that answer the version query as CPython would. */
+Test(install, find_pythons_takes_every_minor_version_from_3_8_up, .timeout = 60)
+{
+	char *out;
+	int code = sh("mkdir -p \"$T/bin\" \"$T/pyenv\"; "
+		      "fake() { printf '#!/bin/sh\\necho %s\\n' \"$2\" >\"$T/bin/$1\"; "
+		      "chmod +x \"$T/bin/$1\"; }; "
+		      "fake python3.20 3.20.99; fake python3.14 3.14.99; fake python3.14d 3.14.99d; "
+		      "fake python3.9 3.9.99; fake python3.7 3.7.99; "
+		      "PATH=\"$T/bin:$PATH\" PYENV_ROOT=\"$T/pyenv\" ci/find-pythons.sh 3.20.99 "
+		      ">\"$T/found\" || exit 1; "
+		      "grep -n '\\.99' \"$T/found\" | sed \"s|$T|T|\"; "
+		      "PATH=\"$T/bin:$PATH\" PYENV_ROOT=\"$T/pyenv\" ci/find-pythons.sh | "
+		      "grep -c '^3\\.20\\.99 '",
+		      &out);
+	char *p9, *p14, *p14d;
+
+	cr_assert_eq(code, 0, "%s", out);
+	p9 = strstr(out, ":3.9.99 T/bin/python3.9\n");
+	p14 = strstr(out, ":3.14.99 T/bin/python3.14\n");
+	p14d = strstr(out, ":3.14.99d T/bin/python3.14d\n");
+	cr_assert(p9 && p14 && p14d, "a version from 3.8 up is missing: %s", out);
+	cr_assert(p9 < p14 && p14 < p14d, "not by minor version, numerically: %s", out);
+	cr_assert(!strstr(out, "3.7.99"), "3.7 is older than 3.8: %s", out);
+	cr_assert(!strstr(out, "3.20.99 T"), "the TAG given was not left out: %s", out);
+	cr_assert(strstr(out, "\n1\n"), "3.20 was not found without the TAG: %s", out);
+	free(out);
+}
