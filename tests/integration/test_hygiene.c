@@ -29,10 +29,12 @@ static void expect(const char *cmd, int code, const char *const *needles)
 
 /* Processes whose command line starts with `pattern` (the test's own shell, whose
  * command line holds every name below, starts with "sh"). */
-#define COUNT(pattern) "pgrep -c -f '^" pattern "'"
-/* leakgate's processes that gate a target named `name`: `leakgate run ...`, its workers
- * (`leakgate --lg-worker ...`) and the workload's forks of them. */
-#define COUNT_LG(name) COUNT("/[^ ]*leakgate .*" name)
+#define COUNT(pattern) "pgrep -c -f \"^" pattern "\""
+/* leakgate's processes that gate the target `name` in this test's directory $T:
+ * `leakgate run ...`, its workers (`leakgate --lg-worker ...`) and the workload's forks of
+ * them; not those of another run of the suite on the machine (a matrix build, a second
+ * checkout), which gate a file of the same name in a directory of their own. */
+#define COUNT_LG(name) COUNT("/[^ ]*leakgate .*$T/" name)
 
 static const char spin[] = "def work():\n    while True:\n        pass\n";
 
