@@ -343,6 +343,7 @@ bench-compare:
 	$(Q)$(COMPARE_PYTHON) bench/compare.py $(BIN) tests/corpus --python $(COMPARE_PYTHON) \
 		--ext-dir build/py$(COMPARE_TAG)/tests --python-dbg $(COMPARE_DBG) \
 		--ext-dir-dbg build/py$(COMPARE_TAG)d/tests --out docs/benchmarks.md \
+		--store docs/benchmarks-compare.json \
 		--peers build/bench-venv/bin/python --peers-dbg build/bench-venv-dbg/bin/python \
 		--pytest-venv build/bench-pytest-venv/bin/python \
 		--command 'make bench-compare$(if $(COMPARE_ARGS), COMPARE_ARGS="$(COMPARE_ARGS)")' \
