@@ -323,8 +323,12 @@ $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 
 # leakgate against tracemalloc, objgraph, CPython's -R, memcheck and the PyPI peers
 # (pytest-memray, memray, psleak, pytest-leaks; ci/bench-venv.sh) over the corpus on three
-# heaps (bench/compare.py); writes docs/benchmarks.md (keeping make bench's section). Not part of
-# make test: an hour or more on two cores (COMPARE_ARGS="--cases ... --heaps small": a subset).
+# heaps (bench/compare.py). Each run merges its cells into docs/benchmarks-compare.json (the
+# same case, heap and tool replaced, the rest kept; after each case, so an interrupted run
+# keeps what it finished) and rewrites docs/benchmarks.md from every stored cell (keeping make
+# bench's section). Not part of make test: hours on two cores, so the table is filled over
+# several runs (COMPARE_ARGS="--cases ... --heaps small": a subset; "--forget leakgate --tools
+# leakgate": refresh leakgate's column alone; "--regenerate": only rewrite the doc).
 # Every tool runs Debian's python3 (python3-objgraph is Debian's), leakgate through its build
 # for it (--python), CPython's -R with references on its debug build (python3.X-dbg).
 COMPARE_PYTHON ?= /usr/bin/python3
