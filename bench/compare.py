@@ -593,7 +593,10 @@ def measure(a, store, cases, heaps, want):
                 else:
                     store["suite"] = {"lines": lines, "run": run_id}
     except Interrupted as e:
-        keep([], "interrupted (%s) after %d of %d cases" % (e, done, len(cases) * len(heaps)))
+        total = len(cases) * len(heaps)
+        keep([], "interrupted (%s) after %d of %d cases" % (e, done, total) if done < total
+             else "interrupted (%s) in the suite and core tables, after all %d cases"
+             % (e, total))
         print("bench-compare: interrupted (%s) after %d of %d cases; they are kept in %s"
               % (e, done, len(cases) * len(heaps), a.store or "no store (no --store)"),
               file=sys.stderr)
@@ -731,16 +734,19 @@ def write_doc(store, a, echo=False):
           "|---|---|---|---|---|---|---|---|"]
     for r in order:
         run = runs[r]
-        md.append("| %d | %s | `%s` | %s → %s | %s | %s | %s | %d |" % (
+        md.append("| %d | %s | `%s` | %s → %s | %s | %s | %s | %d%s |" % (
             numbers[r], run["date"], run["command"], run.get("load_start") or "?",
             run.get("load_end") or "?",
             "%d s" % run["seconds"] if run.get("seconds") is not None else "?",
             run.get("leakgate_commit") or "unknown", run.get("status") or "?",
-            sum(1 for c in store["cells"] if c["run"] == r)))
+            sum(1 for c in store["cells"] if c["run"] == r),
+            " and the suite and core tables" if (store.get("suite") or {}).get("run") == r
+            else ""))
     md += [""] + ["- run %d's tools: %s" % (numbers[r], "; ".join(
         "%s %s" % (t, v) if not v.startswith(t) else v for t, v in sorted(
             {(c["tool"], c.get("version") or "?") for c in store["cells"] if c["run"] == r},
-            key=lambda x: TOOL_ORDER.get(x[0], 99)))) for r in order]
+            key=lambda x: TOOL_ORDER.get(x[0], 99)))) for r in order
+        if any(c["run"] == r for c in store["cells"])]
     md += [
            "- machine: %s; the two cores were shared with other work, so read ratios, not "
            "absolute times" % "; ".join(sorted({runs[r].get("machine") or "?" for r in runs})),
@@ -826,7 +832,7 @@ def write_doc(store, a, echo=False):
           "loses: a tool right where it is wrong, or right and faster (by more than %.1f×, "
           "the run-to-run noise here)." % NOISE, "",
           "## Summary", "",
-          "Over every stored cell; a heap's cases are those measured on it (above)."]
+          "Over every stored cell; a heap's cases are those measured on it (above).", ""]
     md += summary(results, names)
     md += ["", "## Goal: wall time to a correct verdict against the tracemalloc loop", "",
            "Issue 15: leakgate's wall time to a correct verdict at most %.1f× the "
