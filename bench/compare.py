@@ -576,7 +576,8 @@ def measure(a, store, cases, heaps, want):
                 for name in cases:
                     rows = measure_case(a, name, heap, label, want, leakgate, valgrind, env,
                                         env_dbg, tmp)
-                    cells = [dict(rows[t], case=name[:-3], heap=label, tool=t,
+                    at = load()
+                    cells = [dict(rows[t], case=name[:-3], heap=label, tool=t, load=at,
                                   expect=rows["expect"], version=vers[t],
                                   interpreter=names[t], run=run_id,
                                   commit=run["leakgate_commit"])
@@ -686,7 +687,10 @@ def measured_by(rows, numbers, runs):
             by.setdefault(rows[t]["run"], []).append(t)
     if len(by) == 1:
         r = next(iter(by))
-        return run_note(numbers[r], runs[r])
+        at = {rows[t].get("load") for t in by[r]}
+        return run_note(numbers[r], runs[r]) + (
+            "; load %s at the case's end" % at.pop().split()[0] if len(at) == 1 and
+            None not in at else "")
     return "; ".join("%s: %s" % (", ".join(ts), run_note(numbers[r], runs[r]))
                      for r, ts in sorted(by.items(), key=lambda x: numbers[x[0]]))
 
