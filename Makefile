@@ -324,8 +324,12 @@ $(PC): leakgate.pc.in $(BUILD)/prefix.id $(BUILD)/python.id
 
 # leakgate against tracemalloc, objgraph, CPython's -R, memcheck and the PyPI peers
 # (pytest-memray, memray, psleak, pytest-leaks; ci/bench-venv.sh) over the corpus on three
-# heaps (bench/compare.py); writes docs/benchmarks.md (keeping make bench's section). Not part of
-# make test: an hour or more on two cores (COMPARE_ARGS="--cases ... --heaps small": a subset).
+# heaps (bench/compare.py). Each run merges its cells into docs/benchmarks-compare.json (the
+# same case, heap and tool replaced, the rest kept; after each case, so an interrupted run
+# keeps what it finished) and rewrites docs/benchmarks.md from every stored cell (keeping make
+# bench's section). Not part of make test: hours on two cores, so the table is filled over
+# several runs (COMPARE_ARGS="--cases ... --heaps small": a subset; "--forget leakgate --tools
+# leakgate": refresh leakgate's column alone; "--regenerate": only rewrite the doc).
 # Every tool runs Debian's python3 (python3-objgraph is Debian's), leakgate through its build
 # for it (--python), CPython's -R with references on its debug build (python3.X-dbg).
 COMPARE_PYTHON ?= /usr/bin/python3
@@ -344,6 +348,7 @@ bench-compare:
 	$(Q)$(COMPARE_PYTHON) bench/compare.py $(BIN) tests/corpus --python $(COMPARE_PYTHON) \
 		--ext-dir build/py$(COMPARE_TAG)/tests --python-dbg $(COMPARE_DBG) \
 		--ext-dir-dbg build/py$(COMPARE_TAG)d/tests --out docs/benchmarks.md \
+		--store docs/benchmarks-compare.json \
 		--peers build/bench-venv/bin/python --peers-dbg build/bench-venv-dbg/bin/python \
 		--pytest-venv build/bench-pytest-venv/bin/python \
 		--command 'make bench-compare$(if $(COMPARE_ARGS), COMPARE_ARGS="$(COMPARE_ARGS)")' \

@@ -1,6 +1,17 @@
 #!/usr/bin/env python3
 """compare.py: leakgate against what a user would otherwise run (issue 8), on the same
-cases, heaps and machine, in one run; writes docs/benchmarks.md and prints the same table.
+cases, heaps and machine; keeps every measured cell in a JSON store (--store; make
+bench-compare's is docs/benchmarks-compare.json, committed beside the doc) and writes
+docs/benchmarks.md from all of them.
+
+No one run on two cores covers the corpus on three heaps, so a run MERGES its cells into
+the store: a cell (case, heap, tool -> verdict, calls, wall, overhead, detail, the tool's
+version, leakgate's git commit, the run: date, command, load average at its start and
+end) replaces the stored cell of the same case, heap and tool, and every other stays.
+The store and the doc are rewritten after each case, so a run stopped by SIGTERM or
+SIGINT keeps every case it finished (exit status 1). --forget TOOL drops a tool's cells
+(e.g. leakgate's, measured at an older commit) and --tools runs only some tools, so
+leakgate's column can be refreshed alone; --regenerate rewrites the doc from the store.
 
 Every tests/corpus leak_*/clean_* case, on three heaps (HEAPS: that many more GC-tracked
 objects, built in setup() by a generated wrapper module that then loads the case), under:
@@ -26,12 +37,17 @@ bare loop (work(); gc.collect()) on the same interpreter and heap: (elapsed[-1] 
 elapsed[0]) / (len(elapsed) - 1) on both sides, as bench/bench.py does.
 
 Usage: compare.py LEAKGATE CORPUS_DIR --python PY --ext-dir DIR [--python-dbg PYD
-       --ext-dir-dbg DIR] [--out docs/benchmarks.md] [--command TEXT] [--cases PATTERN,...]
-       [--heaps small,200k,1M] [--peers VENVPY [--peers-dbg VENVPYD]]
-Exit status 0 when the table was written, even with wrong verdicts (the table says so).
+       --ext-dir-dbg DIR] [--out docs/benchmarks.md] [--store STORE.json] [--command TEXT]
+       [--cases PATTERN,...] [--heaps small,200k,1M] [--tools TOOL,...] [--forget TOOL,...]
+       [--peers VENVPY [--peers-dbg VENVPYD]] [--no-suite]
+       compare.py LEAKGATE CORPUS_DIR --store STORE.json --regenerate [--forget TOOL,...]
+       [--out docs/benchmarks.md]
+Exit status 0 when the table was written, even with wrong verdicts (the table says so);
+1 when interrupted (the finished cases kept).
 """
 
 import argparse
+import fcntl
 import fnmatch
 import json
 import math
@@ -39,6 +55,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -180,7 +197,9 @@ def cell(r, expect):
 def losses(rows):
     """Where leakgate loses on a case: the tools right where it is wrong, or right and
     faster to their verdict where it is right."""
-    lg, expect = rows["leakgate"], rows["expect"]
+    lg, expect = rows.get("leakgate"), rows["expect"]
+    if lg is None:
+        return "leakgate not measured"
     out = []
     lg_right = lg["verdict"] == expect
     for tool in TOOLS[1:]:
@@ -245,7 +264,7 @@ def summary(results, names):
         walls = [x["wall"] for _, _, x in rows]
         overs = [x["over"] for _, _, x in rows if x.get("over")]
         ratios = [results[(c, h)]["leakgate"]["wall"] / x["wall"] for c, h, x in rows
-                  if x["verdict"] != "error"]
+                  if x["verdict"] != "error" and "leakgate" in results[(c, h)]]
         ratio = "—" if tool == "leakgate" or not ratios else "%.2f× (%.2f–%.2f)" % (
             gmean(ratios), min(ratios), max(ratios))
         lines.append("| %s | %s | %d/%d | %d/%d | %d/%d | %s | %.2f s | %s | %s |" % (
@@ -274,7 +293,8 @@ def tracemalloc_goal(results, heaps):
              "|---|---|---|---|---|---|---|"]
     verdicts = []
     for heap, label in heaps:
-        rows = [(c, r) for (c, h), r in results.items() if h == heap and "tracemalloc" in r]
+        rows = [(c, r) for (c, h), r in results.items()
+                if h == heap and "tracemalloc" in r and "leakgate" in r]
         right = [(c, r) for c, r in rows if r["leakgate"]["verdict"] == r["expect"]]
         ratios = [(r["leakgate"]["wall"] / r["tracemalloc"]["wall"], c) for c, r in right
                   if r["tracemalloc"]["wall"] > 0]
@@ -295,15 +315,169 @@ def tracemalloc_goal(results, heaps):
     return lines, verdicts
 
 
+# The store of measured cells (docs/benchmarks-compare.json beside the doc): no run on two
+# cores covers the corpus on three heaps, so each run merges its cells into the store and
+# the doc is regenerated from every stored cell, each row saying which run measured it.
+STORE_FORMAT = 1
+ROOT = os.path.dirname(HERE)
+
+
+def empty_store():
+    return {"format": STORE_FORMAT, "runs": {}, "cells": [], "suite": None}
+
+
+def load_store(path):
+    try:
+        with open(path) as f:
+            store = json.load(f)
+    except FileNotFoundError:
+        return empty_store()
+    if store.get("format") != STORE_FORMAT:
+        raise ValueError("%s: store format %r, not %d" % (path, store.get("format"),
+                                                          STORE_FORMAT))
+    return store
+
+
+def save_store(path, store):
+    """Writes STORE whole to a temporary file beside PATH, then renames it over PATH, so
+    that an interrupted write leaves the previous store."""
+    used = {c["run"] for c in store["cells"]}
+    if store.get("suite"):
+        used.add(store["suite"]["run"])
+    store["runs"] = {k: v for k, v in store["runs"].items() if k in used}
+    store["cells"].sort(key=lambda c: (HEAP_ORDER.get(c["heap"], 9), case_order(c["case"]),
+                                       TOOL_ORDER.get(c["tool"], 99)))
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        json.dump(store, f, indent=1, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+HEAP_ORDER = {label: i for i, (_, label) in enumerate(HEAPS)}
+HEAP_SIZE = {label: n for n, label in HEAPS}
+TOOL_ORDER = {t: i for i, t in enumerate(TOOLS)}
+
+
+def case_order(case):
+    return (not case.startswith("leak_"), case)
+
+
+class locked:
+    """Holds an exclusive lock beside the store at PATH (a file in the temporary
+    directory, named after it) while a run reads, merges and rewrites it, so that two
+    runs (or a seeding) that merge at once do not lose each other's cells."""
+
+    def __init__(self, path):
+        self.name = os.path.join(tempfile.gettempdir(), "leakgate-compare-%s.lock"
+                                 % re.sub(r"[^A-Za-z0-9]", "_", os.path.abspath(path)))
+
+    def __enter__(self):
+        self.f = open(self.name, "a")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
+def update_store(path, fn):
+    """Reads the store at PATH, applies FN to it, writes it back; under the lock."""
+    with locked(path):
+        store = load_store(path)
+        fn(store)
+        save_store(path, store)
+    return store
+
+
+def merge(store, run_id, run, cells):
+    """Puts RUN's CELLS into STORE, each replacing the stored cell of the same case, heap
+    and tool; every other stored cell is kept."""
+    store["runs"][run_id] = run
+    new = {(c["case"], c["heap"], c["tool"]) for c in cells}
+    store["cells"] = [c for c in store["cells"]
+                      if (c["case"], c["heap"], c["tool"]) not in new] + list(cells)
+
+
+def forget(store, tools):
+    """Drops every stored cell of TOOLS (on every case and heap)."""
+    store["cells"] = [c for c in store["cells"] if c["tool"] not in tools]
+
+
+def git_commit():
+    """The commit of the tree leakgate was built from: HEAD, with " (dirty)" when the
+    tree's tracked files outside docs/ (where the run writes) differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, universal_newlines=True,
+                              timeout=60).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", ".",
+                                ":(exclude)docs"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60).returncode != 0
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + (" (dirty)" if dirty else "")
+
+
+def tool_version(cmd):
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    out = p.stdout.strip().splitlines()
+    return out[0].strip() if p.returncode == 0 and out else "?"
+
+
+def versions(leakgate, py, pyd, valgrind):
+    """Each tool's version, as the run ran it."""
+    pyv = tool_version([py, "-c", "import sys; print(sys.version.split()[0])"])
+    v = {"leakgate": tool_version([leakgate, "--version"]),
+         "tracemalloc": "CPython " + pyv,
+         "objgraph": "objgraph " + tool_version([py, "-c",
+                                                 "import objgraph; print(objgraph.__version__)"]),
+         "-R release": "CPython " + pyv,
+         "-R debug": "CPython " + (tool_version([pyd, "-c", "import sys; print(sys.version."
+                                                 "split()[0] + sys.abiflags)"]) if pyd else "?"),
+         "memcheck": tool_version([valgrind, "--version"]) if valgrind else "?"}
+    for t in peers.PEERS:
+        v[t] = "%s %s" % (t, peers.version(t))
+    v["pytest-leaks"] += " (pytest %s)" % peers.version("pytest")
+    return v
+
+
+class Interrupted(Exception):
+    pass
+
+
+def on_signal(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
 def main():
     ap = argparse.ArgumentParser(description="leakgate against the alternatives")
     ap.add_argument("leakgate")
     ap.add_argument("corpus_dir")
-    ap.add_argument("--python", required=True, help="the release interpreter (Debian's)")
-    ap.add_argument("--ext-dir", required=True, help="_lgtest built for --python")
+    ap.add_argument("--python", help="the release interpreter (Debian's); required unless "
+                    "--regenerate")
+    ap.add_argument("--ext-dir", help="_lgtest built for --python")
     ap.add_argument("--python-dbg", help="its debug build, for -R with references")
     ap.add_argument("--ext-dir-dbg", help="_lgtest built for --python-dbg")
     ap.add_argument("--out", help="the Markdown file to write")
+    ap.add_argument("--store", help="the JSON store of measured cells: this run's cells are "
+                    "merged into it (each replacing the stored cell of the same case, heap "
+                    "and tool) as each case ends, and --out is written from every stored "
+                    "cell")
+    ap.add_argument("--forget", default="",
+                    help="comma-separated tools whose stored cells to drop (every case and "
+                    "heap) before the run, e.g. leakgate to refresh its column alone")
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help="only these comma-separated tools (default: all)")
+    ap.add_argument("--regenerate", action="store_true",
+                    help="measure nothing: write --out from --store (after --forget)")
+    ap.add_argument("--no-suite", action="store_true",
+                    help="do not run the real-suite and core tables (the stored ones stay)")
     ap.add_argument("--command", default=None, help="the command to name in the table")
     ap.add_argument("--cases", default="*",
                     help="only cases matching one of these comma-separated patterns")
@@ -319,7 +493,41 @@ def main():
     unknown = set(a.heaps.split(",")) - {l for _, l in HEAPS}
     if unknown:
         ap.error("unknown heap %s (small, 200k, 1M)" % ", ".join(sorted(unknown)))
+    for opt in (a.tools, a.forget):
+        bad = {t for t in opt.split(",") if t} - set(TOOLS)
+        if bad:
+            ap.error("unknown tool %s (%s)" % (", ".join(sorted(bad)), ", ".join(TOOLS)))
+    if (a.regenerate or a.forget) and not a.store:
+        ap.error("--regenerate and --forget need --store")
+    if not a.regenerate and not (a.python and a.ext_dir):
+        ap.error("--python and --ext-dir are required unless --regenerate")
+    try:
+        store = load_store(a.store) if a.store else empty_store()
+    except (OSError, ValueError) as e:
+        ap.error("cannot read the store: %s" % e)
+    if a.forget:
+        store = update_store(a.store, lambda s: forget(s, set(a.forget.split(","))))
+    if a.regenerate:
+        write_doc(store, a, echo=True)
+        return 0
+    cases = sorted(n for n in os.listdir(a.corpus_dir)
+                   if n.endswith(".py") and n.startswith(("leak_", "clean_"))
+                   and any(fnmatch.fnmatch(n, p) or fnmatch.fnmatch(n[:-3], p)
+                           for p in a.cases.split(",")))
+    cases.sort(key=lambda n: not n.startswith("leak_"))
+    if not cases:
+        ap.error("no corpus case matches --cases %r" % a.cases)
     heaps = [(h, l) for h, l in HEAPS if l in a.heaps.split(",")]
+    want = set(a.tools.split(","))
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        return measure(a, store, cases, heaps, want)
+    except Interrupted:
+        return 1  # measure() has kept every finished case and said so
+
+
+def measure(a, store, cases, heaps, want):
     leakgate = os.path.abspath(a.leakgate)
     valgrind = shutil.which("valgrind")
     names = {t: os.path.basename(a.python) for t in TOOLS}
@@ -336,95 +544,236 @@ def main():
         return e
     env, env_dbg = env_for(a.ext_dir), env_for(a.ext_dir_dbg or a.ext_dir)
 
-    cases = sorted(n for n in os.listdir(a.corpus_dir)
-                   if n.endswith(".py") and n.startswith(("leak_", "clean_"))
-                   and any(fnmatch.fnmatch(n, p) or fnmatch.fnmatch(n[:-3], p)
-                           for p in a.cases.split(",")))
-    cases.sort(key=lambda n: not n.startswith("leak_"))
-    if not cases:
-        ap.error("no corpus case matches --cases %r" % a.cases)
     load_start, uptime_start, started = load(), uptime(), time.monotonic()
-    print("bench-compare: %d cases x %d heaps; %s; load average %s"
-          % (len(cases), len(heaps), machine(), load_start), file=sys.stderr)
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="leakgate-compare.") as tmp:
-        for heap, label in heaps:
-            for name in cases:
-                path = os.path.abspath(os.path.join(a.corpus_dir, name))
-                expect = header(path, "expect")
-                wrapper = os.path.join(tmp, "wrap_%s_%s" % (label, name))
-                with open(wrapper, "w") as f:
-                    f.write(WRAPPER.format(case=name, heap=heap, name=name[:-3], path=path,
-                                           target=header(path, "target") or "work"))
-                options = shlex.split(header(path, "options") or "")
-                rows = {"expect": expect}
-                bare = loop_tool(a.python, "bare", wrapper, env, [str(BARE_CALLS)])
-                rows["leakgate"] = leakgate_tool(leakgate, a.python, options, wrapper, env,
-                                                 tmp)
-                rows["tracemalloc"] = loop_tool(a.python, "tracemalloc", wrapper, env)
-                rows["objgraph"] = loop_tool(a.python, "objgraph", wrapper, env)
-                rows["-R release"] = loop_tool(a.python, "dash_r", wrapper, env)
-                for tool in TOOLS[:4]:
-                    rows[tool]["over"] = (rows[tool]["per_call"] / bare["per_call"]
-                                          if rows[tool]["per_call"] and bare["per_call"]
-                                          else None)
-                if a.python_dbg:
-                    bare_dbg = loop_tool(a.python_dbg, "bare", wrapper, env_dbg,
-                                         [str(BARE_CALLS)])
-                    r = loop_tool(a.python_dbg, "dash_r", wrapper, env_dbg)
-                    r["over"] = (r["per_call"] / bare_dbg["per_call"]
-                                 if r["per_call"] and bare_dbg["per_call"] else None)
-                    rows["-R debug"] = r
-                if valgrind:
-                    r = memcheck_tool(valgrind, a.python, wrapper, env, VG_CALLS[heap], tmp)
-                    r["over"] = (r["per_call"] / bare["per_call"]
-                                 if r["per_call"] and bare["per_call"] else None)
-                    rows["memcheck"] = r
-                if a.peers:
-                    got = peers.run_all(a.peers, a.peers_dbg, name, path, wrapper, env,
-                                        env_dbg, tmp, WARMUP, MEASURED, RUN_TIMEOUT)
-                    if not a.peers_dbg:
-                        del got["pytest-leaks"]
-                    for t, r in got.items():
-                        base = bare_dbg if t == "pytest-leaks" and a.python_dbg else bare
-                        r["over"] = (r["per_call"] / base["per_call"]
-                                     if r["per_call"] and base["per_call"] else None)
-                    rows.update(got)
-                results[(name, heap)] = rows
-                print("  %-5s %-24s %s" % (label, name, "  ".join(
-                    "%s=%s" % (t, rows[t]["verdict"]) for t in TOOLS if t in rows)),
-                      file=sys.stderr)
-                for t in TOOLS:
-                    if t in rows and rows[t]["verdict"] == "error":
-                        print("    %s: %s" % (t, rows[t]["detail"]), file=sys.stderr)
-    took, load_end = time.monotonic() - started, load()
-    uptime_end = uptime()
-    goal_table, goal_verdicts = tracemalloc_goal(results, heaps)
-    print("bench-compare: leakgate's wall / tracemalloc's, per heap (goal <= %.1fx): %s; "
-          "uptime at the start: %s; at the end: %s"
-          % (TRACEMALLOC_GOAL, "; ".join(goal_verdicts), uptime_start, uptime_end),
+    run_id = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "-%d" % os.getpid()
+    run = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "command": a.command or shlex.join(sys.argv), "machine": machine(),
+           "load_start": load_start, "uptime_start": uptime_start, "load_end": None,
+           "uptime_end": None, "seconds": None, "python": a.python,
+           "python_dbg": a.python_dbg, "leakgate_commit": git_commit(),
+           "cases": len(cases), "heaps": [l for _, l in heaps], "status": "running"}
+    vers = versions(leakgate, a.python, a.python_dbg, valgrind)
+    print("bench-compare: %d cases x %d heaps; %s; load average %s; leakgate at %s"
+          % (len(cases), len(heaps), machine(), load_start, run["leakgate_commit"]),
           file=sys.stderr)
+    done = 0
 
+    def keep(cells, status):
+        """Merges CELLS into the store and rewrites it and the doc: after every case, so
+        that an interrupted run keeps each case it finished."""
+        nonlocal store
+        run.update(load_end=load(), uptime_end=uptime(), status=status,
+                   seconds=round(time.monotonic() - started))
+        if a.store:
+            store = update_store(a.store, lambda s: merge(s, run_id, run, cells))
+        else:
+            merge(store, run_id, run, cells)
+        write_doc(store, a)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="leakgate-compare.") as tmp:
+            for heap, label in heaps:
+                for name in cases:
+                    rows = measure_case(a, name, heap, label, want, leakgate, valgrind, env,
+                                        env_dbg, tmp)
+                    at = load()
+                    cells = [dict(rows[t], case=name[:-3], heap=label, tool=t, load=at,
+                                  expect=rows["expect"], version=vers[t],
+                                  interpreter=names[t], run=run_id,
+                                  commit=run["leakgate_commit"])
+                             for t in TOOLS if t in rows]
+                    done += 1
+                    keep(cells, "running: %d of %d cases" % (done, len(cases) * len(heaps)))
+            if a.peers and not a.no_suite:
+                lines = suite.tables(leakgate, os.path.abspath(a.pytest_venv)
+                                     if a.pytest_venv else a.python, a.ext_dir,
+                                     os.path.abspath(a.peers))
+                if a.store:
+                    store = update_store(a.store, lambda s: s.update(
+                        suite={"lines": lines, "run": run_id}))
+                else:
+                    store["suite"] = {"lines": lines, "run": run_id}
+    except Interrupted as e:
+        total = len(cases) * len(heaps)
+        keep([], "interrupted (%s) after %d of %d cases" % (e, done, total) if done < total
+             else "interrupted (%s) in the suite and core tables, after all %d cases"
+             % (e, total))
+        print("bench-compare: interrupted (%s) after %d of %d cases; they are kept in %s"
+              % (e, done, len(cases) * len(heaps), a.store or "no store (no --store)"),
+              file=sys.stderr)
+        raise
+    keep([], "complete")
+    write_doc(store, a, echo=True)
+    goal_verdicts = tracemalloc_goal(results_of(store), heaps)[1]
+    print("bench-compare: leakgate's wall / tracemalloc's, per heap, every stored cell "
+          "(goal <= %.1fx): %s; uptime at the start: %s; at the end: %s"
+          % (TRACEMALLOC_GOAL, "; ".join(goal_verdicts), uptime_start, run["uptime_end"]),
+          file=sys.stderr)
+    return 0
+
+
+def measure_case(a, name, heap, label, want, leakgate, valgrind, env, env_dbg, tmp):
+    """Every wanted tool on one case and heap: {"expect": ..., tool: result}."""
+    path = os.path.abspath(os.path.join(a.corpus_dir, name))
+    expect = header(path, "expect")
+    wrapper = os.path.join(tmp, "wrap_%s_%s" % (label, name))
+    with open(wrapper, "w") as f:
+        f.write(WRAPPER.format(case=name, heap=heap, name=name[:-3], path=path,
+                               target=header(path, "target") or "work"))
+    options = shlex.split(header(path, "options") or "")
+    rows = {"expect": expect}
+    bare = loop_tool(a.python, "bare", wrapper, env, [str(BARE_CALLS)])
+
+    def over(r, base):
+        r["over"] = (r["per_call"] / base["per_call"]
+                     if r["per_call"] and base["per_call"] else None)
+        return r
+    if "leakgate" in want:
+        rows["leakgate"] = over(leakgate_tool(leakgate, a.python, options, wrapper, env, tmp),
+                                bare)
+    for tool, mode in (("tracemalloc", "tracemalloc"), ("objgraph", "objgraph"),
+                       ("-R release", "dash_r")):
+        if tool in want:
+            rows[tool] = over(loop_tool(a.python, mode, wrapper, env), bare)
+    bare_dbg = None
+    if a.python_dbg and ({"-R debug", "pytest-leaks"} & want):
+        bare_dbg = loop_tool(a.python_dbg, "bare", wrapper, env_dbg, [str(BARE_CALLS)])
+    if a.python_dbg and "-R debug" in want:
+        rows["-R debug"] = over(loop_tool(a.python_dbg, "dash_r", wrapper, env_dbg), bare_dbg)
+    if valgrind and "memcheck" in want:
+        rows["memcheck"] = over(memcheck_tool(valgrind, a.python, wrapper, env,
+                                              VG_CALLS[heap], tmp), bare)
+    if a.peers and set(peers.PEERS) & want:
+        got = peers.run_all(a.peers, a.peers_dbg, name, path, wrapper, env, env_dbg, tmp,
+                            WARMUP, MEASURED, RUN_TIMEOUT)
+        for t, r in got.items():
+            if t not in want or (t == "pytest-leaks" and not a.peers_dbg):
+                continue
+            rows[t] = over(r, bare_dbg if t == "pytest-leaks" and bare_dbg else bare)
+    print("  %-5s %-24s %s" % (label, name, "  ".join(
+        "%s=%s" % (t, rows[t]["verdict"]) for t in TOOLS if t in rows)), file=sys.stderr)
+    for t in TOOLS:
+        if t in rows and rows[t]["verdict"] == "error":
+            print("    %s: %s" % (t, rows[t]["detail"]), file=sys.stderr)
+    return rows
+
+
+def results_of(store):
+    """The stored cells as {(case file, heap size): {"expect": ..., tool: cell}}."""
+    results = {}
+    for c in store["cells"]:
+        rows = results.setdefault((c["case"] + ".py", HEAP_SIZE[c["heap"]]),
+                                  {"expect": c["expect"]})
+        rows[c["tool"]] = c
+    return results
+
+
+def run_note(n, run):
+    return "run %d (%s, load %s → %s; leakgate %s)" % (
+        n, run["date"], (run.get("load_start") or "?").split()[0],
+        (run.get("load_end") or "?").split()[0], short_commit(run.get("leakgate_commit")))
+
+
+def short_commit(c):
+    c = c or "unknown"
+    return c[:7] + c[40:] if re.match(r"[0-9a-f]{40}", c) else c
+
+
+def measured_by(rows, numbers, runs):
+    """Which run measured a row's cells: one note, or one per group of tools."""
+    by = {}
+    for t in TOOLS:
+        if t in rows:
+            by.setdefault(rows[t]["run"], []).append(t)
+    if len(by) == 1:
+        r = next(iter(by))
+        at = {rows[t].get("load") for t in by[r]}
+        return run_note(numbers[r], runs[r]) + (
+            "; load %s at the case's end" % at.pop().split()[0] if len(at) == 1 and
+            None not in at else "")
+    return "; ".join("%s: %s" % (", ".join(ts), run_note(numbers[r], runs[r]))
+                     for r, ts in sorted(by.items(), key=lambda x: numbers[x[0]]))
+
+
+def store_name(path):
+    rel = os.path.relpath(os.path.abspath(path), ROOT)
+    return os.path.abspath(path) if rel.startswith("..") else rel
+
+
+def corpus_cases(corpus_dir):
+    try:
+        return sorted(n[:-3] for n in os.listdir(corpus_dir)
+                      if n.endswith(".py") and n.startswith(("leak_", "clean_")))
+    except OSError:
+        return []
+
+
+def write_doc(store, a, echo=False):
+    """docs/benchmarks.md (--out) from every stored cell, printed too when ECHO or with no
+    --out; make bench's section of the old file (bench/bench.py --out) is kept as it is."""
+    results = results_of(store)
+    runs = store["runs"]
+    order = sorted(runs, key=lambda r: (runs[r]["date"], r))
+    numbers = {r: i + 1 for i, r in enumerate(order)}
+    latest = runs[order[-1]] if runs else {}
+    py = latest.get("python") or a.python or "python3"
+    pyd = latest.get("python_dbg") or a.python_dbg
+    peers_run = any(c["tool"] in peers.PEERS for c in store["cells"])
+    heaps = [(h, l) for h, l in HEAPS if any(k[1] == h for k in results)]
+    names = {}
+    for c in store["cells"]:
+        names.setdefault(c["tool"], c.get("interpreter") or "?")
+    corpus = corpus_cases(a.corpus_dir)
     md = ["# leakgate against the alternatives", "",
-          "Generated by `%s` (bench/compare.py); do not edit by hand." % (
-              a.command or shlex.join(sys.argv)), "",
-          "- machine: %s" % machine(),
-          "- load average (1, 5, 15 min): %s at the start, %s at the end; the two cores "
-          "were shared with other work, so read ratios, not absolute times" % (
-              load_start, load_end),
-          "- `uptime` at the start: `%s`; at the end: `%s`" % (uptime_start, uptime_end),
-          "- run: %s, %.0f s in all" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                         took),
-          "- interpreters: %s for every tool but `-R debug` (%s); leakgate runs its build "
-          "for the same interpreter (`--python`)" % (a.python, a.python_dbg or "not run"),
-          "- heaps: small (the case alone), 200k and 1M more GC-tracked objects (lists of "
-          "one int), built in setup() by a generated wrapper that then loads the case", "",
+          "Generated by bench/compare.py from every cell stored in %s (each cell: case, "
+          "heap, tool, its verdict and times, the tool's version, the run that measured it, "
+          "leakgate's commit); "
+          "do not edit by hand. Each run of `make bench-compare` merges its cells into the "
+          "store, replacing those of the same case, heap and tool; `--forget TOOL` drops a "
+          "tool's cells (so a later run can refresh leakgate's column alone, `--tools "
+          "leakgate`)." % (store_name(a.store) if a.store else "no store (one run)"), "",
+          "## Runs", "",
+          "| run | date | command | load average (1, 5, 15 min) at the start → the end | "
+          "took | leakgate at (git) | status | cells kept |",
+          "|---|---|---|---|---|---|---|---|"]
+    for r in order:
+        run = runs[r]
+        md.append("| %d | %s | `%s` | %s → %s | %s | %s | %s | %d%s |" % (
+            numbers[r], run["date"], run["command"], run.get("load_start") or "?",
+            run.get("load_end") or "?",
+            "%d s" % run["seconds"] if run.get("seconds") is not None else "?",
+            run.get("leakgate_commit") or "unknown", run.get("status") or "?",
+            sum(1 for c in store["cells"] if c["run"] == r),
+            " and the suite and core tables" if (store.get("suite") or {}).get("run") == r
+            else ""))
+    md += [""] + ["- run %d's tools: %s" % (numbers[r], "; ".join(
+        "%s %s" % (t, v) if not v.startswith(t) else v for t, v in sorted(
+            {(c["tool"], c.get("version") or "?") for c in store["cells"] if c["run"] == r},
+            key=lambda x: TOOL_ORDER.get(x[0], 99)))) for r in order
+        if any(c["run"] == r for c in store["cells"])]
+    md += [
+           "- machine: %s; the two cores were shared with other work, so read ratios, not "
+           "absolute times" % "; ".join(sorted({runs[r].get("machine") or "?" for r in runs})),
+           "- a leakgate cell measured at a commit older than main's last change to the "
+           "verdict may be stale: its row names the commit; `--forget leakgate` and a "
+           "`--tools leakgate` run refresh that column",
+           ] + ([] if not any("seeded" in (runs[r].get("status") or "") for r in runs) else [
+           "- a seeded run's cells were read back from the doc it wrote (bench/compare_seed.py), "
+           "as printed: wall to 0.01 s, overhead to 0.1×; ratios and medians over them can "
+           "differ from that run's own in the last digit"]) + [
+           "- cases per heap (of the corpus's %d leak_*/clean_* cases): %s" % (
+               len(corpus), ", ".join("%s %d" % (l, len({k[0] for k in results if k[1] == h}))
+                                      for h, l in HEAPS)),
+           "- interpreters: %s for every tool but `-R debug` (%s); leakgate runs its build "
+           "for the same interpreter (`--python`)" % (py, pyd or "not run"),
+           "- heaps: small (the case alone), 200k and 1M more GC-tracked objects (lists of "
+           "one int), built in setup() by a generated wrapper that then loads the case", "",
           "## How each tool was driven", "",
           "- **leakgate**: `leakgate run --python %s WRAPPER:work`, default options plus "
           "the case's `# options:` (10 warm-up calls, a 20-call probe, then spans of 40, 80 "
           "and 160 calls up to 300 measured, stopping at the first certain verdict: the "
           "README's \"The verdict\"); its wall time includes the attribution re-run that "
-          "follows a leak verdict." % os.path.basename(a.python),
+          "follows a leak verdict." % os.path.basename(py),
           "- **tracemalloc**: `tracemalloc.start()` after setup, %d warm-up calls, a "
           "snapshot, %d calls, a snapshot, `compare_to(before, \"lineno\")` (the documentation's "
           "filters for `<frozen importlib._bootstrap>` and `<unknown>`, plus the tools' own "
@@ -452,7 +801,7 @@ def main():
           "referenced when the process ends; seen on leak_ext_refcount). Calls: %s (**reduced** on the larger "
           "heaps, where each collection under memcheck is slow)." % ", ".join(
               "%d on the %s heap" % (VG_CALLS[h], lbl) for h, lbl in HEAPS),
-          ] + ([] if not a.peers else [
+          ] + ([] if not peers_run else [
           "- **pytest-memray** %s: a generated test per case under `pytest --memray`; a "
           "module fixture makes %d warm-up calls (1.11.0's `limit_leaks` has no "
           "`warmups=`; the fixture runs outside the tracked test call), then the test makes "
@@ -486,7 +835,8 @@ def main():
           "bare loop's. **✗** marks a wrong verdict. The last column says where leakgate "
           "loses: a tool right where it is wrong, or right and faster (by more than %.1f×, "
           "the run-to-run noise here)." % NOISE, "",
-          "## Summary", ""]
+          "## Summary", "",
+          "Over every stored cell; a heap's cases are those measured on it (above).", ""]
     md += summary(results, names)
     md += ["", "## Goal: wall time to a correct verdict against the tracemalloc loop", "",
            "Issue 15: leakgate's wall time to a correct verdict at most %.1f× the "
@@ -495,42 +845,48 @@ def main():
            "verdict is right or not); per heap, their geometric mean is judged, and a case "
            "leakgate gets wrong has no time to a correct verdict, so the goal is missed on "
            "its heap. Both walls include start-up and building the heap."
-           % TRACEMALLOC_GOAL, ""] + goal_table
+           % TRACEMALLOC_GOAL, ""] + tracemalloc_goal(results, heaps)[0]
     for heap, label in heaps:
-        md += ["", "## %s heap" % label, "",
-               "| case | expected | " + " | ".join(TOOLS) + " | leakgate loses |",
-               "|---|---|" + "---|" * len(TOOLS) + "---|"]
+        cases = sorted((k[0] for k in results if k[1] == heap), key=case_order)
+        md += ["", "## %s heap (%d of %d cases)" % (label, len(cases), len(corpus)), "",
+               "| case | expected | " + " | ".join(TOOLS) + " | leakgate loses | measured by |",
+               "|---|---|" + "---|" * len(TOOLS) + "---|---|"]
         for name in cases:
             rows = results[(name, heap)]
-            md.append("| %s | %s | %s | %s |" % (
+            md.append("| %s | %s | %s | %s | %s |" % (
                 name[:-3], rows["expect"],
                 " | ".join(cell(rows.get(t), rows["expect"]) for t in TOOLS),
-                losses(rows)))
-    if a.peers:
-        md += [""] + suite.tables(leakgate, os.path.abspath(a.pytest_venv) if a.pytest_venv else a.python, a.ext_dir,
-                                  os.path.abspath(a.peers))
+                losses(rows), measured_by(rows, numbers, runs)))
+    if store.get("suite"):
+        s = store["suite"]
+        md += ["", "The two tables below: %s." % run_note(numbers[s["run"]], runs[s["run"]]),
+               ""] + s["lines"]
     md += ["", "## Wrong verdicts and errors, with what each tool saw", ""]
-    for (name, heap), rows in results.items():
+    for (name, heap), rows in sorted(results.items(),
+                                     key=lambda x: (x[0][1], case_order(x[0][0]))):
         for t in TOOLS:
             r = rows.get(t)
             if r and r["verdict"] != rows["expect"]:
                 md.append("- %s, %s heap, %s: %s (%s)" % (
                     name[:-3], dict(HEAPS)[heap], t, r["verdict"], r["detail"] or "-"))
     text = "\n".join(md) + "\n"
-    print(text)
-    if a.out:
-        # make bench's section (bench/bench.py --out) is its own run's: kept as it is.
-        try:
-            with open(a.out) as f:
-                old = f.read()
-        except OSError:
-            old = ""
-        begin, end = old.find(BENCH_BEGIN), old.find(BENCH_END)
-        if 0 <= begin < end:
-            text += "\n" + old[begin:end + len(BENCH_END)] + "\n"
-        with open(a.out, "w") as f:
-            f.write(text)
-    return 0
+    if echo or not a.out:
+        print(text)
+    if not a.out:
+        return
+    # make bench's section (bench/bench.py --out) is its own run's: kept as it is.
+    try:
+        with open(a.out) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    begin, end = old.find(BENCH_BEGIN), old.find(BENCH_END)
+    if 0 <= begin < end:
+        text += "\n" + old[begin:end + len(BENCH_END)] + "\n"
+    tmp = "%s.tmp.%d" % (a.out, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, a.out)
 
 
 if __name__ == "__main__":

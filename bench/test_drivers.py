@@ -4,7 +4,8 @@ bench/peers.py, bench/peers_loop.py, bench/suite.py with bench/peers_suite_plugi
 tested on three tiny cases whose verdict no tool can get wrong: a list that gains an
 object per call (leak), a call that keeps nothing (pass), a call that raises (error).
 Each driver runs its tool for real, then the test checks the verdict the driver parsed
-from the tool's own output. Nothing is timed. `make test-bench` runs it (a minute or two);
+from the tool's own output. And compare.py's store of cells (test_store): a tiny real
+run merged into a store that holds cells already, --forget, a run stopped by SIGTERM. Nothing is timed. `make test-bench` runs it (a minute or two);
 it is not in `make test`, which does not build the bench's PyPI venvs.
 
 Usage: test_drivers.py PYTHON VENVPY [VENVPYD]
@@ -15,8 +16,11 @@ Exit status 0 when every check passed, 1 otherwise; one line per check.
 """
 
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -62,6 +66,111 @@ def wrappers(tmp):
     return out
 
 
+def run_compare(args, wait=True):
+    cmd = [sys.executable, os.path.join(HERE, "compare.py")] + args
+    if not wait:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                universal_newlines=True)
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=TIMEOUT)
+    return p.returncode, p.stderr
+
+
+def stored(path):
+    store = compare.load_store(path)
+    return store, {(c["case"], c["heap"], c["tool"]): c for c in store["cells"]}
+
+
+def test_store(py, tmp):
+    """bench/compare.py's store: a tiny real run (tracemalloc alone, one case, the small
+    heap) merged into a store that holds cells already replaces the stored cell of the
+    same case, heap and tool, and keeps every other; the doc is written from all of them
+    with make bench's section kept; --forget drops a tool's cells; a run stopped by
+    SIGTERM keeps the cases it finished."""
+    corpus = os.path.join(tmp, "corpus")
+    os.mkdir(corpus)
+    for name, expect, text in (("leak_one", "leak", CASES["leak"]),
+                               ("clean_one", "pass", CASES["pass"]),
+                               ("clean_slow", "pass", "import time\n\n\ndef work():\n"
+                                "    time.sleep(1)\n")):
+        with open(os.path.join(corpus, name + ".py"), "w") as f:
+            f.write("# expect: %s\n%s" % (expect, text))
+    path, doc = os.path.join(tmp, "store.json"), os.path.join(tmp, "doc.md")
+    bench_section = "%s\nmake bench's own figures\n%s" % (compare.BENCH_BEGIN, compare.BENCH_END)
+    with open(doc, "w") as f:
+        f.write("old text\n\n" + bench_section + "\n")
+    old = {"date": "2026-01-01 00:00 UTC", "command": "an older run", "load_start": "1.00",
+           "load_end": "2.00", "leakgate_commit": "0" * 40, "status": "complete"}
+
+    def cell(case, heap, tool, verdict, wall):
+        return {"case": case, "heap": heap, "tool": tool, "expect": "leak" if case.startswith(
+            "leak_") else "pass", "verdict": verdict, "calls": 150, "wall": wall,
+            "per_call": None, "over": None, "detail": "stored", "version": "v0",
+            "interpreter": "python3", "run": "old", "commit": "0" * 40}
+    store = compare.empty_store()
+    store["runs"]["old"] = old
+    store["cells"] = [cell("leak_one", "small", "tracemalloc", "pass", 99.0),
+                      cell("leak_one", "small", "leakgate", "leak", 5.0),
+                      cell("clean_elsewhere", "1M", "objgraph", "pass", 7.0)]
+    compare.save_store(path, store)
+    base = ["no-leakgate", corpus, "--python", py, "--ext-dir", tmp, "--store", path,
+            "--out", doc, "--heaps", "small", "--tools", "tracemalloc"]
+    rc, err = run_compare(base + ["--cases", "leak_one"])
+    check("compare run merged into a store: exit status", rc, 0, err)
+    store, cells = stored(path)
+    new = cells.get(("leak_one", "small", "tracemalloc"), {})
+    check("the same case, heap and tool: replaced by the run's cell",
+          (new.get("verdict"), new.get("run") != "old"), ("leak", True), new)
+    check("another tool's cell of the case: kept",
+          cells.get(("leak_one", "small", "leakgate"), {}).get("wall"), 5.0)
+    check("another case and heap's cell: kept",
+          cells.get(("clean_elsewhere", "1M", "objgraph"), {}).get("run"), "old")
+    check("the store's cells after the merge", len(cells), 3, sorted(cells))
+    check("the store's runs after the merge", len(store["runs"]), 2, store["runs"])
+    with open(doc) as f:
+        text = f.read()
+    row = [l for l in text.splitlines() if l.startswith("| leak_one |")]
+    check("the doc's row holds the kept cell and the run's",
+          bool(row) and "leak ✓ · 150 · 5.00 s" in row[0] and "leak ✓ · 70 ·" in row[0],
+          True, row)
+    check("the doc's row names both runs", bool(row) and "leakgate: run 1" in row[0]
+          and "tracemalloc: run 2" in row[0], True, row)
+    check("make bench's section kept", text.endswith(bench_section + "\n"), True,
+          text[-200:])
+    check("the doc's heaps", ("## small heap (1 of 3 cases)" in text,
+                              "## 1M heap (1 of 3 cases)" in text), (True, True))
+
+    rc, err = run_compare(["no-leakgate", corpus, "--store", path, "--out", doc,
+                           "--regenerate", "--forget", "leakgate"])
+    store, cells = stored(path)
+    check("--forget leakgate: exit status", rc, 0, err)
+    check("--forget leakgate: its cells gone, the rest kept", sorted(cells),
+          [("clean_elsewhere", "1M", "objgraph"), ("leak_one", "small", "tracemalloc")])
+
+    # SIGTERM once the first case is stored, in the second (a second per call): the
+    # first case's cell stays, the run says it was interrupted, the exit status is 1.
+    p = run_compare(base + ["--cases", "clean_one,clean_slow"], wait=False)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline and p.poll() is None:
+        if ("clean_one", "small", "tracemalloc") in stored(path)[1]:
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    try:
+        _, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    store, cells = stored(path)
+    check("SIGTERM: exit status", p.returncode, 1, err)
+    check("SIGTERM: the finished case kept, the unfinished one not",
+          (("clean_one", "small", "tracemalloc") in cells,
+           ("clean_slow", "small", "tracemalloc") in cells), (True, False), err)
+    status = [r["status"] for r in store["runs"].values() if r["command"] != "an older run"]
+    check("SIGTERM: the run's status", any(s.startswith("interrupted (SIGTERM) after 1 of 2")
+                                           for s in status), True, status)
+
+
 def main(argv):
     if len(argv) not in (3, 4):
         print("usage: test_drivers.py PYTHON VENVPY [VENVPYD]", file=sys.stderr)
@@ -70,6 +179,7 @@ def main(argv):
     venv_pyd = os.path.abspath(argv[3]) if len(argv) == 4 else None
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="leakgate-drivers.") as tmp:
+        test_store(py, tmp)
         cases = wrappers(tmp)
         for kind, (path, wrapper) in cases.items():
             # An error is no verdict: each driver must say "error", never pass or leak.
