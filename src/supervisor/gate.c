@@ -465,9 +465,15 @@ quit:
 	}
 }
 
+/* Whether the call numbered `iteration` (from 1) is warm-up, never judged. */
+static int is_warmup(size_t iteration, const lg_gate_opts *o)
+{
+	return iteration <= o->warmup;
+}
+
 static void mark_warmup(lg_sample *s, const lg_gate_opts *o)
 {
-	s->warmup = s->iteration <= o->warmup;
+	s->warmup = is_warmup(s->iteration, o);
 }
 
 /* A call shorter than this gets the next STEP queued behind it, so the worker goes
@@ -484,7 +490,7 @@ static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_
 		s->samples[s->len - 1].elapsed - s->samples[s->len - 2].elapsed < QUEUE_BELOW ? 2 : 1;
 
 	for (; *queued < depth && *sent < total; ++*queued, ++*sent) {
-		char step = *sent < o->warmup ? CMD_WARMUP : CMD_STEP;  /* as mark_warmup */
+		char step = is_warmup(*sent + 1, o) ? CMD_WARMUP : CMD_STEP;
 
 		if (lg__write_full(w->cmd_fd, &step, 1) < 0)
 			return -1;
