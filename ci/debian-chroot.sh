@@ -9,15 +9,34 @@
 # Only `make` is installed before the commands run (the clone is made from outside): the
 # ci/ scripts must install the rest themselves, as they would for a new user.
 # Usage: ci/debian-chroot.sh [--root DIR] [--suite NAME] [--mirror URL] [--reuse]
-#                            [-- COMMAND...]
+#                            [--bind PATH]... [-- COMMAND...]
 #   --root DIR    the root (default /var/tmp/leakgate-SUITE); kept for the next run
 #   --suite NAME  the Debian release (default trixie)
 #   --mirror URL  Debian's archive (default: this machine's, from /etc/apt, or
 #                 http://deb.debian.org/debian)
 #   --reuse       keep ROOT/root/leakgate and its build instead of cloning afresh
+#   --bind PATH   this machine's PATH (a directory or a file) mounted read-only at the
+#                 same place in the root for the run, then unmounted (and the empty
+#                 mount point removed if this script made it); repeatable
 #   COMMAND       a shell command run in ROOT/root/leakgate instead of the two commands,
 #                 e.g. -- make test-sanitize
 # Exit status: the command's; 3 when the root cannot be built or entered; 4 on usage.
+# --bind is for what a machine has beyond a fresh Debian, never needed by Debian itself.
+# On the project's machines that is two things, for .ci/run's make test-matrix:
+#   --bind /root/.pyenv   pyenv's CPythons 3.8-3.13 (shared libpython: each finds its
+#                         libpython by its own path, so the same path is needed), which
+#                         MATRIX_REQUIRE's 3.8 and 3.12 name; the root has only Debian's.
+#   --bind /etc/pip.conf  where PyPI is reached through a TLS-terminating proxy: the pip
+#                         a pyenv CPython's venv gets (ensurepip's) trusts its own certifi
+#                         bundle (Debian's pip is patched to trust Debian's), so it fails
+#                         with CERTIFICATE_VERIFY_FAILED unless the configuration says
+#                         `cert = /etc/ssl/certs/ca-certificates.crt`: the root's own
+#                         bundle, holding this machine's added CAs (see the copy of
+#                         /usr/local/share/ca-certificates below). A cert file elsewhere
+#                         needs a --bind of its own. The host's environment (PIP_CERT,
+#                         ...) is not passed: env -i.
+#   e.g. ci/debian-chroot.sh --root /work/d13 --bind /root/.pyenv --bind /etc/pip.conf \
+#        -- 'bash .ci/run'
 set -eu
 
 usage() {
@@ -25,13 +44,14 @@ usage() {
 	exit 4
 }
 
-suite=trixie root="" mirror="" reuse=0
+suite=trixie root="" mirror="" reuse=0 binds=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--root) [ $# -ge 2 ] || usage; root=$2; shift 2 ;;
 	--suite) [ $# -ge 2 ] || usage; suite=$2; shift 2 ;;
 	--mirror) [ $# -ge 2 ] || usage; mirror=$2; shift 2 ;;
 	--reuse) reuse=1; shift ;;
+	--bind) [ $# -ge 2 ] || usage; binds="$binds $2"; shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -54,6 +74,16 @@ esac
 case $root/ in
 "$src"/*) die "$root is inside the checkout: give --root a directory outside it" ;;
 esac
+for b in $binds; do
+	case $b in
+	/?*) ;;
+	*) die "--bind $b: give an absolute path other than /" ;;
+	esac
+	[ -e "$b" ] || die "--bind $b: no such file or directory on this machine"
+	case $root/ in
+	"$b"/*) die "--bind $b: $root is inside it" ;;
+	esac
+done
 
 # This machine's Debian mirror: the first deb URI of its apt sources (deb822 or one-line).
 if [ -z "$mirror" ]; then
@@ -85,13 +115,26 @@ fi
 
 # Mounts, undone in reverse order whatever happens next. A mount that will not go
 # (a process still inside) is detached lazily, so none is left on the host's tree.
-mounted=""
+mounted="" made=""
 cleanup() {
 	for m in $mounted; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
 			echo "debian-chroot: cannot unmount $m" >&2
 	done
 	mounted=""
+	# The mount points bind_one made ("TARGET:TOP": TOP the first directory it created),
+	# removed while still empty, so the root is as it was without --bind.
+	for m in $made; do
+		d=${m%%:*} top=${m#*:}
+		if [ -f "$d" ]; then
+			[ -s "$d" ] || rm -f "$d"
+			d=$(dirname "$d")
+		fi
+		while [ -n "$top" ] && rmdir "$d" 2>/dev/null && [ "$d" != "$top" ]; do
+			d=$(dirname "$d")
+		done
+	done
+	made=""
 }
 trap 'cleanup' EXIT
 trap 'cleanup; exit 130' INT
@@ -107,6 +150,34 @@ mount_one() { # mount_one TARGET MOUNT-ARGS...
 	mount "$@" "$target" || die "cannot mount $target"
 	mounted="$target $mounted"
 }
+bind_one() { # bind_one PATH: this machine's PATH, read-only, at ROOT/PATH
+	target=$root$1
+	# A symbolic link would be followed outside the root, by this machine's mount.
+	[ ! -L "$target" ] || die "--bind $1: $target is a symbolic link"
+	# The first directory on the way that is missing: what mkdir -p makes.
+	top="" d=$(dirname "$target")
+	while [ ! -e "$d" ]; do
+		top=$d d=$(dirname "$d")
+	done
+	if [ -z "$top" ] && [ -d "$1" ]; then
+		top=$target
+	fi
+	if [ ! -e "$target" ]; then
+		made="$target:$top $made"
+		mkdir -p "$(dirname "$target")" || die "cannot make $target"
+		if [ -d "$1" ]; then mkdir "$target"; else : >"$target"; fi ||
+			die "cannot make $target"
+	fi
+	if [ -d "$1" ]; then kind=d; else kind=f; fi
+	if [ -d "$target" ]; then [ $kind = d ]; else [ $kind = f ]; fi ||
+		die "--bind $1: $target is not of the same kind (file or directory)"
+	if mountpoint -q "$target"; then
+		die "$target is already mounted (another run inside $root?)"
+	fi
+	mount --bind "$1" "$target" || die "cannot bind $1 on $target"
+	mounted="$target $mounted"
+	mount -o remount,bind,ro "$target" || die "cannot make $target read-only"
+}
 in_root() {
 	chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
@@ -116,6 +187,9 @@ mount_one /sys -t sysfs sysfs
 mount_one /dev --bind /dev
 mount_one /dev/pts --bind /dev/pts
 mount_one /dev/shm -t tmpfs tmpfs  # the chroot's own: nothing of the host's shm shows
+for b in $binds; do
+	bind_one "$b"
+done
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 # The chroot shares this machine's network, so it trusts the certificate authorities this
 # machine added to Debian's (/usr/local/share/ca-certificates: a proxy's, say), or pip
