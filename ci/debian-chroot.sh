@@ -21,20 +21,17 @@
 #   COMMAND       a shell command run in ROOT/root/leakgate instead of the two commands,
 #                 e.g. -- make test-sanitize
 # Exit status: the command's; 3 when the root cannot be built or entered; 4 on usage.
-# --bind is for what a machine has beyond a fresh Debian, never needed by Debian itself.
-# On the project's machines that is two things, for .ci/run's make test-matrix:
-#   --bind /root/.pyenv   pyenv's CPythons 3.8-3.13 (shared libpython: each finds its
-#                         libpython by its own path, so the same path is needed), which
-#                         MATRIX_REQUIRE's 3.8 and 3.12 name; the root has only Debian's.
-#   --bind /etc/pip.conf  where PyPI is reached through a TLS-terminating proxy: the pip
-#                         a pyenv CPython's venv gets (ensurepip's) trusts its own certifi
-#                         bundle (Debian's pip is patched to trust Debian's), so it fails
-#                         with CERTIFICATE_VERIFY_FAILED unless the configuration says
-#                         `cert = /etc/ssl/certs/ca-certificates.crt`: the root's own
-#                         bundle, holding this machine's added CAs (see the copy of
-#                         /usr/local/share/ca-certificates below). A cert file elsewhere
-#                         needs a --bind of its own. The host's environment (PIP_CERT,
-#                         ...) is not passed: env -i.
+# --bind is for what a machine has beyond a fresh Debian, never for what Debian needs. The
+# project's machines need two, for .ci/run's make test-matrix (run as in the example
+# below): /root/.pyenv, pyenv's CPythons 3.8-3.13, which MATRIX_REQUIRE's 3.8 and 3.12
+# name (a fresh root has only Debian's; each finds its shared libpython by its own path,
+# hence the same path), and /etc/pip.conf, as this sandbox reaches PyPI through a
+# TLS-terminating proxy: the pip a pyenv CPython's venv gets (ensurepip's) trusts only
+# its own certifi bundle (Debian's pip is patched to trust Debian's) and fails with
+# CERTIFICATE_VERIFY_FAILED unless the configuration says `cert =
+# /etc/ssl/certs/ca-certificates.crt`, the root's own bundle, which holds this machine's
+# added CAs (the copy of /usr/local/share/ca-certificates below). A cert file elsewhere
+# needs a --bind of its own; the host's environment (PIP_CERT, ...) is not passed (env -i).
 #   e.g. ci/debian-chroot.sh --root /work/d13 --bind /root/.pyenv --bind /etc/pip.conf \
 #        -- 'bash .ci/run'
 set -eu
