@@ -188,7 +188,9 @@ void lg__exec_release(struct lg__exec *x)
 
 /* After the worker is gone: the grown definite losses and memcheck's errors, from the
  * log, into the result; then the log is removed. Valgrind errors turn a pass or a leak
- * into a workload error (exit 2), like a crash; the leak's stacks are kept. */
+ * into a workload error (exit 2), like a crash: no counter is then named as failed (a
+ * verdict other than leak names none, as the report's schema says), but the leak's
+ * stacks are kept. */
 int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int code)
 {
 	lg_vglog v;
@@ -233,6 +235,7 @@ int lg__vg_finish(const char *log, const lg_gate_opts *o, lg_result *out, int co
 		}
 		if (code == LG__EXIT_PASS || code == LG__EXIT_LEAK) {
 			out->status = LG_STATUS_ERROR;
+			out->verdict.failed = 0;
 			out->error_iteration = v.first_error_iteration;
 			code = LG__EXIT_WORKLOAD;
 		}

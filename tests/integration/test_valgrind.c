@@ -183,6 +183,28 @@ Test(valgrind, memcheck_errors_fail_the_target, .timeout = VG_TIMEOUT)
 	free(err);
 }
 
+/* A leak with a memcheck error is a workload error like any other: its report names no
+ * failed counter (the schema's rule for every verdict but leak, which check_reports
+ * enforces on this report too) and still carries the lost block's stack. */
+Test(valgrind, memcheck_error_in_a_leak_is_an_error, .timeout = VG_TIMEOUT)
+{
+	int line = ext_line("char *p = malloc(n);");
+	char *json, *err, frame[64];
+	int code = run_valgrind("-w 3 -n 20 -c 'import _lgtest; _lgtest.leak_malloc(64); "
+				"_lgtest.read_past_end()'", &json, &err);
+
+	cr_assert(line > 0);
+	cr_assert_eq(code, 2, "exit %d, want 2\n%s", code, err);
+	cr_assert(strstr(err, "Valgrind reported"), "%s", err);
+	cr_assert(strstr(json, "\"verdict\": \"error\""), "%s", json);
+	cr_assert(strstr(json, "\"failed\": []"), "%s", json);
+	snprintf(frame, sizeof(frame), "by lgtest_lose_block (lgtest.c:%d)", line);
+	cr_assert(strstr(json, "\"native_stacks\": \"64 bytes in 1 block"), "%s", json);
+	cr_assert(strstr(json, frame), "no '%s' in the JSON native_stacks:\n%s", frame, json);
+	free(json);
+	free(err);
+}
+
 /* Suppressions of one's own reach memcheck through VALGRIND_OPTS, as documented: the
  * malloc(64) that fails malloc_leak_with_its_stack above, suppressed, no longer
  * counts as definitely lost, so the target passes. */
