@@ -753,6 +753,48 @@ static int judge_sweep(lg__tomb *t, const lg_gate_opts *o, lg_result *out)
 }
 
 /*
+ * After a sweep (judge_sweep passed): tombstones excuse only themselves, and the calls
+ * that excused them were those attributed before the sweep. The calls since were judged
+ * by the sweep alone, which a leak that starts after it, or grows beside the next rising
+ * edge, does not stop. So the same look is taken again, at the limit, over the calls
+ * after the sweep: when they leave alive anything but dead weak references, the counters
+ * the tombstones excused fail, with what that attribution found; otherwise the pass
+ * stands, with the first attribution's report. Returns 1 when the worker is gone.
+ */
+static int look_after_sweep(struct worker *w, uint32_t watched, const lg_gate_opts *o,
+			    lg_result *out)
+{
+	lg_verdict *v = &out->verdict;
+	lg_attribution before = out->attribution;
+	uint32_t failed = v->failed;
+	int c, gone;
+
+	memset(&out->attribution, 0, sizeof(out->attribution));
+	v->failed = watched;  /* what attribution looks at, and how many calls show it */
+	gone = attribute(w, o, out);
+	v->failed = failed;
+	if (!gone && out->attribution.state == LG_ATTR_LEAK) {
+		lg_attribution_release(&before);
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (watched & (UINT32_C(1) << c))
+				v->state[c] = LG_STATE_GROWING;
+		v->failed |= watched;
+		v->undecided &= ~watched;
+		v->outcome = LG_LEAK;
+		attribution_add(&out->attribution, "  swept, but the calls after the sweep left "
+				"alive more than dead weak references: what grew above is a leak "
+				"the sweep does not take back\n");
+		return 0;
+	}
+	lg_attribution_release(&out->attribution);
+	out->attribution = before;
+	if (!gone)
+		attribution_add(&out->attribution, "  the calls after the sweep, attributed at "
+				"the limit, left alive nothing but dead weak references\n");
+	return gone;
+}
+
+/*
  * --pytest's fork server (protocol.h, CMD_FORK): the worker that collected the tests
  * stays, and each test's worker is forked from it, from the collected state, rather than
  * started afresh to import and collect the whole suite again. A new worker is this
@@ -961,8 +1003,15 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 			goto done;
 		if (out->series.len >= total)
 			lg_verdict_finish(&out->verdict);
-		if (tomb.failed && !judge_sweep(&tomb, o, out))
-			break;  /* never swept: a leak */
+		if (tomb.failed) {
+			uint32_t watched = tomb.failed;
+
+			if (!judge_sweep(&tomb, o, out))
+				break;  /* never swept: a leak */
+			gone = look_after_sweep(&w, watched, o, out);
+			if (gone || out->attribution.state == LG_ATTR_LEAK)
+				break;
+		}
 		if (out->verdict.outcome != LG_LEAK)
 			break;
 		code = confirm(&w, o, out, &trusted);
