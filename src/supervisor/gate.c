@@ -786,6 +786,8 @@ static int look_after_sweep(struct worker *w, uint32_t watched, const lg_gate_op
 				"the sweep does not take back\n");
 		return 0;
 	}
+	if (gone && out->attribution.text)  /* why it failed */
+		attribution_add(&before, out->attribution.text);
 	lg_attribution_release(&out->attribution);
 	out->attribution = before;
 	if (!gone)
