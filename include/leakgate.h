@@ -283,8 +283,8 @@ typedef enum lg_on_leak {
 
 /* Gate options; lg_gate_opts_init fills the defaults `leakgate run` documents. */
 typedef struct lg_gate_opts {
-	size_t iterations;          /* measured iterations (300); the run may go
-				     * min_window + 1 past them, at most twice, for a
+	size_t iterations;          /* measured iterations (300); the run may go up
+				     * to min_window + 1 past them, at most twice, for a
 				     * leak verdict they cannot prove (README, "How the
 				     * verdict decides") */
 	size_t warmup;              /* calls before measuring (50) */
