@@ -25,14 +25,15 @@ Test(capi, example_gates_an_extension, .timeout = 120)
 
 /* On a terminal, a run shows which iteration it is at and the current trend, and erases
  * that line before the report; with CI set, or -q, it stays quiet. script(1) gives the
- * run a terminal. */
+ * run a terminal, of a TERM that has colour whatever the caller's is (TERM=dumb, as a
+ * CI job or cron may set, turns colour off by design). */
 Test(capi, progress_on_a_terminal)
 {
 	const char *f = lgt_write("slow.py", "import time\nx = []\n"
 				  "def work():\n    time.sleep(0.01)\n    x.append(object())\n");
 	char *cmd, *out;
 
-	cr_assert(asprintf(&cmd, "env -u CI script -qec '$LEAKGATE run %s:work' /dev/null", f) > 0);
+	cr_assert(asprintf(&cmd, "env -u CI TERM=xterm script -qec '$LEAKGATE run %s:work' /dev/null", f) > 0);
 	lgt_sh(cmd, &out, NULL);
 	cr_assert(strstr(out, "slow.py:work: iteration ") && strstr(out, "(warm-up)") &&
 		  strstr(out, "\r\033[K"), "%s", out);
@@ -40,7 +41,7 @@ Test(capi, progress_on_a_terminal)
 	cr_assert(strstr(out, ", py_blocks +"), "%s", out);
 	free(out);
 	free(cmd);
-	cr_assert(asprintf(&cmd, "CI=true script -qec '$LEAKGATE run %s:work' /dev/null", f) > 0);
+	cr_assert(asprintf(&cmd, "CI=true TERM=xterm script -qec '$LEAKGATE run %s:work' /dev/null", f) > 0);
 	lgt_sh(cmd, &out, NULL);
 	/* A terminal: the verdict word in colour. */
 	cr_assert(!strstr(out, ": iteration ") && strstr(out, "LEAK\033[0m  "), "%s", out);

@@ -254,8 +254,10 @@ Test(reports, colour)
 	cr_assert_eq(lgt_sh("$LEAKGATE run -q -n 20 -w 2 -c pass", &out, NULL), 0);
 	cr_assert(!strncmp(out, "PASS  -c  (", 11), "a pipe gets no colour: %s", out);
 	free(out);
-	/* util-linux's script gives each run a terminal. */
-	cr_assert_eq(lgt_sh("script -qec '$LEAKGATE run -q -n 20 -w 2 -c 1' /dev/null; "
+	/* util-linux's script gives each run a terminal, of a TERM with colour whatever the
+	 * caller's is (TERM=dumb turns colour off by design). */
+	cr_assert_eq(lgt_sh("export TERM=xterm; "
+			    "script -qec '$LEAKGATE run -q -n 20 -w 2 -c 1' /dev/null; "
 			    "NO_COLOR=1 script -qec '$LEAKGATE run -q -n 20 -w 2 -c 2' /dev/null; "
 			    "script -qec '$LEAKGATE run -q -n 20 -w 2 --color=never -c 3' /dev/null",
 			    &out, NULL), 0);
