@@ -432,6 +432,17 @@ Test(worker, blocks_from_before_the_hooks)
 }
 
 /* One worker per process: a second one is refused, not a crash. */
+/* attribute.py and pytest_driver.py come compiled by the build for this CPython: a worker
+ * loads their code instead of compiling their source at each leak verdict or --pytest run
+ * (the source stays the fallback, so a blob that did not load would only be slower). */
+Test(worker, embedded_python_comes_compiled)
+{
+	lg_worker *w = start("pass");
+
+	cr_assert_eq(lg_worker_precompiled(), 2);
+	lg_worker_free(w);
+}
+
 Test(worker, second_worker_is_refused)
 {
 	lg_worker *w = start("pass"), *again = (lg_worker *)1;
