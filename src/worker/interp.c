@@ -40,6 +40,11 @@ struct lg_worker {
 	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
 	uint32_t inflated;   /* the last snapshot that may have counted frozen garbage */
 	int exact;           /* frozen garbage was found: every growing snapshot has one */
+	/* Walks of the permanent generation for gc_objects (gc_reading), alike: */
+	int64_t gc_frozen;   /* its size at the last walk; -1: walk at the next reading */
+	int64_t gc_young;    /* the other generations' size at the last reading */
+	uint32_t gc_spacing, gc_growing, gc_skipped;
+	int gc_exact;        /* frozen objects were found dead: every growing reading walks */
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -300,6 +305,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		Py_XDECREF(gc);
 		w->last_blocks = w->last_bytes = -1;
 		w->spacing = 1;
+		w->gc_frozen = -1;
+		w->gc_spacing = 1;
 		if (!w->gc_freeze || !w->gc_unfreeze)
 			goto fail_boot;
 	}
@@ -473,6 +480,7 @@ static void freeze_heap(lg_worker *w, int settle)
 	 * oldest one, which lg__gc_objects reads (before 3.12). */
 	PyGC_Collect();
 	lg__gc_objects_moved();
+	w->gc_frozen = -1;
 	w->frozen = 1;
 }
 
@@ -528,10 +536,19 @@ int lg_worker_call(lg_worker *w, char **msg)
  * next one; the supervisor asks for that one before a leak verdict stands
  * (lg_worker_confirm), and judges afresh when it finds any snapshot it judged unproven.
  */
+/* Why the permanent generation is walked (gc_walk): to refresh a reading that is not
+ * judged, to prove the readings skipped since the last walk, or on the spacing. */
+enum { GC_REFRESH, GC_CHECK, GC_SCHEDULED };
+static void gc_walk(lg_worker *w, int why);
+
 static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doubling)
 {
 	struct lg__pymem_counts before = *pm;
 
+	/* The gc_objects readings unproven since the last walk are proven (or not) first:
+	 * the freeze after makes a new permanent generation. */
+	if (w->gc_skipped)
+		gc_walk(w, GC_CHECK);
 	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 	PyErr_Clear();
 	freeze_heap(w, 0);
@@ -560,8 +577,71 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated)
 		w->last_blocks = pm.blocks;
 		w->last_bytes = pm.bytes;
 	}
+	if (w->frozen == 1 && w->gc_skipped)
+		gc_walk(w, GC_CHECK);
 	*inflated = w->inflated;
 	return 0;
+}
+
+/*
+ * gc_objects without a walk of the permanent generation at every snapshot. Objects enter
+ * it only through gc.freeze() (the worker's own, after which the next reading walks it;
+ * gcmodule.c, 3.8 to 3.13: nothing else adds to it) and leave it by dying, being
+ * untracked, or gc.unfreeze(); so between walks the reading (the other generations,
+ * counted exactly, plus the permanent one as last walked) is the truth or more, by the
+ * frozen objects gone since. A reading that did not grow is no growth, then. One that
+ * grew may be growth read through such deaths (a call that replaces an old object by a
+ * new one reads +1), unproven until a walk; it gets one on a doubling spacing, as the
+ * whole-heap collections do (collect_whole) and for the same reason: deaths only add up
+ * between walks, so a walk that finds none proves every reading since the one before.
+ * The first walk that finds frozen objects gone ends the doubling for good (every growing
+ * reading walks after it) and marks the readings it did not prove as possibly inflated
+ * (w->inflated), which the supervisor asks about before a leak verdict stands
+ * (lg_worker_confirm walks, too, when any reading is unproven). A leak of n calls pays
+ * about log2(n) walks, not n. Warm-up readings are not judged: they walk when they grow,
+ * as does every reading while the heap is not frozen.
+ */
+static void gc_walk(lg_worker *w, int why)
+{
+	int64_t frozen = lg__gc_frozen();
+
+	if (why == GC_REFRESH) {
+		/* Not judged: what died in the warm-up says nothing of the judged calls. */
+	} else if (frozen < w->gc_frozen) {
+		if (w->gc_skipped > w->inflated)
+			w->inflated = w->gc_skipped;
+		w->gc_exact = 1;
+	} else if (why == GC_SCHEDULED && w->gc_spacing < UINT32_MAX / 2) {
+		w->gc_spacing *= 2;
+	}
+	w->gc_frozen = frozen;
+	w->gc_growing = 0;
+	w->gc_skipped = 0;
+}
+
+static int64_t gc_reading(lg_worker *w, int judged)
+{
+	int64_t young = lg__gc_young();
+
+	/* NEEDSWORK: where CPython's visitor walks the permanent generation too (3.12+ with
+	 * gh-131740), the other generations cannot be counted apart from it through the API,
+	 * and every reading walks all of it. */
+	if (young < 0)
+		return lg__gc_objects();
+	if (w->gc_frozen < 0) {
+		w->gc_frozen = lg__gc_frozen();
+		w->gc_growing = 0;
+		w->gc_skipped = 0;
+	} else if (young > w->gc_young) {
+		if (!judged || w->frozen != 1)
+			gc_walk(w, GC_REFRESH);
+		else if (w->gc_exact || ++w->gc_growing >= w->gc_spacing)
+			gc_walk(w, GC_SCHEDULED);
+		else
+			w->gc_skipped = w->snapshots + 1;
+	}
+	w->gc_young = young;
+	return young + w->gc_frozen;
 }
 
 int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
@@ -612,7 +692,7 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	out->value[LG_THREADS] = lg__count_threads();
 	out->value[LG_CHILDREN] = lg__count_children();
 
-	out->value[LG_GC_OBJECTS] = lg__gc_objects();
+	out->value[LG_GC_OBJECTS] = gc_reading(w, judged);
 	if (w->totalrefs) {
 		r = PyObject_CallObject(w->totalrefs, NULL);
 		if (r) {
@@ -1049,6 +1129,7 @@ void lg__worker_thaw(lg_worker *w)
 	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 	PyErr_Clear();
 	lg__gc_objects_moved();
+	w->gc_frozen = -1;
 	w->frozen = 0;
 }
 
