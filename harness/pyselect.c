@@ -229,9 +229,10 @@ static int resolve(const char *python, char *out, size_t cap)
 		struct stat st;
 
 		end = strchrnul(p, ':');
-		/* An empty entry is the current directory: left to the query. */
+		/* An empty entry or a relative one (the current directory): left to the query,
+		 * which finds what posix_spawnp runs. */
 		if (end == p || p[0] != '/')
-			continue;
+			return -1;
 		n = snprintf(out, cap, "%.*s/%s", (int)(end - p), p, python);
 		if (n > 0 && (size_t)n < cap && access(out, X_OK) == 0 && stat(out, &st) == 0 &&
 		    S_ISREG(st.st_mode))
