@@ -283,7 +283,10 @@ typedef enum lg_on_leak {
 
 /* Gate options; lg_gate_opts_init fills the defaults `leakgate run` documents. */
 typedef struct lg_gate_opts {
-	size_t iterations;          /* most measured iterations (200) */
+	size_t iterations;          /* measured iterations (300); the run may go up
+				     * to min_window + 1 past them, at most twice, for a
+				     * leak verdict they cannot prove (README, "How the
+				     * verdict decides") */
 	size_t warmup;              /* calls before measuring (50) */
 	double timeout;             /* seconds per call and snapshot; 0: none (60) */
 	unsigned attribute;         /* calls re-run with attribution after a leak; 0: none (5) */

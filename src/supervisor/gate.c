@@ -471,9 +471,11 @@ static int is_warmup(size_t iteration, const lg_gate_opts *o)
 	return iteration <= o->warmup;
 }
 
-static void mark_warmup(lg_sample *s, const lg_gate_opts *o)
+/* A sample is warm-up, never judged, when its call is, or when it is the series'
+ * sample `index` below `fresh`: the calls before a fresh judgement (restart_window). */
+static void mark_warmup(lg_sample *s, size_t index, size_t fresh, const lg_gate_opts *o)
 {
-	s->warmup = is_warmup(s->iteration, o);
+	s->warmup = is_warmup(s->iteration, o) || index < fresh;
 }
 
 /* A call shorter than this gets the next STEP queued behind it, so the worker goes
@@ -498,14 +500,15 @@ static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_
 	return 0;
 }
 
-/* Steps the worker until the verdict is decided or the series holds `total` samples.
+/* Steps the worker until the verdict is decided or the series holds `total` samples;
+ * the samples before index `fresh` are warm-up (mark_warmup).
  * The next STEP goes out before the verdict on the last sample is computed, so the
  * worker's call and the supervisor's statistics overlap. A decided run therefore makes
  * one call more than it judges, or two when calls are short (queue_steps); their samples
  * are read and dropped, and an error in them still counts. With until_limit, it steps
  * on to `total` whatever the verdict says. Returns 0 or an exit code, with *out filled in. */
-static int measure(struct worker *w, size_t total, int until_limit, const lg_gate_opts *o,
-		   lg_result *out)
+static int measure(struct worker *w, size_t total, size_t fresh, int until_limit,
+		   const lg_gate_opts *o, lg_result *out)
 {
 	size_t queued = 0, sent = out->series.len;
 	lg_verdict_opts vo = o->verdict;
@@ -523,7 +526,7 @@ static int measure(struct worker *w, size_t total, int until_limit, const lg_gat
 		if (code)
 			return code;
 		queued--;
-		mark_warmup(&s, o);
+		mark_warmup(&s, out->series.len, fresh, o);
 		if (lg_series_append(&out->series, &s) < 0)
 			return fail_internal(w, out, "out of memory");
 		if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
@@ -651,14 +654,48 @@ static int attribute(struct worker *w, const lg_gate_opts *o, lg_result *out)
 	return 0;
 }
 
-/* Growth that a bounded container explains, or that stopped: judge afresh from here on,
- * as after a warm-up (attribution's own imports also land in the counters once). */
-static void restart_window(lg_series *s)
+/*
+ * Judging afresh: after growth that a bounded container explains or that stopped, or a
+ * verdict dropped because its samples may have counted frozen garbage. Every sample so far
+ * becomes warm-up, and so does the next one (*fresh): the anchor the fresh window's first
+ * span is compared with. An attribution ran between the last sample and that one, and its
+ * own imports land in the counters once; the fresh window must hold the workload's calls
+ * only.
+ *
+ * What a fresh judgement needs is the anchor and one whole first span (--window calls):
+ * the shortest window on which the verdict both passes a flat counter and fails a steady
+ * rise (the probe confirms itself, as under -n equal to --window). When the limit leaves
+ * less and `extend` is set, the run goes past the limit (*total) by what is missing: the
+ * verdict reached there rests on something the run has not yet seen, a container at its
+ * bound that stops the growth, or samples that read the truth, and without looking it
+ * would stand on faith. A bounded cache that is full must then show flat counters, and
+ * its turnover (entries bigger than those it evicts) keeps rising; samples that collect
+ * the whole heap whenever they grow (as every one does once frozen garbage was found,
+ * interp.c, collect_whole) read the truth. room_for_fresh returns 1 when the fresh
+ * window fits (*total moved past the limit if need be), 0 when it does not and `extend`
+ * is 0. The run goes past its limit at most once for each reason (PAST_*).
+ */
+enum { PAST_BOUND = 1, PAST_GARBAGE = 2 };
+
+static int room_for_fresh(size_t len, size_t *total, int extend, const lg_gate_opts *o)
+{
+	size_t need = o->verdict.min_window + 1;
+
+	if (*total >= len && *total - len >= need)
+		return 1;
+	if (!extend)
+		return 0;
+	*total = len + need;
+	return 1;
+}
+
+static void restart_window(lg_series *s, size_t *fresh)
 {
 	size_t i;
 
 	for (i = 0; i < s->len; i++)
 		s->samples[i].warmup = 1;
+	*fresh = s->len + 1;
 }
 
 /* Appends a line to the attribution's text. */
@@ -713,6 +750,50 @@ static int judge_sweep(lg__tomb *t, const lg_gate_opts *o, lg_result *out)
 	attribution_add(&out->attribution, line ? line : "");
 	free(line);
 	return !left;
+}
+
+/*
+ * After a sweep (judge_sweep passed): tombstones excuse only themselves, and the calls
+ * that excused them were those attributed before the sweep. The calls since were judged
+ * by the sweep alone, which a leak that starts after it, or grows beside the next rising
+ * edge, does not stop. So the same look is taken again, at the limit, over the calls
+ * after the sweep: when they leave alive anything but dead weak references, the counters
+ * the tombstones excused fail, with what that attribution found; otherwise the pass
+ * stands, with the first attribution's report. Returns 1 when the worker is gone.
+ */
+static int look_after_sweep(struct worker *w, uint32_t watched, const lg_gate_opts *o,
+			    lg_result *out)
+{
+	lg_verdict *v = &out->verdict;
+	lg_attribution before = out->attribution;
+	uint32_t failed = v->failed;
+	int c, gone;
+
+	memset(&out->attribution, 0, sizeof(out->attribution));
+	v->failed = watched;  /* what attribution looks at, and how many calls show it */
+	gone = attribute(w, o, out);
+	v->failed = failed;
+	if (!gone && out->attribution.state == LG_ATTR_LEAK) {
+		lg_attribution_release(&before);
+		for (c = 0; c < LG_NCOUNTERS; c++)
+			if (watched & (UINT32_C(1) << c))
+				v->state[c] = LG_STATE_GROWING;
+		v->failed |= watched;
+		v->undecided &= ~watched;
+		v->outcome = LG_LEAK;
+		attribution_add(&out->attribution, "  swept, but the calls after the sweep left "
+				"alive more than dead weak references: what grew above is a leak "
+				"the sweep does not take back\n");
+		return 0;
+	}
+	if (gone && out->attribution.text)  /* why it failed */
+		attribution_add(&before, out->attribution.text);
+	lg_attribution_release(&out->attribution);
+	out->attribution = before;
+	if (!gone)
+		attribution_add(&out->attribution, "  the calls after the sweep, attributed at "
+				"the limit, left alive nothing but dead weak references\n");
+	return gone;
 }
 
 /*
@@ -883,11 +964,11 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 	struct worker w;
 	double start = lg__now();
 	lg_gate_opts own;
-	size_t total;
+	size_t total, fresh = 0;  /* samples before index `fresh` are warm-up */
 	char quit = CMD_QUIT;
 	lg_attribution saw_bounded = { 0 };  /* the last attribution to find a bound */
 	lg__tomb tomb = { 0 };
-	int code, gone = 0, trusted, unproven;
+	int code, gone = 0, trusted, past = 0;  /* past: PAST_* */
 
 	if (t->opts) {  /* the target's own measuring options */
 		own = *o;
@@ -917,41 +998,61 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 		goto done;
 
 	for (;;) {
-		code = measure(&w, total, tomb.failed != 0, o, out);
+		size_t limit = total;
+
+		code = measure(&w, total, fresh, tomb.failed != 0, o, out);
 		if (code)
 			goto done;
 		if (out->series.len >= total)
 			lg_verdict_finish(&out->verdict);
-		if (tomb.failed && !judge_sweep(&tomb, o, out))
-			break;  /* never swept: a leak */
+		if (tomb.failed) {
+			uint32_t watched = tomb.failed;
+
+			if (!judge_sweep(&tomb, o, out))
+				break;  /* never swept: a leak */
+			gone = look_after_sweep(&w, watched, o, out);
+			if (gone || out->attribution.state == LG_ATTR_LEAK)
+				break;
+		}
 		if (out->verdict.outcome != LG_LEAK)
 			break;
 		code = confirm(&w, o, out, &trusted);
 		if (code)
 			goto done;
-		/* Growth read through frozen garbage is no leak: unless attribution explains the
-		 * growth by a bounded container (handled below, as always), judge afresh on
-		 * samples that collect the whole heap whenever they grow. NEEDSWORK: at the
-		 * limit there is no room left to, and the verdict stands. */
-		unproven = !trusted && out->series.len < total;
-		if (!o->attribute && !unproven)
+		if (!o->attribute && trusted)
 			break;
 		if (o->attribute) {
 			gone = attribute(&w, o, out);
 			if (gone)
 				break;
 		}
-		if (unproven && (!o->attribute || out->attribution.state != LG_ATTR_BOUNDED)) {
+		/* Growth read through frozen garbage is no leak: unless attribution explains the
+		 * growth by a bounded container (handled below, as always), judge afresh on
+		 * samples that collect the whole heap whenever they grow, past the limit when
+		 * the verdict was reached there (restart_window). Once past it for that, every
+		 * sample since read the truth, so a second time cannot come; should it, the
+		 * verdict stands and says why. */
+		if (!trusted && (!o->attribute || out->attribution.state != LG_ATTR_BOUNDED)) {
+			if (!room_for_fresh(out->series.len, &total, !(past & PAST_GARBAGE), o)) {
+				attribution_add(&out->attribution, "  the samples judged may have "
+						"counted garbage the frozen heap kept, and the run went "
+						"past its limit for that once already: the verdict "
+						"stands\n");
+				break;
+			}
+			if (total > limit)
+				past |= PAST_GARBAGE;
 			note(o, out, 1, "growth read through garbage the frozen heap kept; "
-			     "measuring on");
+			     "measuring on%s", total > limit ? " past the limit (-n)" : "");
 			lg_attribution_release(&out->attribution);
-			restart_window(&out->series);
+			restart_window(&out->series, &fresh);
 			continue;
 		}
 		if (out->attribution.state == LG_ATTR_TOMBSTONES && out->series.len >= total)
 			attribution_add(&out->attribution, "  no calls left to watch for their "
 					"sweep: the verdict stands\n");
-		if (out->attribution.state == LG_ATTR_LEAK || out->series.len >= total)
+		if (out->attribution.state == LG_ATTR_LEAK ||
+		    (out->attribution.state != LG_ATTR_BOUNDED && out->series.len >= total))
 			break;
 		if (out->attribution.state == LG_ATTR_TOMBSTONES) {
 			/* The verdict at the limit judges the calls after the attribution
@@ -959,23 +1060,45 @@ static int supervise(lg_gate *g, const lg_target *t, const char *display, const 
 			lg__tomb_start(&tomb, &out->series, &out->verdict);
 			note(o, out, 1, "growth made of dead weak references; measuring on to the "
 			     "limit for their sweep");
-			restart_window(&out->series);
+			restart_window(&out->series, &fresh);
 			continue;
 		}
 		/* Calls that did not grow prove nothing alone (amortised growth skips calls);
 		 * after a bounded container was seen filling, they mean it is full or done:
 		 * judge again on a full window, if one still fits. */
 		if (out->attribution.state == LG_ATTR_STOPPED &&
-		    (!saw_bounded.text || total - out->series.len < o->verdict.min_window))
+		    (!saw_bounded.text || !room_for_fresh(out->series.len, &total, 0, o)))
 			break;
-		note(o, out, 1, "%s; measuring on", out->attribution.state == LG_ATTR_BOUNDED ?
-		     "growth held by a bounded container" : "no growth in the attributed calls");
+		/* A bounded container explains growth only once the run saw the growth stop
+		 * at its bound: credited where no fresh window fits (at the limit, the
+		 * container at or next to its bound), the run goes past the limit to look,
+		 * once. Needed a second time, the credit would rest on faith: not given. */
+		if (out->attribution.state == LG_ATTR_BOUNDED &&
+		    !room_for_fresh(out->series.len, &total, !(past & PAST_BOUND), o)) {
+			out->attribution.state = LG_ATTR_LEAK;
+			attribution_add(&out->attribution, "  not credited: the run went past its "
+					"limit once already to see a bounded container's growth "
+					"stop, and it did not\n");
+			break;
+		}
+		if (total > limit)
+			past |= PAST_BOUND;
+		note(o, out, 1, "%s; measuring on%s", out->attribution.state == LG_ATTR_BOUNDED ?
+		     "growth held by a bounded container" : "no growth in the attributed calls",
+		     total > limit ? " past the limit (-n)" : "");
 		if (out->attribution.state == LG_ATTR_BOUNDED) {
+			char *line = total > limit ?
+				xasprintf("  credited at the limit: the run went %zu calls past it "
+					  "(-n) to see the growth stop\n", total - limit) : NULL;
+
+			if (line)
+				attribution_add(&out->attribution, line);
+			free(line);
 			lg_attribution_release(&saw_bounded);
 			saw_bounded = out->attribution;
 			memset(&out->attribution, 0, sizeof(out->attribution));
 		}
-		restart_window(&out->series);
+		restart_window(&out->series, &fresh);
 	}
 	/* Growth that stopped after a bounded container was seen filling: the container
 	 * explains it, and the report says so. */

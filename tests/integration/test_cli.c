@@ -400,6 +400,97 @@ Test(cli, frozen_garbage_after_growth_passes, .timeout = 120)
 	free(cmd);
 }
 
+/* A workload that grows for real until the first whole-heap collection at or after call
+ * $AFTER (seen through gc.callbacks: a collection while nothing is frozen), then holds
+ * steady while making frozen garbage: each call drops a reference cycle made before the
+ * first call and keeps a new one. The truth is growth that stopped. By then growing
+ * snapshots collect the whole heap only on a doubling spacing, so the snapshots up to the
+ * next one count the dropped cycles and read as a leak that goes on; the check before the
+ * verdict stands (CMD_CONFIRM) finds the garbage, and the verdict must be dropped and
+ * judged afresh, the note saying so. */
+static const char frozen_after_growth[] =
+	"import gc, os\n"
+	"class Node:\n    pass\n"
+	"def make():\n    n = Node(); n.me = n; return n\n"
+	"_q, _grew, _calls, _switch = [], [], [0], [0]\n"
+	"def _whole(phase, info):\n"
+	"    if phase == 'stop' and info['generation'] == 2 and gc.get_freeze_count() == 0 \\\n"
+	"            and _calls[0] >= int(os.environ['AFTER']) and not _switch[0]:\n"
+	"        _switch[0] = _calls[0]\n"
+	"def setup():\n"
+	"    _q.extend(make() for i in range(2000))\n"
+	"    gc.callbacks.append(_whole)\n"
+	"def work():\n"
+	"    _calls[0] += 1\n"
+	"    if not _switch[0]:\n        _grew.append([])\n"
+	"    else:\n        _q.pop(0)\n        _q.append(make())\n";
+
+/* Reads verdict and iterations of a --report's only target. */
+#define JSON_VERDICT "python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))" \
+	"[\"targets\"][0]; print(t[\"verdict\"], t[\"iterations\"])' $T/fg.json"
+
+/* Mid-run: the switch after the whole-heap collection at call 100 or later (137 at the
+ * defaults), the leak verdict at call 150 read through the garbage, dropped, and the run
+ * judges afresh and passes before its limit. */
+Test(cli, frozen_garbage_verdict_dropped_mid_run, .timeout = 120)
+{
+	const char *f = lgt_write("frozenafter.py", frozen_after_growth);
+	char *cmd, *out, *err;
+	int n = 0;
+
+	cr_assert(asprintf(&cmd, "AFTER=100 $LEAKGATE run -v --report $T/fg.json %s:work "
+			   ">/dev/null && " JSON_VERDICT, f) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, &err), 0, "%s\n%s", out, err);
+	cr_assert(strstr(err, "growth read through garbage the frozen heap kept; measuring "
+			      "on\n"), "the verdict was not dropped:\n%s", err);
+	cr_assert(sscanf(out, "pass %d", &n) == 1 && n > 150 && n <= 310, "%s", out);
+	free(out);
+	free(err);
+	free(cmd);
+}
+
+/* At the limit (-n 40: the switch after the whole-heap collection at call 41, the leak
+ * verdict at call 50, the limit): the dropped verdict is judged afresh past the limit,
+ * on the call after attribution and a whole --window after it (71 calls in all), and
+ * passes; before, the false leak stood there. */
+Test(cli, frozen_garbage_verdict_dropped_at_the_limit, .timeout = 120)
+{
+	const char *f = lgt_write("frozenlimit.py", frozen_after_growth);
+	char *cmd, *out, *err;
+
+	cr_assert(asprintf(&cmd, "AFTER=35 $LEAKGATE run -v -n 40 --report $T/fg.json %s:work "
+			   ">/dev/null && " JSON_VERDICT, f) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, &err), 0, "%s\n%s", out, err);
+	cr_assert(strstr(err, "growth read through garbage the frozen heap kept; measuring "
+			      "on past the limit (-n)\n"), "the verdict was not dropped:\n%s", err);
+	cr_assert_str_eq(out, "pass 71\n");
+	free(out);
+	free(err);
+	free(cmd);
+}
+
+/* A cache that fills at one entry a call and is first found full at the limit (an
+ * lru_cache(300) keyed beyond the small ints, so that its entries, once it is full,
+ * replace ones of their own size): its credit rests on growth the run has not seen stop,
+ * so the run goes past the limit (-w 10 -n 300: 310 calls) by the call after attribution
+ * and a whole --window (331), sees the counters flat and passes, saying so. Its turnover
+ * counterpart is corpus/leak_lru_turnover_50. */
+Test(cli, bounded_cache_full_at_the_limit_passes_past_it, .timeout = 120)
+{
+	const char *f = lgt_write("fill300.py",
+		"import functools, itertools\n"
+		"_calls = itertools.count(1000)\n"
+		"@functools.lru_cache(maxsize=300)\n"
+		"def page(n):\n    return b'x' * 64\n"
+		"def work():\n    page(next(_calls))\n");
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "$LEAKGATE run -v %s:work 2>&1", f) > 0);
+	free(expect(cmd, 0, NEED("PASS  ", "(331 iterations", "(300 of 300 entries)",
+				 "credited at the limit: the run went 21 calls past it (-n)")));
+	free(cmd);
+}
+
 Test(cli, json_report)
 {
 	const char *f = lgt_write("leak_j.py", "x = []\ndef work():\n    x.append(object())\n");
