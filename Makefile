@@ -38,6 +38,9 @@ PY_VERSION := $(word 6,$(PYINFO))
 PY_TAG := $(word 7,$(PYINFO))
 endif
 BUILD ?= build/py$(or $(PY_TAG),-unknown)
+# The interpreter file's size and modification time: `leakgate run --python` takes a path
+# to this very file, unchanged since the build, for this build's without running it.
+PY_STAMP := $(if $(PY_EXE),$(shell stat -L -c '%s:%Y' '$(PY_EXE)' 2>/dev/null))
 
 ifeq ($(V),1)
 Q :=
@@ -53,7 +56,8 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"' -DLG_PYTHON_TAG='"$(PY_TAG)"'
+PY_CFLAGS := -I$(PY_INCLUDE) -DLG_PYTHON_EXECUTABLE='"$(PY_EXE)"' -DLG_PYTHON_TAG='"$(PY_TAG)"' \
+	-DLG_PYTHON_STAMP='"$(PY_STAMP)"'
 PY_LIBS := -L$(PY_LIBDIR) -Wl,-rpath,$(PY_LIBDIR) -lpython$(PY_LDVERSION) -ldl -lm -lpthread
 
 # The library: src/ runs in no process of its own (verdict, reports: pure code the caller
@@ -104,11 +108,13 @@ check-python:
 deps:
 	$(Q)ci/install-deps.sh $(PYTHON)
 
-# Which CPython this build is for ("TAG EXECUTABLE"): rewritten only when that changes (so
-# every object is rebuilt when python3 on PATH moves), and read by `leakgate run --python`.
+# Which CPython this build is for ("TAG EXECUTABLE", then the file's "SIZE:MTIME" on a
+# line of its own): rewritten only when that changes (so every object is rebuilt when
+# python3 on PATH moves or is replaced), and read by `leakgate run --python`.
 $(BUILD)/python.id: FORCE | check-python
 	@mkdir -p $(dir $@)
-	@echo '$(PY_TAG) $(PY_EXE)' | cmp -s - $@ || echo '$(PY_TAG) $(PY_EXE)' > $@
+	@printf '%s %s\n%s\n' '$(PY_TAG)' '$(PY_EXE)' '$(PY_STAMP)' | cmp -s - $@ || \
+		printf '%s %s\n%s\n' '$(PY_TAG)' '$(PY_EXE)' '$(PY_STAMP)' > $@
 
 $(BUILD)/%.o: %.c $(BUILD)/python.id | check-python
 	@mkdir -p $(dir $@)
@@ -120,7 +126,24 @@ $(BUILD)/gen/%_py.h: src/worker/%.py
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
-$(BUILD)/src/worker/interp.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h
+# And compiled to code objects by the build's own CPython (marshal, as a .pyc holds them),
+# so that a worker loads them in a fraction of a millisecond instead of compiling the
+# source at each leak verdict or --pytest run (tens of milliseconds); the source stays as
+# the fallback. The names are the code's file names, which tracebacks show.
+PYC_NAME_attribute := <leakgate-attribute>
+PYC_NAME_pytest_driver := <leakgate-pytest>
+$(BUILD)/gen/%_pyc.h: src/worker/%.py $(BUILD)/python.id | check-python
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(PY_EXE) -c 'import marshal, sys; \
+		code = compile(open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], "exec", \
+			       dont_inherit=True, optimize=0); \
+		data = marshal.dumps(code); \
+		print(",\n".join(",".join(str(b) for b in data[i:i + 24]) \
+				  for i in range(0, len(data), 24)))' \
+		$< '$(PYC_NAME_$*)' > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/worker/interp.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h \
+	$(BUILD)/gen/attribute_pyc.h $(BUILD)/gen/pytest_driver_pyc.h
 $(BUILD)/src/worker/interp.o: ALL_CFLAGS += -I$(BUILD)/gen
 
 $(LIB): $(LIB_OBJ)

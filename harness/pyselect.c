@@ -1,5 +1,6 @@
-/* pyselect.c: `leakgate run --python PYTHON`: asks PYTHON which CPython it is, finds the
- * leakgate build for that version and ABI, and re-executes it when this one is not. */
+/* pyselect.c: `leakgate run --python PYTHON`: finds which CPython PYTHON is, and the
+ * leakgate build for that version and ABI, and re-executes that build when this one is
+ * not it. PYTHON is run (asked about itself) only when no build knows its file. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +9,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <time.h>
@@ -20,9 +23,18 @@
 #ifndef LG_PYTHON_TAG
 #define LG_PYTHON_TAG "unknown"
 #endif
+/* The interpreter file this build was made with (a real path) and its stamp ("SIZE:MTIME",
+ * the Makefile's PY_STAMP); empty when unknown. */
+#ifndef LG_PYTHON_EXECUTABLE
+#define LG_PYTHON_EXECUTABLE ""
+#endif
+#ifndef LG_PYTHON_STAMP
+#define LG_PYTHON_STAMP ""
+#endif
 
-/* Set to the wanted tag across a re-execution, so that a build which turns out not to be
- * for that tag fails instead of looping. */
+/* Set across a re-execution: the wanted tag, so that a build which turns out not to be for
+ * that tag fails instead of looping; after a query, also what it answered ("TAG\tPYTHON\t
+ * EXECUTABLE"), so that the build re-executed does not ask the same interpreter again. */
 #define REEXEC_ENV "LEAKGATE_REEXEC"
 
 /* Read no more than this from the interpreter (something else could print forever). */
@@ -195,6 +207,139 @@ static char *find_build(const char *dir, const char *tag)
 	return path;
 }
 
+/* PYTHON as a path the way the interpreter names itself in sys.executable: looked up in
+ * PATH when it has no slash (as posix_spawnp runs it), made absolute, its symbolic links
+ * kept (a venv's bin/python is known by where it lies). 0, or -1 when not found. */
+static int resolve(const char *python, char *out, size_t cap)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char cwd[PATH_MAX];
+	int n;
+
+	if (strchr(python, '/')) {
+		if (python[0] == '/')
+			n = snprintf(out, cap, "%s", python);
+		else if (getcwd(cwd, sizeof(cwd)))
+			n = snprintf(out, cap, "%s/%s", cwd, python);
+		else
+			return -1;
+		return n > 0 && (size_t)n < cap ? 0 : -1;
+	}
+	for (p = path && *path ? path : "/bin:/usr/bin"; *p; p = *end ? end + 1 : end) {
+		struct stat st;
+
+		end = strchrnul(p, ':');
+		/* An empty entry or a relative one (the current directory): left to the query,
+		 * which finds what posix_spawnp runs. */
+		if (end == p || p[0] != '/')
+			return -1;
+		n = snprintf(out, cap, "%.*s/%s", (int)(end - p), p, python);
+		if (n > 0 && (size_t)n < cap && access(out, X_OK) == 0 && stat(out, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			return 0;
+	}
+	return -1;
+}
+
+/* Whether `exe` is the interpreter file `real` whose stamp was `stamp` ("SIZE:MTIME"), and
+ * still is: the same file, unchanged since. */
+static int same_file(const char *exe, const char *real, const char *stamp)
+{
+	char path[PATH_MAX], now[64];
+	struct stat st;
+
+	if (!stamp[0] || !realpath(exe, path) || strcmp(path, real) != 0 || stat(path, &st) < 0)
+		return 0;
+	snprintf(now, sizeof(now), "%lld:%lld", (long long)st.st_size, (long long)st.st_mtime);
+	return strcmp(now, stamp) == 0;
+}
+
+/* The sibling build in the build tree whose python.id names the interpreter file `exe`,
+ * unchanged since that build was made: its leakgate (malloc'd), with its tag in tag.
+ * NULL when none does, or when installed (an installed build keeps no python.id). */
+static char *sibling_for(const char *dir, const char *exe, char *tag, size_t tagcap)
+{
+	static const char *const patterns[] = { "%s/py*/python.id", "%s/../py*/python.id",
+						 "%s/../python.id" };
+	char *found = NULL, *pattern;
+	size_t i, j;
+
+	if (install_prefix())
+		return NULL;
+	for (i = 0; !found && i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+
+		if (asprintf(&pattern, patterns[i], dir) < 0)
+			die(EXIT_INTERNAL, "out of memory");
+		if (glob(pattern, 0, NULL, &g) != 0) {
+			free(pattern);
+			continue;
+		}
+		free(pattern);
+		for (j = 0; !found && j < g.gl_pathc; j++) {
+			char line[PATH_MAX + 64], stamp[64] = "", real[PATH_MAX], *sp, *slash;
+			FILE *f = fopen(g.gl_pathv[j], "r");
+
+			if (!f)
+				continue;
+			if (!fgets(line, sizeof(line), f) || !fgets(stamp, sizeof(stamp), f))
+				line[0] = '\0';
+			fclose(f);
+			line[strcspn(line, "\n")] = '\0';
+			stamp[strcspn(stamp, "\n")] = '\0';
+			sp = strchr(line, ' ');
+			if (!sp || (size_t)(sp - line) >= tagcap)
+				continue;
+			*sp = '\0';
+			if (!strcmp(line, LG_PYTHON_TAG) || snprintf(real, sizeof(real), "%s",
+								     sp + 1) >= (int)sizeof(real) ||
+			    !same_file(exe, real, stamp))
+				continue;
+			slash = strrchr(g.gl_pathv[j], '/');
+			*slash = '\0';
+			if (try_path(&found, "%s/%s", g.gl_pathv[j], "leakgate"))
+				snprintf(tag, tagcap, "%s", line);
+		}
+		globfree(&g);
+	}
+	return found;
+}
+
+/* What the build that re-executed this one learnt by its query (REEXEC_ENV), when it was
+ * about this PYTHON and for this build's tag: the executable, or NULL. */
+static const char *handed_over(const char *reexec, const char *python)
+{
+	static char executable[PATH_MAX];
+	const char *t1 = strchr(reexec, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+	size_t taglen = strlen(LG_PYTHON_TAG);
+
+	if (!t2 || (size_t)(t1 - reexec) != taglen || strncmp(reexec, LG_PYTHON_TAG, taglen) ||
+	    (size_t)(t2 - t1 - 1) != strlen(python) || strncmp(t1 + 1, python, t2 - t1 - 1) ||
+	    !t2[1] || snprintf(executable, sizeof(executable), "%s", t2 + 1) >=
+		      (int)sizeof(executable))
+		return NULL;
+	return executable;
+}
+
+/* Re-executes `build` with this command line; REEXEC_ENV set to `value`. */
+static void __attribute__((noreturn)) reexec_build(char *build, const char *value, int argc,
+						   char **argv)
+{
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int i;
+
+	if (!args)
+		die(EXIT_INTERNAL, "out of memory");
+	args[0] = build;
+	for (i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	if (setenv(REEXEC_ENV, value, 1) < 0)
+		die(EXIT_INTERNAL, "out of memory");
+	fflush(NULL);
+	execv(build, args);
+	die(EXIT_INTERNAL, "cannot run %s: %s", build, strerror(errno));
+}
+
 /* The version part of a tag ("3.11.2d" -> 3, 11). */
 static int tag_version(const char *tag, int *major, int *minor)
 {
@@ -204,9 +349,27 @@ static int tag_version(const char *tag, int *major, int *minor)
 const char *python_select(const char *python, int argc, char **argv)
 {
 	static struct pyinfo info;
-	char why[512], base[PATH_MAX], *build, **args;
-	const char *dir, *reexec = getenv(REEXEC_ENV);
-	int major, minor, i;
+	static char exe[PATH_MAX];
+	char why[512], base[PATH_MAX], tag[32], *build, *value;
+	const char *dir, *reexec = getenv(REEXEC_ENV), *known;
+	int major, minor;
+
+	/* The file this build was made with, unchanged: nothing to ask it. */
+	if (resolve(python, exe, sizeof(exe)) == 0 &&
+	    same_file(exe, LG_PYTHON_EXECUTABLE, LG_PYTHON_STAMP)) {
+		unsetenv(REEXEC_ENV);  /* not for the workload's own leakgate runs */
+		return exe;
+	}
+	if (reexec && (known = handed_over(reexec, python))) {
+		unsetenv(REEXEC_ENV);
+		return known;
+	}
+	if (!(dir = exe_dir()))
+		die(EXIT_INTERNAL, "cannot find the leakgate executable: %s", strerror(errno));
+	/* A build beside this one made with that file. Once only: a build re-executed so
+	 * that turns out to be stale asks the interpreter. */
+	if (!reexec && exe[0] && (build = sibling_for(dir, exe, tag, sizeof(tag))))
+		reexec_build(build, tag, argc, argv);
 
 	if (query_python(python, &info, why, sizeof(why)) < 0)
 		die(EXIT_USAGE, "--python %s: %s", python, why);
@@ -217,15 +380,14 @@ const char *python_select(const char *python, int argc, char **argv)
 		die(EXIT_USAGE, "--python %s is CPython %s: leakgate needs CPython 3.8 or later",
 		    python, info.tag);
 	if (strcmp(info.tag, LG_PYTHON_TAG) == 0) {
-		unsetenv(REEXEC_ENV);  /* not for the workload's own leakgate runs */
+		unsetenv(REEXEC_ENV);
 		return info.executable;
 	}
-	if (reexec && strcmp(reexec, info.tag) == 0)
+	if (reexec && strncmp(reexec, info.tag, strlen(info.tag)) == 0 &&
+	    (reexec[strlen(info.tag)] == '\0' || reexec[strlen(info.tag)] == '\t'))
 		die(EXIT_INTERNAL, "the build re-executed for CPython %s is for CPython %s",
 		    info.tag, LG_PYTHON_TAG);
 
-	if (!(dir = exe_dir()))
-		die(EXIT_INTERNAL, "cannot find the leakgate executable: %s", strerror(errno));
 	build = find_build(dir, info.tag);
 	if (!build) {
 		/* The base interpreter (a venv's links to it), to build against. */
@@ -240,15 +402,8 @@ const char *python_select(const char *python, int argc, char **argv)
 		die(EXIT_USAGE, "no leakgate build for CPython %s (--python %s); build one in "
 		    "leakgate's source tree with: make PYTHON=%s", info.tag, python, base);
 	}
-	args = calloc((size_t)argc + 2, sizeof(*args));
-	if (!args)
+	/* What the query said goes along: the build re-executed need not ask again. */
+	if (asprintf(&value, "%s\t%s\t%s", info.tag, python, info.executable) < 0)
 		die(EXIT_INTERNAL, "out of memory");
-	args[0] = build;
-	for (i = 0; i < argc; i++)
-		args[i + 1] = argv[i];
-	if (setenv(REEXEC_ENV, info.tag, 1) < 0)
-		die(EXIT_INTERNAL, "out of memory");
-	fflush(NULL);
-	execv(build, args);
-	die(EXIT_INTERNAL, "cannot run %s: %s", build, strerror(errno));
+	reexec_build(build, value, argc, argv);
 }

@@ -141,6 +141,12 @@ static void trend_fit_ws(const double *y, size_t n, double z, double *ws, lg_tre
 	memset(out, 0, sizeof(*out));
 	out->n = n;
 
+	/* A constant series (most counters of most windows: descriptors, threads...) has
+	 * slope, interval and z all 0, as the general case below finds at O(n^2) cost. */
+	for (i = 1; i < n && y[i] == y[0]; i++)
+		;
+	if (i == n)
+		return;
 	for (i = 0; i < n; i++) {
 		for (j = i + 1; j < n; j++) {
 			double d = y[j] - y[i];

@@ -87,6 +87,10 @@ size_t lg_worker_suspects(const lg_worker *w, lg_suspect *out, size_t cap);
  * lg_worker_call. */
 int lg_worker_failpoint(lg_worker *w, const char *summary, const lg_suspect *s,
 				  size_t n, void (*stop)(void *), void *arg, char **msg);
+/* How many of the worker's embedded Python files (attribution, the pytest driver) load as
+ * the code the build compiled for this CPython, of the two; the others would be compiled
+ * from their source when first used. Needs the interpreter (lg_worker_new). */
+int lg_worker_precompiled(void);
 /* The object layout of the CPython in this process (initialised), as in the blob. */
 int lg_jit_layout_fill(struct lg_jit_layout *l);
 #endif

@@ -17,14 +17,12 @@
 
 #include "worker.h"
 
-/* Objects in the generations the collector walks, and in the permanent one (gc.freeze(),
- * which the worker calls before measuring so that a collection walks only what the
- * workload made). Walking the permanent generation costs as much as a tenth of a full
- * collection of the heap it froze, so it is walked only when the other generations grew:
- * frozen objects can only die, never be added to, so between walks the count of the
- * permanent generation can only have fallen. The reading is then the truth or more, by
- * the frozen objects that died since the last walk; and since every reading after growth
- * is exact, the reading never grows by more than the truth does. */
+/* Objects in the generations the collector walks (the young ones, for short: all but the
+ * permanent one), and in the permanent one (gc.freeze(), which the worker calls before
+ * measuring so that a collection walks only what the workload made). Counting the young
+ * ones is cheap right after a full collection; counting the permanent one walks it, as
+ * much as a tenth of a full collection of the heap it froze: the worker decides when
+ * (interp.c, gc_reading). */
 #if PY_VERSION_HEX >= 0x030C0000
 static PyObject *freeze_count;  /* gc.get_freeze_count */
 
@@ -111,32 +109,35 @@ static int64_t permanent_count(void)
 }
 #endif
 
-static int64_t young_seen = -1;   /* the last reading's young count; -1: walk next time */
-static int64_t frozen_seen;       /* the permanent generation at the last walk */
+int64_t lg__gc_young(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+	if (visits_permanent == 1)
+		return -1;
+	return visited_count();
+#else
+	return young_count();
+#endif
+}
+
+int64_t lg__gc_frozen(void)
+{
+	return permanent_count();
+}
 
 int64_t lg__gc_objects(void)
 {
-	int64_t young;
-
 #if PY_VERSION_HEX >= 0x030C0000
-	/* NEEDSWORK: a visitor that walks the permanent generation walks the frozen heap at
-	 * every snapshot (a tenth of a full collection of it, see above): exact, but the
-	 * saving of walking it only on growth is lost on those releases. */
 	if (visits_permanent == 1)
 		return visited_count();
-	young = visited_count();
+	return visited_count() + permanent_count();
 #else
-	young = young_count();
+	return young_count() + permanent_count();
 #endif
-	if (young_seen < 0 || young > young_seen)
-		frozen_seen = permanent_count();
-	young_seen = young;
-	return young + frozen_seen;
 }
 
 void lg__gc_objects_moved(void)
 {
-	young_seen = -1;
 #if PY_VERSION_HEX >= 0x030C0000
 	if (visits_permanent < 0) {
 		int64_t frozen = permanent_count();

@@ -2,6 +2,7 @@
  * counting hooks, target resolution, one call per iteration, and the snapshot. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <marshal.h>
 
 #include <errno.h>
 #include <sched.h>
@@ -39,6 +40,11 @@ struct lg_worker {
 	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
 	uint32_t inflated;   /* the last snapshot that may have counted frozen garbage */
 	int exact;           /* frozen garbage was found: every growing snapshot has one */
+	/* Walks of the permanent generation for gc_objects (gc_reading), alike: */
+	int64_t gc_frozen;   /* its size at the last walk; -1: walk at the next reading */
+	int64_t gc_young;    /* the other generations' size at the last reading */
+	uint32_t gc_spacing, gc_growing, gc_skipped;
+	int gc_exact;        /* frozen objects were found dead: every growing reading walks */
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -51,9 +57,12 @@ struct lg_worker {
 };
 
 /* Helpers that are simpler in Python than through the C API. They run at load time or
- * between snapshots, never inside the measured call. */
+ * between snapshots, never inside the measured call. A module only some of them need is
+ * imported where it is needed: importlib.util by a file target's load, importlib by a
+ * module target's, traceback by describe() when a target fails (its re, enum and tokenize
+ * would cost every run about as much as the interpreter's own start-up does). */
 static const char bootstrap[] =
-	"import sys, os, gc, importlib, importlib.util, traceback\n"
+	"import sys, os\n"
 	"\n"
 	"# CPython 3.10 gives a code object a LOAD_GLOBAL cache (two PyMem blocks, never freed\n"
 	"# while the code lives) on its 1024th run: a workload that runs hundreds of functions a\n"
@@ -67,18 +76,21 @@ static const char bootstrap[] =
 	"def load(kind, spec):\n"
 	"    mod_part, _, func = spec.rpartition(':')\n"
 	"    if kind == 'file':\n"
+	"        import importlib.util\n"
 	"        path = os.path.abspath(mod_part)\n"
 	"        if not os.path.isfile(path):\n"
 	"            raise FileNotFoundError('no such file: %s' % mod_part)\n"
 	"        sys.path.insert(0, os.path.dirname(path))\n"
 	"        name = os.path.splitext(os.path.basename(path))[0]\n"
-	"        if name in sys.modules or not name.isidentifier():\n"
+	"        if name in sys.modules or not name.isidentifier() or \\\n"
+	"                name in getattr(sys, 'stdlib_module_names', ()):\n"
 	"            name = '__leakgate_target__'\n"
 	"        spec_ = importlib.util.spec_from_file_location(name, path)\n"
 	"        mod = importlib.util.module_from_spec(spec_)\n"
 	"        sys.modules[name] = mod\n"
 	"        spec_.loader.exec_module(mod)\n"
 	"    else:\n"
+	"        import importlib\n"
 	"        sys.path.insert(0, os.getcwd())\n"
 	"        mod = importlib.import_module(mod_part)\n"
 	"    try:\n"
@@ -90,14 +102,34 @@ static const char bootstrap[] =
 	"    setup = getattr(mod, 'setup', None)\n"
 	"    return fn, setup if callable(setup) else None\n"
 	"\n"
+	"# sys.path before any target's directory went in front of it: a module imported after\n"
+	"# the load is the standard library's even where the target has a file of that name.\n"
+	"STDLIB_PATH = list(sys.path)\n"
+	"\n"
+	"def stdlib_module(name):\n"
+	"    saved = sys.path[:]\n"
+	"    sys.path[:] = STDLIB_PATH\n"
+	"    try:\n"
+	"        return __import__(name)\n"
+	"    except Exception:\n"
+	"        return None\n"
+	"    finally:\n"
+	"        sys.path[:] = saved\n"
+	"\n"
 	"def describe(exc):\n"
 	"    if isinstance(exc, SystemExit):\n"
 	"        return 'the workload called sys.exit(%r)\\n' % (exc.code,)\n"
 	"    if getattr(exc, 'kind', None) in ('skip', 'fail') and hasattr(exc, 'text'):\n"
 	"        return exc.text.rstrip('\\n') + '\\n'\n"
-	"    frames = [f for f in traceback.extract_tb(exc.__traceback__)\n"
-	"              if not f.filename.startswith(('<leakgate', '<frozen importlib'))]\n"
-	"    lines = traceback.format_exception_only(type(exc), exc)\n"
+	"    traceback = stdlib_module('traceback')\n"
+	"    try:\n"
+	"        frames = [f for f in traceback.extract_tb(exc.__traceback__)\n"
+	"                  if not f.filename.startswith(('<leakgate', '<frozen importlib'))]\n"
+	"        lines = traceback.format_exception_only(type(exc), exc)\n"
+	"    except Exception:\n"
+	"        # No traceback module to be had (a target took the place of one it needs):\n"
+	"        # what the exception says, at least.\n"
+	"        return '%s: %s\\n' % (type(exc).__name__, exc)\n"
 	"    if frames:\n"
 	"        lines = ['Traceback (most recent call last):\\n'] + \\\n"
 	"            traceback.format_list(frames) + lines\n"
@@ -273,6 +305,8 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		Py_XDECREF(gc);
 		w->last_blocks = w->last_bytes = -1;
 		w->spacing = 1;
+		w->gc_frozen = -1;
+		w->gc_spacing = 1;
 		if (!w->gc_freeze || !w->gc_unfreeze)
 			goto fail_boot;
 	}
@@ -446,6 +480,7 @@ static void freeze_heap(lg_worker *w, int settle)
 	 * oldest one, which lg__gc_objects reads (before 3.12). */
 	PyGC_Collect();
 	lg__gc_objects_moved();
+	w->gc_frozen = -1;
 	w->frozen = 1;
 }
 
@@ -501,10 +536,19 @@ int lg_worker_call(lg_worker *w, char **msg)
  * next one; the supervisor asks for that one before a leak verdict stands
  * (lg_worker_confirm), and judges afresh when it finds any snapshot it judged unproven.
  */
+/* Why the permanent generation is walked (gc_walk): to refresh a reading that is not
+ * judged, to prove the readings skipped since the last walk, or on the spacing. */
+enum { GC_REFRESH, GC_CHECK, GC_SCHEDULED };
+static void gc_walk(lg_worker *w, int why);
+
 static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doubling)
 {
 	struct lg__pymem_counts before = *pm;
 
+	/* The gc_objects readings unproven since the last walk are proven (or not) first:
+	 * the freeze after makes a new permanent generation. */
+	if (w->gc_skipped)
+		gc_walk(w, GC_CHECK);
 	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 	PyErr_Clear();
 	freeze_heap(w, 0);
@@ -533,8 +577,71 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated)
 		w->last_blocks = pm.blocks;
 		w->last_bytes = pm.bytes;
 	}
+	if (w->frozen == 1 && w->gc_skipped)
+		gc_walk(w, GC_CHECK);
 	*inflated = w->inflated;
 	return 0;
+}
+
+/*
+ * gc_objects without a walk of the permanent generation at every snapshot. Objects enter
+ * it only through gc.freeze() (the worker's own, after which the next reading walks it;
+ * gcmodule.c, 3.8 to 3.13: nothing else adds to it) and leave it by dying, being
+ * untracked, or gc.unfreeze(); so between walks the reading (the other generations,
+ * counted exactly, plus the permanent one as last walked) is the truth or more, by the
+ * frozen objects gone since. A reading that did not grow is no growth, then. One that
+ * grew may be growth read through such deaths (a call that replaces an old object by a
+ * new one reads +1), unproven until a walk; it gets one on a doubling spacing, as the
+ * whole-heap collections do (collect_whole) and for the same reason: deaths only add up
+ * between walks, so a walk that finds none proves every reading since the one before.
+ * The first walk that finds frozen objects gone ends the doubling for good (every growing
+ * reading walks after it) and marks the readings it did not prove as possibly inflated
+ * (w->inflated), which the supervisor asks about before a leak verdict stands
+ * (lg_worker_confirm walks, too, when any reading is unproven). A leak of n calls pays
+ * about log2(n) walks, not n. Warm-up readings are not judged: they walk when they grow,
+ * as does every reading while the heap is not frozen.
+ */
+static void gc_walk(lg_worker *w, int why)
+{
+	int64_t frozen = lg__gc_frozen();
+
+	if (why == GC_REFRESH) {
+		/* Not judged: what died in the warm-up says nothing of the judged calls. */
+	} else if (frozen < w->gc_frozen) {
+		if (w->gc_skipped > w->inflated)
+			w->inflated = w->gc_skipped;
+		w->gc_exact = 1;
+	} else if (why == GC_SCHEDULED && w->gc_spacing < UINT32_MAX / 2) {
+		w->gc_spacing *= 2;
+	}
+	w->gc_frozen = frozen;
+	w->gc_growing = 0;
+	w->gc_skipped = 0;
+}
+
+static int64_t gc_reading(lg_worker *w, int judged)
+{
+	int64_t young = lg__gc_young();
+
+	/* NEEDSWORK: where CPython's visitor walks the permanent generation too (3.12+ with
+	 * gh-131740), the other generations cannot be counted apart from it through the API,
+	 * and every reading walks all of it. */
+	if (young < 0)
+		return lg__gc_objects();
+	if (w->gc_frozen < 0) {
+		w->gc_frozen = lg__gc_frozen();
+		w->gc_growing = 0;
+		w->gc_skipped = 0;
+	} else if (young > w->gc_young) {
+		if (!judged || w->frozen != 1)
+			gc_walk(w, GC_REFRESH);
+		else if (w->gc_exact || ++w->gc_growing >= w->gc_spacing)
+			gc_walk(w, GC_SCHEDULED);
+		else
+			w->gc_skipped = w->snapshots + 1;
+	}
+	w->gc_young = young;
+	return young + w->gc_frozen;
 }
 
 int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
@@ -585,7 +692,7 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	out->value[LG_THREADS] = lg__count_threads();
 	out->value[LG_CHILDREN] = lg__count_children();
 
-	out->value[LG_GC_OBJECTS] = lg__gc_objects();
+	out->value[LG_GC_OBJECTS] = gc_reading(w, judged);
 	if (w->totalrefs) {
 		r = PyObject_CallObject(w->totalrefs, NULL);
 		if (r) {
@@ -605,13 +712,20 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 	return lg__worker_sample(w, out, 1);
 }
 
-/* attribute.py and pytest_driver.py, as C strings (generated by the Makefile). */
+/* attribute.py and pytest_driver.py, as C strings and as their code objects marshalled by
+ * the build's CPython (generated by the Makefile). */
 static const char attribute_py[] =
 #include "attribute_py.h"
 	;
+static const unsigned char attribute_pyc[] = {
+#include "attribute_pyc.h"
+};
 static const char pytest_driver_py[] =
 #include "pytest_driver_py.h"
 	;
+static const unsigned char pytest_driver_pyc[] = {
+#include "pytest_driver_pyc.h"
+};
 
 /* A Python callable for attribute.py: one call of the workload, raising RuntimeError
  * with the workload's own traceback text when it fails. */
@@ -633,9 +747,11 @@ static PyObject *call_once(PyObject *capsule, PyObject *unused)
 
 static PyMethodDef call_once_def = { "call", call_once, METH_NOARGS, NULL };
 
-/* Runs embedded Python source in a namespace of its own: a new reference, or NULL with
- * the exception set. */
-static PyObject *exec_embedded(const char *source, const char *filename, const char *name)
+/* Runs embedded Python in a namespace of its own: its code as the build compiled it
+ * (pyc, len), or else its source compiled here. A new reference, or NULL with the
+ * exception set. */
+static PyObject *exec_embedded(const char *source, const unsigned char *pyc, size_t len,
+			       const char *filename, const char *name)
 {
 	PyObject *ns = PyDict_New(), *code, *r, *n = PyUnicode_FromString(name);
 
@@ -643,7 +759,13 @@ static PyObject *exec_embedded(const char *source, const char *filename, const c
 	    PyDict_SetItemString(ns, "__name__", n) < 0)
 		goto fail;
 	Py_CLEAR(n);
-	code = Py_CompileString(source, filename, Py_file_input);
+	/* The build's CPython is this one's version (marshal's format is a minor version's). */
+	code = PyMarshal_ReadObjectFromString((const char *)pyc, (Py_ssize_t)len);
+	if (!code || !PyCode_Check(code)) {
+		PyErr_Clear();
+		Py_XDECREF(code);
+		code = Py_CompileString(source, filename, Py_file_input);
+	}
 	if (!code)
 		goto fail;
 	r = PyEval_EvalCode(code, ns, ns);
@@ -658,10 +780,28 @@ fail:
 	return NULL;
 }
 
+int lg_worker_precompiled(void)
+{
+	const unsigned char *pyc[] = { attribute_pyc, pytest_driver_pyc };
+	size_t len[] = { sizeof(attribute_pyc), sizeof(pytest_driver_pyc) };
+	int i, n = 0;
+
+	for (i = 0; i < 2; i++) {
+		PyObject *code = PyMarshal_ReadObjectFromString((const char *)pyc[i],
+								  (Py_ssize_t)len[i]);
+
+		n += code && PyCode_Check(code);
+		Py_XDECREF(code);
+		PyErr_Clear();
+	}
+	return n;
+}
+
 /* Loads attribute.py, with the C half as `_lg`. */
 static int load_attribution(lg_worker *w)
 {
-	PyObject *ns = exec_embedded(attribute_py, "<leakgate-attribute>", "_leakgate_attribute");
+	PyObject *ns = exec_embedded(attribute_py, attribute_pyc, sizeof(attribute_pyc),
+				    "<leakgate-attribute>", "_leakgate_attribute");
 	PyObject *mod = ns ? lg__attribute_module() : NULL;
 
 	if (!mod || PyDict_SetItemString(ns, "_lg", mod) < 0) {
@@ -810,7 +950,8 @@ static int load_pytest(lg_worker *w, char **msg)
 {
 	if (w->pytest)
 		return 0;
-	w->pytest = exec_embedded(pytest_driver_py, "<leakgate-pytest>", "_leakgate_pytest");
+	w->pytest = exec_embedded(pytest_driver_py, pytest_driver_pyc, sizeof(pytest_driver_pyc),
+				 "<leakgate-pytest>", "_leakgate_pytest");
 	if (w->pytest)
 		return 0;
 	if (PyErr_ExceptionMatches(PyExc_ImportError)) {
@@ -988,6 +1129,7 @@ void lg__worker_thaw(lg_worker *w)
 	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 	PyErr_Clear();
 	lg__gc_objects_moved();
+	w->gc_frozen = -1;
 	w->frozen = 0;
 }
 

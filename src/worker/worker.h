@@ -49,13 +49,18 @@ int lg__record_take(struct lg__survivor **out, size_t *n);
 /* Forgets everything recorded, and takes the record's hook off. */
 void lg__record_clear(void);
 
-/* Objects tracked by the cyclic GC; the GIL must be held. Never allocates. Exact only
- * right after a full collection (before 3.12 it reads the collector's own tally). */
+/* Objects tracked by the cyclic GC; the GIL must be held. Never allocates (3.12 asks gc
+ * for the permanent generation's size: one int, freed before it returns). Exact only right
+ * after a full collection (before 3.12 it reads the collector's own tally). */
 int64_t lg__gc_objects(void);
+/* The same in two parts: the generations the collector walks (cheap), or -1 when this
+ * CPython's visitor cannot count them apart from the permanent one (3.12+ with gh-131740:
+ * then only lg__gc_objects counts); and the permanent generation (gc.freeze()), walked. */
+int64_t lg__gc_young(void);
+int64_t lg__gc_frozen(void);
 /* Says that objects moved in or out of the permanent generation (gc.freeze(),
- * gc.unfreeze()): the next lg__gc_objects walks it again. Called right after a freeze,
- * the first time it also finds out whether CPython's visitor (3.12+) walks the permanent
- * generation. */
+ * gc.unfreeze()). Called right after a freeze; the first time it also finds out whether
+ * CPython's visitor (3.12+) walks the permanent generation. */
 void lg__gc_objects_moved(void);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */

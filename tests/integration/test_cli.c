@@ -137,6 +137,18 @@ Test(cli, exception_reports_traceback_and_iteration)
 	free(cmd);
 }
 
+/* The traceback module is imported only when a target fails, after the target's directory
+ * went in front of sys.path: a file there named as a module it needs (tokenize imports
+ * token) must not take its place, nor a target named as one be registered as it. */
+Test(cli, traceback_of_a_target_beside_a_stdlib_name)
+{
+	lgt_write("token.py", "raise RuntimeError('the standard library took this token.py')\n");
+	lgt_write("tokenize.py", "def work():\n    raise ValueError('a tokenize.py target')\n");
+	free(expect("cd $T && $LEAKGATE run tokenize.py:work", 2,
+		    NEED("Traceback (most recent call last)", "tokenize.py\", line 2, in work",
+			 "ValueError: a tokenize.py target")));
+}
+
 Test(cli, setup_runs_once_and_its_errors_are_reported)
 {
 	const char *ok = lgt_write("setup_ok.py",

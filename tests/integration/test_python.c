@@ -221,3 +221,94 @@ Test(python, glibc_thread_cache_is_not_a_leak, .timeout = 120)
 		    "assert os.environ[\"GLIBC_TUNABLES\"] == \"glibc.malloc.perturb=0\", "
 		    "os.environ[\"GLIBC_TUNABLES\"]'", 0, NULL));
 }
+
+/* The build's own interpreter file, unchanged since the build, is not run to ask which it
+ * is: there is nothing to learn (strace sees no exec of it but the worker's own start).
+ * Through a symbolic link to it the same, and the worker's sys.executable is the link, as
+ * the interpreter run through that link would name itself. */
+Test(python, own_interpreter_is_not_asked)
+{
+	char *out;
+
+	if (lgt_sh("command -v strace >/dev/null", NULL, NULL) != 0)
+		cr_skip_test("strace is not installed");
+	cr_assert_eq(lgt_sh("py=${LEAKGATE_PYTHON:-python3}; py=$(command -v $py); "
+			    "mkdir -p $T/ownbin && ln -sf \"$py\" $T/ownbin/python && "
+			    "strace -f -qq -e trace=execve -o $T/own.trace $LEAKGATE run -q "
+			    "--python $T/ownbin/python -w 0 --window 3 -n 3 "
+			    "-c 'import sys; print(sys.executable)' | grep -v '^PASS' | sort -u; "
+			    "grep -c -F -e \"execve(\\\"$py\\\"\" "
+			    "-e \"execve(\\\"$T/ownbin/python\\\"\" $T/own.trace", &out, NULL), 1);
+	cr_assert(strstr(out, "/ownbin/python\n0\n"), "asked, or not the link:\n%s", out);
+	free(out);
+}
+
+/* A fake build tree: a copy of the binary under test in $T/tree, and beside it a "build"
+ * for CPython 3.99.0 whose python.id names FILE with STAMP, its leakgate a script that
+ * says how it was started. */
+static void fake_tree(const char *file, const char *stamp)
+{
+	char *cmd;
+
+	cr_assert(asprintf(&cmd, "set -e; rm -rf $T/tree; mkdir -p $T/tree/py3.99.0; "
+			   "cp $LEAKGATE $T/tree/leakgate; "
+			   "printf '3.99.0 %%s\\n%%s\\n' \"$(readlink -f %s)\" \"%s\" "
+			   ">$T/tree/py3.99.0/python.id; "
+			   "printf '#!/bin/sh\\necho \"sibling: $LEAKGATE_REEXEC\"\\n' "
+			   ">$T/tree/py3.99.0/leakgate; chmod +x $T/tree/py3.99.0/leakgate",
+			   file, stamp) > 0);
+	cr_assert_eq(lgt_sh(cmd, NULL, NULL), 0);
+	free(cmd);
+}
+
+/* A build beside this one whose python.id names the file given as --python, unchanged
+ * since (its size and modification time), is re-executed without running that file; one
+ * whose file changed since is not, and the file is asked (here /bin/sh, which is no
+ * Python: exit 4, with the probe's one-line error). */
+Test(python, sibling_build_found_by_its_interpreter_file)
+{
+	char *out;
+
+	fake_tree("/bin/sh", "$(stat -L -c %s:%Y /bin/sh)");
+	cr_assert_eq(lgt_sh("$T/tree/leakgate run --python /bin/sh -c pass", &out, NULL), 0);
+	cr_assert_str_eq(out, "sibling: 3.99.0\n");
+	free(out);
+	fake_tree("/bin/sh", "1:1");
+	free(expect("$T/tree/leakgate run --python /bin/sh -c pass", 4,
+		    "--python /bin/sh: not a Python 3 interpreter"));
+}
+
+/* What the query learnt goes along to the build re-executed for it (LEAKGATE_REEXEC:
+ * tag, the --python given, its sys.executable), and a build handed that for its own tag
+ * and the same --python does not ask again: the interpreter runs once in all. */
+Test(python, query_answer_handed_to_the_build_reexecuted)
+{
+	const char *fake = script("python9", "#!/bin/sh\necho x >>$T/asked\n"
+				  "echo \"leakgate-python: cpython 3.99.0 /opt/py9/bin/python9\"\n");
+	char *cmd, *out;
+
+	fake_tree("/bin/sh", "1:1");
+	cr_assert(asprintf(&cmd, "rm -f $T/asked; $T/tree/leakgate run --python %s -c pass; "
+			   "wc -l <$T/asked", fake) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, NULL), 0);
+	free(cmd);
+	cr_assert(asprintf(&cmd, "sibling: 3.99.0\t%s\t/opt/py9/bin/python9\n1\n", fake) > 0);
+	cr_assert_str_eq(out, cmd);
+	free(out);
+	free(cmd);
+
+	/* The receiving side: the real build, handed an answer for its own tag. The
+	 * counting script would answer as 3.99.0: it must not be asked. */
+	cr_assert(asprintf(&cmd, "rm -f $T/asked; py=$(command -v ${LEAKGATE_PYTHON:-python3}); "
+			   "tag=$($py -c 'import sys; print(sys.version.split()[0] + "
+			   "sys.abiflags)'); "
+			   "PY=$py LEAKGATE_REEXEC=$(printf '%%s\\t%%s\\t%%s' \"$tag\" %s \"$py\") "
+			   "$LEAKGATE run -q --python %s -w 0 --window 3 -n 3 "
+			   "-c 'import sys, os; print(sys.executable == os.environ[\"PY\"], "
+			   "\"LEAKGATE_REEXEC\" in os.environ)' | grep -v '^PASS' | sort -u; "
+			   "test -e $T/asked && echo asked", fake, fake) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, NULL), 1);  /* test -e fails: not asked */
+	free(cmd);
+	cr_assert_str_eq(out, "True False\n");
+	free(out);
+}

@@ -380,6 +380,66 @@ Test(worker, frozen_garbage_after_growth_found_by_confirm)
 	lg_worker_free(w);
 }
 
+/* Growth held by a container from before the first call, read call by call over 60 calls:
+ * exactly +1 object at each, across the whole-heap collections (thaw, collect, freeze
+ * again) that growing snapshots make on their doubling spacing and the walks of the
+ * permanent generation that gc_objects makes on its own. */
+Test(worker, growth_into_a_frozen_container_read_at_every_call)
+{
+	lg_worker *w = start("import sys\nsys.warnoptions.append([])\n");
+	lg_sample a, b;
+	int i;
+
+	/* As delta() settles: the first whole-heap collection untracks a few objects. */
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(lg_worker_call(w, NULL), 0);
+		lg_worker_snapshot(w, &a);
+	}
+	for (i = 0; i < 60; i++) {
+		cr_assert_eq(lg_worker_call(w, NULL), 0);
+		lg_worker_snapshot(w, &b);
+		cr_assert_eq(b.value[LG_GC_OBJECTS] - a.value[LG_GC_OBJECTS], 1,
+			     "call %d: gc_objects moved by %lld", i + 1,
+			     (long long)(b.value[LG_GC_OBJECTS] - a.value[LG_GC_OBJECTS]));
+		a = b;
+	}
+	lg_worker_free(w);
+}
+
+/* Growth first (walks of the permanent generation that find nothing gone, so their
+ * spacing grows), then calls that each drop an object frozen before the first call and
+ * keep a new one (a list: no garbage, so no whole-heap collection is asked): the truth is
+ * flat, but readings between walks still count the dropped objects. The check before a
+ * verdict finds them gone, names the last reading that may have counted them, and from
+ * then on every growing reading walks, so gc_objects reads flat. */
+Test(worker, frozen_objects_gone_after_growth_found_by_confirm)
+{
+	lg_worker *w = start("import sys\n"
+			     "if len(sys._lg_grow) < 20: sys._lg_grow.append([])\n"
+			     "else: sys._lg_q.pop(0); sys._lg_q.append([])\n");
+	lg_sample s, a;
+	uint32_t inflated = 0;
+	int i;
+
+	cr_assert_eq(PyRun_SimpleStringFlags("import sys\nsys._lg_grow = []\n"
+					     "sys._lg_q = [[] for i in range(300)]\n", NULL), 0);
+	for (i = 0; i < 30; i++) {
+		cr_assert_eq(lg_worker_call(w, NULL), 0);
+		lg_worker_snapshot(w, &s);
+	}
+	cr_assert_eq(lg_worker_confirm(w, &inflated), 0);
+	cr_assert(inflated > 20 && inflated <= 30, "inflated up to snapshot %u", inflated);
+	lg_worker_snapshot(w, &a);
+	for (i = 0; i < 20; i++) {
+		cr_assert_eq(lg_worker_call(w, NULL), 0);
+		lg_worker_snapshot(w, &s);
+	}
+	cr_assert_eq(s.value[LG_GC_OBJECTS] - a.value[LG_GC_OBJECTS], 0, "gc_objects moved by %lld",
+		     (long long)(s.value[LG_GC_OBJECTS] - a.value[LG_GC_OBJECTS]));
+	cr_assert_eq(lg_worker_confirm(w, &inflated), 0);
+	lg_worker_free(w);
+}
+
 Test(worker, errors_carry_their_traceback)
 {
 	lg_worker *w = NULL;
@@ -432,6 +492,17 @@ Test(worker, blocks_from_before_the_hooks)
 }
 
 /* One worker per process: a second one is refused, not a crash. */
+/* attribute.py and pytest_driver.py come compiled by the build for this CPython: a worker
+ * loads their code instead of compiling their source at each leak verdict or --pytest run
+ * (the source stays the fallback, so a blob that did not load would only be slower). */
+Test(worker, embedded_python_comes_compiled)
+{
+	lg_worker *w = start("pass");
+
+	cr_assert_eq(lg_worker_precompiled(), 2);
+	lg_worker_free(w);
+}
+
 Test(worker, second_worker_is_refused)
 {
 	lg_worker *w = start("pass"), *again = (lg_worker *)1;
