@@ -37,6 +37,9 @@ enum msg_type {
  * garbage the frozen heap kept (0: none may have). */
 struct msg_confirmed {
 	uint32_t inflated;
+	/* the same for gc_objects alone: a frozen object gone since the permanent
+	 * generation was last walked (no garbage, so no other counter miscounted it) */
+	uint32_t gc_inflated;
 };
 
 struct msg_forked {

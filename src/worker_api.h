@@ -45,9 +45,11 @@ int lg_worker_snapshot(lg_worker *w, lg_sample *out);
 /* Proves the snapshots so far, before a leak verdict on them stands: collects the whole
  * heap, frozen part included, when some growing snapshot since the last such collection
  * skipped it, and puts in *inflated the number of the last snapshot (1 = the first) that
- * may have counted garbage the frozen heap kept, 0 when none may have. From the first
- * snapshot found so, every growing snapshot collects the whole heap. */
-int lg_worker_confirm(lg_worker *w, uint32_t *inflated);
+ * may have counted garbage the frozen heap kept, 0 when none may have, and in
+ * *gc_inflated the last whose gc_objects alone may have counted frozen objects since gone
+ * (the permanent generation is walked on a spacing too). From the first snapshot found
+ * so, every growing snapshot collects the whole heap (or walks it, for gc_objects). */
+int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated);
 /* Re-runs the workload `iterations` more times with attribution on (tracemalloc, the
  * allocation record) and fills *out: what grew, where it was allocated, and why it is still
  * alive. `failed` is the verdict's bit set of growing counters. Costly: call only after a

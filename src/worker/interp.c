@@ -39,6 +39,7 @@ struct lg_worker {
 	uint32_t growing;    /* growing snapshots since the last one */
 	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
 	uint32_t inflated;   /* the last snapshot that may have counted frozen garbage */
+	uint32_t gc_inflated; /* the last whose gc_objects may have counted frozen objects gone */
 	int exact;           /* frozen garbage was found: every growing snapshot has one */
 	/* Walks of the permanent generation for gc_objects (gc_reading), alike: */
 	int64_t gc_frozen;   /* its size at the last walk; -1: walk at the next reading */
@@ -564,7 +565,7 @@ static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doublin
 	w->skipped = 0;
 }
 
-int lg_worker_confirm(lg_worker *w, uint32_t *inflated)
+int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
 {
 	struct lg__pymem_counts pm;
 
@@ -580,6 +581,7 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated)
 	if (w->frozen == 1 && w->gc_skipped)
 		gc_walk(w, GC_CHECK);
 	*inflated = w->inflated;
+	*gc_inflated = w->gc_inflated;
 	return 0;
 }
 
@@ -596,7 +598,8 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated)
  * between walks, so a walk that finds none proves every reading since the one before.
  * The first walk that finds frozen objects gone ends the doubling for good (every growing
  * reading walks after it) and marks the readings it did not prove as possibly inflated
- * (w->inflated), which the supervisor asks about before a leak verdict stands
+ * (w->gc_inflated: gc_objects alone, since a frozen object gone is no block miscounted),
+ * which the supervisor asks about before a leak verdict on gc_objects stands
  * (lg_worker_confirm walks, too, when any reading is unproven). A leak of n calls pays
  * about log2(n) walks, not n. Warm-up readings are not judged: they walk when they grow,
  * as does every reading while the heap is not frozen.
@@ -608,8 +611,8 @@ static void gc_walk(lg_worker *w, int why)
 	if (why == GC_REFRESH) {
 		/* Not judged: what died in the warm-up says nothing of the judged calls. */
 	} else if (frozen < w->gc_frozen) {
-		if (w->gc_skipped > w->inflated)
-			w->inflated = w->gc_skipped;
+		if (w->gc_skipped > w->gc_inflated)
+			w->gc_inflated = w->gc_skipped;
 		w->gc_exact = 1;
 	} else if (why == GC_SCHEDULED && w->gc_spacing < UINT32_MAX / 2) {
 		w->gc_spacing *= 2;

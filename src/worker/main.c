@@ -105,7 +105,7 @@ static int serve(lg_worker *w, void *arg)
 			struct msg_confirmed c;
 
 			/* One snapshot per call here: snapshot numbers are iterations. */
-			lg_worker_confirm(w, &c.inflated);
+			lg_worker_confirm(w, &c.inflated, &c.gc_inflated);
 			send_msg(l->msg_fd, MSG_CONFIRMED, &c, sizeof(c), NULL, 0);
 			continue;
 		}
