@@ -401,7 +401,8 @@ Test(cli, frozen_garbage_after_growth_passes, .timeout = 120)
 }
 
 /* A workload that grows for real until the first whole-heap collection at or after call
- * $AFTER (seen through gc.callbacks: a collection while nothing is frozen), then holds
+ * $AFTER (seen through gc.callbacks: a collection that starts with nothing frozen; at its
+ * end 3.12 counts a few hundred objects frozen that gc.freeze() never froze), then holds
  * steady while making frozen garbage: each call drops a reference cycle made before the
  * first call and keeps a new one. The truth is growth that stopped. By then growing
  * snapshots collect the whole heap only on a doubling spacing, so the snapshots up to the
@@ -414,7 +415,7 @@ static const char frozen_after_growth[] =
 	"def make():\n    n = Node(); n.me = n; return n\n"
 	"_q, _grew, _calls, _switch = [], [], [0], [0]\n"
 	"def _whole(phase, info):\n"
-	"    if phase == 'stop' and info['generation'] == 2 and gc.get_freeze_count() == 0 \\\n"
+	"    if phase == 'start' and info['generation'] == 2 and gc.get_freeze_count() == 0 \\\n"
 	"            and _calls[0] >= int(os.environ['AFTER']) and not _switch[0]:\n"
 	"        _switch[0] = _calls[0]\n"
 	"def setup():\n"
