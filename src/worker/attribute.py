@@ -5,7 +5,10 @@
 # 'bounded' (a container with a maximum size holds the growth), 'tombstones' (all that
 # grew is dead weak references, not yet swept) or 'stopped' (these calls did not grow).
 import collections, functools, gc, json, os, sys, threading, time, tracemalloc, weakref
-import linecache
+# The worker loads this module on the standard library's sys.path; tokenize too, which
+# linecache imports only when it first reads a file from 3.13 on, when the target's own
+# directory is again in front of sys.path and may hold a tokenize.py.
+import linecache, tokenize
 
 FRAMES = 25          # traceback depth tracemalloc keeps
 MAX_TYPES = 8        # growing types listed

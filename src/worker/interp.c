@@ -83,8 +83,7 @@ static const char bootstrap[] =
 	"            raise FileNotFoundError('no such file: %s' % mod_part)\n"
 	"        sys.path.insert(0, os.path.dirname(path))\n"
 	"        name = os.path.splitext(os.path.basename(path))[0]\n"
-	"        if name in sys.modules or not name.isidentifier() or \\\n"
-	"                name in getattr(sys, 'stdlib_module_names', ()):\n"
+	"        if name in sys.modules or not name.isidentifier() or taken(name):\n"
 	"            name = '__leakgate_target__'\n"
 	"        spec_ = importlib.util.spec_from_file_location(name, path)\n"
 	"        mod = importlib.util.module_from_spec(spec_)\n"
@@ -103,27 +102,40 @@ static const char bootstrap[] =
 	"    setup = getattr(mod, 'setup', None)\n"
 	"    return fn, setup if callable(setup) else None\n"
 	"\n"
-	"# sys.path before any target's directory went in front of it: a module imported after\n"
-	"# the load is the standard library's even where the target has a file of that name.\n"
+	"# sys.path before any target's directory went in front of it. The worker's own code runs\n"
+	"# on it (describe(), attribution's load), since the modules it uses import others, some\n"
+	"# only when called (3.13's linecache imports tokenize, traceback ast): those are the\n"
+	"# standard library's even where the target's directory has a file of that name.\n"
 	"STDLIB_PATH = list(sys.path)\n"
 	"\n"
-	"def stdlib_module(name):\n"
+	"def on_stdlib_path(fn, *args):\n"
 	"    saved = sys.path[:]\n"
 	"    sys.path[:] = STDLIB_PATH\n"
 	"    try:\n"
-	"        return __import__(name)\n"
-	"    except Exception:\n"
-	"        return None\n"
+	"        return fn(*args)\n"
 	"    finally:\n"
 	"        sys.path[:] = saved\n"
+	"\n"
+	"# A file target is registered in sys.modules under its own name unless a module of that\n"
+	"# name is to be had without it (the standard library's, a built-in one, an installed\n"
+	"# one): an import of that name, the worker's own included, must still find that one.\n"
+	"def taken(name):\n"
+	"    if name in sys.builtin_module_names or \\\n"
+	"            name in getattr(sys, 'stdlib_module_names', ()):\n"
+	"        return True\n"
+	"    import importlib.machinery\n"
+	"    return importlib.machinery.PathFinder.find_spec(name, STDLIB_PATH) is not None\n"
 	"\n"
 	"def describe(exc):\n"
 	"    if isinstance(exc, SystemExit):\n"
 	"        return 'the workload called sys.exit(%r)\\n' % (exc.code,)\n"
 	"    if getattr(exc, 'kind', None) in ('skip', 'fail') and hasattr(exc, 'text'):\n"
 	"        return exc.text.rstrip('\\n') + '\\n'\n"
-	"    traceback = stdlib_module('traceback')\n"
+	"    return on_stdlib_path(format_traceback, exc)\n"
+	"\n"
+	"def format_traceback(exc):\n"
 	"    try:\n"
+	"        import traceback\n"
 	"        frames = [f for f in traceback.extract_tb(exc.__traceback__)\n"
 	"                  if not f.filename.startswith(('<leakgate', '<frozen importlib'))]\n"
 	"        lines = traceback.format_exception_only(type(exc), exc)\n"
@@ -586,23 +598,24 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
 }
 
 /*
- * gc_objects without a walk of the permanent generation at every snapshot. Objects enter
- * it only through gc.freeze() (the worker's own, after which the next reading walks it;
- * gcmodule.c, 3.8 to 3.13: nothing else adds to it) and leave it by dying, being
- * untracked, or gc.unfreeze(); so between walks the reading (the other generations,
- * counted exactly, plus the permanent one as last walked) is the truth or more, by the
- * frozen objects gone since. A reading that did not grow is no growth, then. One that
- * grew may be growth read through such deaths (a call that replaces an old object by a
- * new one reads +1), unproven until a walk; it gets one on a doubling spacing, as the
+ * gc_objects without a walk of the permanent generation at every snapshot. Objects enter it
+ * only through gc.freeze() (the worker's own, after which the next reading walks it;
+ * gcmodule.c, 3.8 to 3.13: nothing else adds to it, but 3.12's collections, which leave a
+ * few hundred of the interpreter's own objects there, made before the first call) and leave
+ * it by dying, being untracked, or gc.unfreeze(); so between walks the reading (the other
+ * generations, counted exactly, plus the permanent one as last walked) is the truth or
+ * more, by the frozen objects gone since. A reading that did not grow is no growth, then.
+ * One that grew may be growth read through such deaths (a call that replaces an old object
+ * by a new one reads +1), unproven until a walk; it gets one on a doubling spacing, as the
  * whole-heap collections do (collect_whole) and for the same reason: deaths only add up
- * between walks, so a walk that finds none proves every reading since the one before.
- * The first walk that finds frozen objects gone ends the doubling for good (every growing
+ * between walks, so a walk that finds none proves every reading since the one before. The
+ * first walk that finds frozen objects gone ends the doubling for good (every growing
  * reading walks after it) and marks the readings it did not prove as possibly inflated
  * (w->gc_inflated: gc_objects alone, since a frozen object gone is no block miscounted),
  * which the supervisor asks about before a leak verdict on gc_objects stands
  * (lg_worker_confirm walks, too, when any reading is unproven). A leak of n calls pays
- * about log2(n) walks, not n. Warm-up readings are not judged: they walk when they grow,
- * as does every reading while the heap is not frozen.
+ * about log2(n) walks, not n. Warm-up readings are not judged: they walk when they grow, as
+ * does every reading while the heap is not frozen.
  */
 static void gc_walk(lg_worker *w, int why)
 {
@@ -751,10 +764,10 @@ static PyObject *call_once(PyObject *capsule, PyObject *unused)
 static PyMethodDef call_once_def = { "call", call_once, METH_NOARGS, NULL };
 
 /* Runs embedded Python in a namespace of its own: its code as the build compiled it
- * (pyc, len), or else its source compiled here. A new reference, or NULL with the
- * exception set. */
+ * (pyc, len), or else its source compiled here; through runner(exec, code, ns) when
+ * runner is not NULL. A new reference, or NULL with the exception set. */
 static PyObject *exec_embedded(const char *source, const unsigned char *pyc, size_t len,
-			       const char *filename, const char *name)
+			       const char *filename, const char *name, PyObject *runner)
 {
 	PyObject *ns = PyDict_New(), *code, *r, *n = PyUnicode_FromString(name);
 
@@ -771,7 +784,11 @@ static PyObject *exec_embedded(const char *source, const unsigned char *pyc, siz
 	}
 	if (!code)
 		goto fail;
-	r = PyEval_EvalCode(code, ns, ns);
+	if (runner)
+		r = PyObject_CallFunctionObjArgs(runner, PyDict_GetItemString(PyEval_GetBuiltins(),
+									    "exec"), code, ns, NULL);
+	else
+		r = PyEval_EvalCode(code, ns, ns);
 	Py_DECREF(code);
 	if (!r)
 		goto fail;
@@ -800,11 +817,13 @@ int lg_worker_precompiled(void)
 	return n;
 }
 
-/* Loads attribute.py, with the C half as `_lg`. */
+/* Loads attribute.py, with the C half as `_lg`: its imports are the standard library's,
+ * whatever the target's directory holds (the bootstrap's on_stdlib_path). */
 static int load_attribution(lg_worker *w)
 {
 	PyObject *ns = exec_embedded(attribute_py, attribute_pyc, sizeof(attribute_pyc),
-				    "<leakgate-attribute>", "_leakgate_attribute");
+				    "<leakgate-attribute>", "_leakgate_attribute",
+				    PyDict_GetItemString(w->boot, "on_stdlib_path"));
 	PyObject *mod = ns ? lg__attribute_module() : NULL;
 
 	if (!mod || PyDict_SetItemString(ns, "_lg", mod) < 0) {
@@ -954,7 +973,7 @@ static int load_pytest(lg_worker *w, char **msg)
 	if (w->pytest)
 		return 0;
 	w->pytest = exec_embedded(pytest_driver_py, pytest_driver_pyc, sizeof(pytest_driver_pyc),
-				 "<leakgate-pytest>", "_leakgate_pytest");
+				 "<leakgate-pytest>", "_leakgate_pytest", NULL);
 	if (w->pytest)
 		return 0;
 	if (PyErr_ExceptionMatches(PyExc_ImportError)) {

@@ -137,16 +137,27 @@ Test(cli, exception_reports_traceback_and_iteration)
 	free(cmd);
 }
 
-/* The traceback module is imported only when a target fails, after the target's directory
- * went in front of sys.path: a file there named as a module it needs (tokenize imports
- * token) must not take its place, nor a target named as one be registered as it. */
+/* The traceback module is imported only when a target fails, attribution's modules only
+ * after a leak verdict, both after the target's directory went in front of sys.path, and
+ * some of them import others only when called (3.13's linecache imports tokenize): a file
+ * there named as a module they need (tokenize imports token) must not take its place, nor
+ * a target named as one be registered as it (3.8 and 3.9 have no list of the standard
+ * library's names). */
 Test(cli, traceback_of_a_target_beside_a_stdlib_name)
 {
+	char *out;
+
 	lgt_write("token.py", "raise RuntimeError('the standard library took this token.py')\n");
-	lgt_write("tokenize.py", "def work():\n    raise ValueError('a tokenize.py target')\n");
+	lgt_write("tokenize.py", "def work():\n    raise ValueError('a tokenize.py target')\n"
+				 "kept = []\n"
+				 "def grow():\n    kept.append([])\n");
 	free(expect("cd $T && $LEAKGATE run tokenize.py:work", 2,
 		    NEED("Traceback (most recent call last)", "tokenize.py\", line 2, in work",
 			 "ValueError: a tokenize.py target")));
+	out = expect("cd $T && $LEAKGATE run tokenize.py:grow", 1,
+		     NEED("why it is still alive", "global kept (list)", "tokenize.py\", line 5"));
+	cr_assert(!strstr(out, "attribution incomplete"), "%s", out);
+	free(out);
 }
 
 Test(cli, setup_runs_once_and_its_errors_are_reported)
