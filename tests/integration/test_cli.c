@@ -160,6 +160,17 @@ Test(cli, traceback_of_a_target_beside_a_stdlib_name)
 	free(out);
 }
 
+/* A file target is imported under its own name, so that importing it by that name finds
+ * the same module, also when its directory is on PYTHONPATH (where it is found by name). */
+Test(cli, file_target_imported_once_under_its_name)
+{
+	lgt_write("twin.py", "def work():\n"
+			     "    import twin\n"
+			     "    assert twin.work is work, 'a second copy of the target'\n");
+	free(expect("cd $T && $LEAKGATE run -q twin.py:work", 0, NEED("PASS")));
+	free(expect("cd / && PYTHONPATH=$T $LEAKGATE run -q $T/twin.py:work", 0, NEED("PASS")));
+}
+
 Test(cli, setup_runs_once_and_its_errors_are_reported)
 {
 	const char *ok = lgt_write("setup_ok.py",
