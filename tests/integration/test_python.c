@@ -298,14 +298,15 @@ Test(python, query_answer_handed_to_the_build_reexecuted)
 	free(cmd);
 
 	/* The receiving side: the real build, handed an answer for its own tag. The
-	 * counting script would answer as 3.99.0: it must not be asked. */
+	 * counting script would answer as 3.99.0: it must not be asked. Only the line the
+	 * code prints is read: three calls with no warm-up are no verdict to test. */
 	cr_assert(asprintf(&cmd, "rm -f $T/asked; py=$(command -v ${LEAKGATE_PYTHON:-python3}); "
 			   "tag=$($py -c 'import sys; print(sys.version.split()[0] + "
 			   "sys.abiflags)'); "
 			   "PY=$py LEAKGATE_REEXEC=$(printf '%%s\\t%%s\\t%%s' \"$tag\" %s \"$py\") "
 			   "$LEAKGATE run -q --python %s -w 0 --window 3 -n 3 "
 			   "-c 'import sys, os; print(sys.executable == os.environ[\"PY\"], "
-			   "\"LEAKGATE_REEXEC\" in os.environ)' | grep -v '^PASS' | sort -u; "
+			   "\"LEAKGATE_REEXEC\" in os.environ)' | grep -E '^(True|False) ' | sort -u; "
 			   "test -e $T/asked && echo asked", fake, fake) > 0);
 	cr_assert_eq(lgt_sh(cmd, &out, NULL), 1);  /* test -e fails: not asked */
 	free(cmd);

@@ -8,6 +8,7 @@
 
 #include "leakgate.h"
 #include "worker_api.h"  /* src/: the private worker interface */
+#include "worker/worker.h"  /* lg__gc_young */
 
 /* Only for the test of blocks from before the hooks: PyMem_Raw* needs no interpreter. */
 void *PyMem_RawMalloc(size_t size);
@@ -431,8 +432,15 @@ Test(worker, frozen_objects_gone_after_growth_found_by_confirm)
 	cr_assert_eq(lg_worker_confirm(w, &inflated, &gc_inflated), 0);
 	/* No garbage: only gc_objects may have misread, the block counters read the truth. */
 	cr_assert_eq(inflated, 0, "inflated up to snapshot %u", inflated);
-	cr_assert(gc_inflated > 20 && gc_inflated <= 30, "gc_objects inflated up to snapshot %u",
-		  gc_inflated);
+	if (lg__gc_young() < 0)
+		/* This CPython's visitor walks the permanent generation too (3.12+ with
+		 * gh-131740: Debian 13's 3.13.5): every reading counts all of it, none is
+		 * unproven. */
+		cr_assert_eq(gc_inflated, 0, "gc_objects inflated up to snapshot %u",
+			     gc_inflated);
+	else
+		cr_assert(gc_inflated > 20 && gc_inflated <= 30,
+			  "gc_objects inflated up to snapshot %u", gc_inflated);
 	lg_worker_snapshot(w, &a);
 	for (i = 0; i < 20; i++) {
 		cr_assert_eq(lg_worker_call(w, NULL), 0);
