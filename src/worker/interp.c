@@ -529,6 +529,8 @@ int lg_worker_call(lg_worker *w, char **msg)
 	} else {
 		r = PyObject_CallObject(w->func, NULL);
 	}
+	if (w->valgrind)
+		lg__vg_scrub_stack();  /* no stale address of the call's below this frame */
 	if (!r)
 		return take_exception(w, LG_ERAISE, msg);
 	Py_DECREF(r);

@@ -94,6 +94,7 @@ int lg__vg_running(void);
  * when it cannot be read). */
 int lg__vg_log_open(void);
 void lg__vg_baseline(void);
+void lg__vg_scrub_stack(void);
 void lg__vg_snapshot(uint32_t snapshot, int64_t *value);
 
 /* --pytest's fork server (interp.c). The supervisor's side of it, as callbacks with arg:

@@ -4,6 +4,7 @@
  * each worker pays ~3 s of Valgrind start-up. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,37 @@ static double slope(const char *json, int index, const char *name)
 	return strtod(p + 9, NULL);
 }
 
+/*
+ * Memcheck's leak search is conservative: a lost block whose address a register or a live
+ * stack slot still holds is reachable to it. The worker clears the stack the target's call
+ * left before each search (worker/vg.c), but a frame above the call or a register may still
+ * hold one address: then that block is never counted, and a loss of one block per call
+ * reads one short in the whole run (seen once in CI, on pyenv's 3.11.7 with one process
+ * environment and not with another). So these tests allow one of a run's blocks to go
+ * uncounted, and no more; each loss record counted must be the workload's, of `record`
+ * bytes (memcheck adds to a block's own the bytes lost only through it), and the definite
+ * bytes' trend must be exactly `size` times the blocks'. With one step missing from a
+ * series of 20, Theil-Sen's median of the pairwise slopes stays at or above 0.94.
+ */
+static void assert_lost_per_call(const char *json, int index, const char *text, double size,
+				 int64_t record)
+{
+	const char *p = strstr(text, "definitely lost per iteration (");
+	double blocks = slope(json, index, "vg_definite_blocks");
+	int64_t bytes = 0, n = 0;
+	unsigned measured = 0, grew = 0;
+
+	cr_assert(p, "no native loss record in:\n%s", text);
+	cr_assert_eq(sscanf(p, "definitely lost per iteration (%" SCNd64 " bytes in %" SCNd64
+			    " over %u measured iterations; grew in %u)", &bytes, &n, &measured,
+			    &grew), 4, "%s", p);
+	cr_assert(measured >= 2 && n <= measured && n + 1 >= measured, "%s", p);
+	cr_assert(grew <= measured && grew + 1 >= measured, "%s", p);
+	cr_assert_eq(bytes, record * n, "blocks of another size: %s", p);
+	cr_assert(blocks >= 0.9 && blocks <= 1.0, "vg_definite_blocks %g:\n%s", blocks, json);
+	cr_assert_float_eq(slope(json, index, "vg_definite"), size * blocks, 1e-9);
+}
+
 /* Runs `leakgate run --valgrind ARGS` with a JSON report on stdout: returns the exit code,
  * the report in *json and stderr (there the verdict lines) in *err (both freed by the
  * caller). */
@@ -80,16 +112,15 @@ Test(valgrind, malloc_leak_with_its_stack, .timeout = VG_TIMEOUT)
 	cr_assert(line > 0);
 	code = run_valgrind("-w 5 -n 20 tests/corpus/leak_ext_malloc.py:work", &json, &err);
 	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
-	cr_assert(strstr(err, "LEAK  tests/corpus/leak_ext_malloc.py:work  vg_definite +64.00"),
+	cr_assert(strstr(err, "LEAK  tests/corpus/leak_ext_malloc.py:work  vg_definite +"),
 		  "%s", err);
-	cr_assert(strstr(err, "64 bytes in 1 block definitely lost per iteration"), "%s", err);
+	assert_lost_per_call(json, 0, err, 64, 64);
 	snprintf(frame, sizeof(frame), "by lgtest_lose_block (lgtest.c:%d)", line);
 	cr_assert(strstr(err, frame), "no '%s' in:\n%s", frame, err);
 	cr_assert(!strstr(err, "Valgrind reported"), "%s", err);
-	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0, 1e-9);
-	cr_assert_float_eq(slope(json, 0, "vg_definite_blocks"), 1.0, 1e-9);
 	cr_assert(strstr(json, "\"failed\": [\"vg_definite\", \"vg_definite_blocks\"]"), "%s", json);
-	cr_assert(strstr(json, "\"native_stacks\": \"64 bytes in 1 block"), "%s", json);
+	cr_assert(strstr(json, "\"native_stacks\": \"") &&
+		  strstr(json, " definitely lost per iteration ("), "%s", json);
 	cr_assert(strstr(json, frame), "no '%s' in the JSON native_stacks", frame);
 	free(json);
 	free(err);
@@ -105,9 +136,11 @@ Test(valgrind, indirect_losses_apart, .timeout = VG_TIMEOUT)
 				&json, &err);
 
 	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
-	cr_assert_float_eq(slope(json, 0, "vg_definite"), 32.0, 1e-9);
-	cr_assert_float_eq(slope(json, 0, "vg_definite_blocks"), 1.0, 1e-9);
-	cr_assert_float_eq(slope(json, 0, "vg_indirect"), 48.0, 1e-9);
+	/* The chain's two blocks are lost, or held, together: 48 indirect bytes to each
+	 * 32-byte head. */
+	assert_lost_per_call(json, 0, json, 32, 32 + 48);
+	cr_assert_float_eq(slope(json, 0, "vg_indirect"),
+			   48.0 * slope(json, 0, "vg_definite_blocks"), 1e-9);
 	cr_assert(strstr(json, "\"vg_definite\", \"vg_indirect\""), "%s", json);
 	free(json);
 	free(err);
@@ -228,12 +261,15 @@ Test(valgrind, own_suppressions_through_valgrind_opts, .timeout = VG_TIMEOUT)
 Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)
 {
 	char *json, *err;
+	double blocks;
 	int code = lgt_sh("valgrind -q --log-file=$T/outer.log $LEAKGATE run -q -w 3 -n 20 "
 			  "--report - tests/corpus/leak_ext_malloc.py:work", &json, &err);
 
 	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
-	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0, 1e-9);
 	cr_assert(strstr(json, "\"native_stacks\": null"), "stacks come only with --valgrind");
+	blocks = slope(json, 0, "vg_definite_blocks");
+	cr_assert(blocks >= 0.9 && blocks <= 1.0, "%s", json);  /* assert_lost_per_call */
+	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0 * blocks, 1e-9);
 	free(json);
 	free(err);
 }
