@@ -19,6 +19,48 @@
 #define LG_PYTHON_EXECUTABLE "python3"
 #endif
 
+/*
+ * When an exact reading is costly (a collection of the whole heap, a walk of the
+ * permanent generation), growing snapshots take one only on a spacing that doubles each
+ * time one finds nothing to correct, and the readings skipped in between are unproven
+ * until the next (collect_whole and gc_reading say why that is sound). The first exact
+ * reading that corrects something ends the doubling: every growing snapshot takes one
+ * from then on, and the unproven ones before it are marked possibly inflated.
+ */
+struct proof {
+	uint32_t spacing;    /* an exact reading every `spacing` growing snapshots */
+	uint32_t growing;    /* growing snapshots since the last exact reading */
+	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
+	uint32_t inflated;   /* the last snapshot that may have read too much */
+	int exact;           /* a correction was found: every growing snapshot has one */
+};
+
+/* A growing snapshot, number `snapshot` (from 1): 1 when it must take the exact reading,
+ * else it stays unproven. */
+static int proof_due(struct proof *p, uint32_t snapshot)
+{
+	if (p->exact || ++p->growing >= p->spacing)
+		return 1;
+	p->skipped = snapshot;
+	return 0;
+}
+
+/* An exact reading was taken: `corrected` when it found the skipped readings too high;
+ * `doubling` when it was taken on the spacing (one asked for otherwise does not stretch
+ * it). */
+static void proof_taken(struct proof *p, int corrected, int doubling)
+{
+	if (corrected) {
+		if (p->skipped > p->inflated)
+			p->inflated = p->skipped;
+		p->exact = 1;
+	} else if (doubling && p->spacing < UINT32_MAX / 2) {
+		p->spacing *= 2;
+	}
+	p->growing = 0;
+	p->skipped = 0;
+}
+
 struct lg_worker {
 	PyObject *boot;      /* the bootstrap module's namespace */
 	PyObject *func;      /* the workload, or NULL for -c code */
@@ -33,19 +75,14 @@ struct lg_worker {
 	int frozen;          /* 0 before the first call, 1 frozen, 2 in attribution */
 	int64_t last_blocks; /* the last snapshot's py_blocks and py_bytes; -1 before one */
 	int64_t last_bytes;
-	/* Whole-heap collections of growing snapshots (lg_worker_snapshot): */
-	uint32_t spacing;    /* one every `spacing` growing snapshots; doubles while none
-			      * finds frozen garbage */
-	uint32_t growing;    /* growing snapshots since the last one */
-	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
-	uint32_t inflated;   /* the last snapshot that may have counted frozen garbage */
-	uint32_t gc_inflated; /* the last whose gc_objects may have counted frozen objects gone */
-	int exact;           /* frozen garbage was found: every growing snapshot has one */
-	/* Walks of the permanent generation for gc_objects (gc_reading), alike: */
+	/* Whole-heap collections of growing snapshots (collect_whole); a correction is
+	 * frozen garbage found, which the allocator counters had counted: */
+	struct proof whole;
+	/* Walks of the permanent generation for gc_objects (gc_reading); a correction is
+	 * frozen objects gone, which gc_objects had counted: */
+	struct proof walk;
 	int64_t gc_frozen;   /* its size at the last walk; -1: walk at the next reading */
 	int64_t gc_young;    /* the other generations' size at the last reading */
-	uint32_t gc_spacing, gc_growing, gc_skipped;
-	int gc_exact;        /* frozen objects were found dead: every growing reading walks */
 	uint32_t available;
 	int collected_once;
 	int valgrind;        /* under memcheck: its leak counters are read */
@@ -320,9 +357,9 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
 		Py_XDECREF(gc);
 		w->last_blocks = w->last_bytes = -1;
-		w->spacing = 1;
+		w->whole.spacing = 1;
 		w->gc_frozen = -1;
-		w->gc_spacing = 1;
+		w->walk.spacing = 1;
 		if (!w->gc_freeze || !w->gc_unfreeze)
 			goto fail_boot;
 	}
@@ -550,7 +587,7 @@ int lg_worker_call(lg_worker *w, char **msg)
  * of the whole heap, not n. The first collection that frees something ends the doubling
  * for good: every growing snapshot after it collects the whole heap (as each did before
  * the spacing), and the skipped snapshots before it are marked as possibly inflated
- * (w->inflated). The snapshots skipped since the last collection are unproven until the
+ * (struct proof). The snapshots skipped since the last collection are unproven until the
  * next one; the supervisor asks for that one before a leak verdict stands
  * (lg_worker_confirm), and judges afresh when it finds any snapshot it judged unproven.
  */
@@ -565,28 +602,20 @@ static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doublin
 
 	/* The gc_objects readings unproven since the last walk are proven (or not) first:
 	 * the freeze after makes a new permanent generation. */
-	if (w->gc_skipped)
+	if (w->walk.skipped)
 		gc_walk(w, GC_CHECK);
 	Py_XDECREF(PyObject_CallObject(w->gc_unfreeze, NULL));
 	PyErr_Clear();
 	freeze_heap(w, 0);
 	lg__hooks_read(pm);
-	if (pm->blocks < before.blocks || pm->bytes < before.bytes) {
-		if (w->skipped)
-			w->inflated = w->skipped;
-		w->exact = 1;
-	} else if (doubling && w->spacing < UINT32_MAX / 2) {
-		w->spacing *= 2;
-	}
-	w->growing = 0;
-	w->skipped = 0;
+	proof_taken(&w->whole, pm->blocks < before.blocks || pm->bytes < before.bytes, doubling);
 }
 
 int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
 {
 	struct lg__pymem_counts pm;
 
-	if (w->frozen == 1 && w->skipped) {
+	if (w->frozen == 1 && w->whole.skipped) {
 		/* What the young generations hold is no frozen garbage. */
 		PyGC_Collect();
 		lg__hooks_read(&pm);
@@ -595,10 +624,10 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
 		w->last_blocks = pm.blocks;
 		w->last_bytes = pm.bytes;
 	}
-	if (w->frozen == 1 && w->gc_skipped)
+	if (w->frozen == 1 && w->walk.skipped)
 		gc_walk(w, GC_CHECK);
-	*inflated = w->inflated;
-	*gc_inflated = w->gc_inflated;
+	*inflated = w->whole.inflated;
+	*gc_inflated = w->walk.inflated;
 	return 0;
 }
 
@@ -616,7 +645,7 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
  * between walks, so a walk that finds none proves every reading since the one before. The
  * first walk that finds frozen objects gone ends the doubling for good (every growing
  * reading walks after it) and marks the readings it did not prove as possibly inflated
- * (w->gc_inflated: gc_objects alone, since a frozen object gone is no block miscounted),
+ * (gc_objects alone, since a frozen object gone is no block miscounted),
  * which the supervisor asks about before a leak verdict on gc_objects stands
  * (lg_worker_confirm walks, too, when any reading is unproven). A leak of n calls pays
  * about log2(n) walks, not n. Warm-up readings are not judged: they walk when they grow, as
@@ -626,18 +655,10 @@ static void gc_walk(lg_worker *w, int why)
 {
 	int64_t frozen = lg__gc_frozen();
 
-	if (why == GC_REFRESH) {
-		/* Not judged: what died in the warm-up says nothing of the judged calls. */
-	} else if (frozen < w->gc_frozen) {
-		if (w->gc_skipped > w->gc_inflated)
-			w->gc_inflated = w->gc_skipped;
-		w->gc_exact = 1;
-	} else if (why == GC_SCHEDULED && w->gc_spacing < UINT32_MAX / 2) {
-		w->gc_spacing *= 2;
-	}
+	/* A refresh is not judged: what died in the warm-up says nothing of the judged
+	 * calls. */
+	proof_taken(&w->walk, why != GC_REFRESH && frozen < w->gc_frozen, why == GC_SCHEDULED);
 	w->gc_frozen = frozen;
-	w->gc_growing = 0;
-	w->gc_skipped = 0;
 }
 
 static int64_t gc_reading(lg_worker *w, int judged)
@@ -651,15 +672,12 @@ static int64_t gc_reading(lg_worker *w, int judged)
 		return lg__gc_objects();
 	if (w->gc_frozen < 0) {
 		w->gc_frozen = lg__gc_frozen();
-		w->gc_growing = 0;
-		w->gc_skipped = 0;
+		proof_taken(&w->walk, 0, 0);  /* a walk, the first since the freeze */
 	} else if (young > w->gc_young) {
 		if (!judged || w->frozen != 1)
 			gc_walk(w, GC_REFRESH);
-		else if (w->gc_exact || ++w->gc_growing >= w->gc_spacing)
+		else if (proof_due(&w->walk, w->snapshots + 1))
 			gc_walk(w, GC_SCHEDULED);
-		else
-			w->gc_skipped = w->snapshots + 1;
 	}
 	w->gc_young = young;
 	return young + w->gc_frozen;
@@ -698,10 +716,8 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	 * as growth, and that sample is then checked. */
 	if (judged && w->frozen == 1 && w->last_blocks >= 0 &&
 	    (pm.blocks > w->last_blocks || pm.bytes > w->last_bytes)) {
-		if (w->exact || ++w->growing >= w->spacing)
+		if (proof_due(&w->whole, w->snapshots + 1))
 			collect_whole(w, &pm, 1);
-		else
-			w->skipped = w->snapshots + 1;
 	}
 	w->last_blocks = pm.blocks;
 	w->last_bytes = pm.bytes;
