@@ -364,22 +364,22 @@ def case_order(case):
 
 
 class locked:
-    """Holds an exclusive lock beside the store at PATH (a file in the temporary
-    directory, named after it) while a run reads, merges and rewrites it, so that two
-    runs (or a seeding) that merge at once do not lose each other's cells."""
+    """Holds an exclusive lock on the directory of the store at PATH while a run reads,
+    merges and rewrites it, so that two runs (or a seeding) that merge at once do not lose
+    each other's cells. The directory rather than a file: the store itself is replaced by
+    a rename (save_store), and a lock file of its own would be left behind."""
 
     def __init__(self, path):
-        self.name = os.path.join(tempfile.gettempdir(), "leakgate-compare-%s.lock"
-                                 % re.sub(r"[^A-Za-z0-9]", "_", os.path.abspath(path)))
+        self.dir = os.path.dirname(os.path.abspath(path))
 
     def __enter__(self):
-        self.f = open(self.name, "a")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
+        self.fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.f, fcntl.LOCK_UN)
-        self.f.close()
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
 
 
 def update_store(path, fn):

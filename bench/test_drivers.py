@@ -171,6 +171,31 @@ def test_store(py, tmp):
                                            for s in status), True, status)
 
 
+def test_lock(tmp):
+    """Two processes merging into one store at once lose none of each other's cells, and
+    the lock leaves no file behind, beside the store or in the temporary directory."""
+    path = os.path.join(tmp, "locked", "store.json")
+    os.mkdir(os.path.dirname(path))
+    compare.save_store(path, compare.empty_store())
+    before = set(os.listdir(tempfile.gettempdir()))
+    code = ("import sys\nsys.path.insert(0, %r)\nimport compare\n"
+            "def add(i):\n"
+            "    return lambda s: s['cells'].append({'case': 'c%%s_%%d' %% (sys.argv[1], i),\n"
+            "                                        'heap': 'small', 'tool': 't', 'run': 'r'})\n"
+            "for i in range(40):\n"
+            "    compare.update_store(%r, add(i))\n") % (HERE, path)
+    writers = [subprocess.Popen([sys.executable, "-c", code, w]) for w in ("a", "b")]
+    codes = [p.wait(timeout=TIMEOUT) for p in writers]
+    _, cells = stored(path)
+    check("two writers at once: exit statuses", codes, [0, 0])
+    check("two writers at once: every cell of both kept", len(cells), 80)
+    check("the lock: nothing left beside the store", os.listdir(os.path.dirname(path)),
+          ["store.json"])
+    check("the lock: nothing left in the temporary directory",
+          sorted(n for n in set(os.listdir(tempfile.gettempdir())) - before
+                 if n.startswith("leakgate-compare-")), [])
+
+
 def main(argv):
     if len(argv) not in (3, 4):
         print("usage: test_drivers.py PYTHON VENVPY [VENVPYD]", file=sys.stderr)
@@ -180,6 +205,7 @@ def main(argv):
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="leakgate-drivers.") as tmp:
         test_store(py, tmp)
+        test_lock(tmp)
         cases = wrappers(tmp)
         for kind, (path, wrapper) in cases.items():
             # An error is no verdict: each driver must say "error", never pass or leak.
