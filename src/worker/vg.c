@@ -97,9 +97,9 @@ static int read_indirect(int64_t *bytes, int64_t *blocks)
  * and unwritten slots included. The target's calls leave their pointers in the stack
  * below the caller once they return; the snapshot's own frames later cover that stack
  * without writing every slot, so a lost block's address could be read there and the
- * block counted as reachable at every search after (a per-iteration leak then reads as
- * 19 blocks in 20 iterations, the count hanging on the process's environment size, which
- * moves the stack). The worker clears that stack after each call, from the caller's depth.
+ * block counted as reachable at every search after (a per-iteration leak then read as
+ * 19 blocks in 20 iterations, in CI and here, with some process environments and not
+ * with others: it hangs on how the stack is laid out). The worker clears that stack after each call, from the caller's depth.
  * LG_VG_SCRUB bytes cover the C frames of a call into CPython many levels deep; deeper
  * ones are cleared in part.
  */
