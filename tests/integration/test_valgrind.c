@@ -53,23 +53,11 @@ static double slope(const char *json, int index, const char *name)
 	return strtod(p + 9, NULL);
 }
 
-/*
- * Memcheck's leak search is conservative: a lost block whose address a register or a live
- * stack slot still holds is reachable to it. The worker clears the stack the target's call
- * left before each search (worker/vg.c), but a frame above the call or a register may still
- * hold one address: then that block is never counted, and a loss of one block per call
- * reads one short in the whole run (seen in CI on pyenv's 3.11.7, and here with some
- * process environments and not with others). So these tests allow one of a run's blocks to go
- * uncounted, and no more; each loss record counted must be the workload's, of `record`
- * bytes (memcheck adds to a block's own the bytes lost only through it), and the definite
- * bytes' trend must be exactly `size` times the blocks'. With one step missing from a
- * series of 20, Theil-Sen's median of the pairwise slopes stays at or above 0.94.
- */
 /* The totals of the first native loss record in `text` (the verdict's text or the JSON
  * report's native_stacks): its bytes and blocks lost while measured, over how many
  * measured iterations, and in how many it grew. Fails when there is none. */
-static void lost_totals(const char *text, int64_t *bytes, int64_t *blocks, unsigned *measured,
-			unsigned *grew)
+static void lost_totals(const char *text, int64_t *bytes, int64_t *blocks,
+			unsigned *measured, unsigned *grew)
 {
 	const char *p = strstr(text, "definitely lost per iteration (");
 
@@ -79,20 +67,41 @@ static void lost_totals(const char *text, int64_t *bytes, int64_t *blocks, unsig
 			    grew), 4, "%s", p);
 }
 
+/*
+ * Memcheck's leak search is conservative: a lost block whose address a register or a live
+ * stack slot still holds is reachable to it. The worker clears the stack the target's call
+ * left before each search (worker/vg.c), but a frame above the call or a register may still
+ * hold one address: then that block is never counted, and a loss of one block per call
+ * reads one short in the whole run (seen in CI on pyenv's 3.11.7, and here with some
+ * process environments and not with others). So these tests allow one of a run's blocks
+ * to go uncounted, and no more; each loss record counted must be the workload's, of
+ * `record` bytes (memcheck adds to a block's own the bytes lost only through it), and
+ * the definite bytes' trend must be exactly `size` times the blocks'. With one step
+ * missing from a series of 20, Theil-Sen's median of the pairwise slopes stays at or
+ * above 0.94.
+ */
+
+/* The per-call trend of the definite losses (assert_lost_per_call): one block a call, or
+ * a little under, and exactly `size` bytes to each block. */
+static void assert_blocks_per_call(const char *json, int index, double size)
+{
+	double blocks = slope(json, index, "vg_definite_blocks");
+
+	cr_assert(blocks >= 0.9 && blocks <= 1.0, "vg_definite_blocks %g:\n%s", blocks, json);
+	cr_assert_float_eq(slope(json, index, "vg_definite"), size * blocks, 1e-9);
+}
+
 static void assert_lost_per_call(const char *json, int index, const char *text, double size,
 				 int64_t record)
 {
-	double blocks = slope(json, index, "vg_definite_blocks");
 	int64_t bytes = 0, n = 0;
 	unsigned measured = 0, grew = 0;
-	const char *p = text;
 
 	lost_totals(text, &bytes, &n, &measured, &grew);
-	cr_assert(measured >= 2 && n <= measured && n + 1 >= measured, "%s", p);
-	cr_assert(grew <= measured && grew + 1 >= measured, "%s", p);
-	cr_assert_eq(bytes, record * n, "blocks of another size: %s", p);
-	cr_assert(blocks >= 0.9 && blocks <= 1.0, "vg_definite_blocks %g:\n%s", blocks, json);
-	cr_assert_float_eq(slope(json, index, "vg_definite"), size * blocks, 1e-9);
+	cr_assert(measured >= 2 && n <= measured && n + 1 >= measured, "%s", text);
+	cr_assert(grew <= measured && grew + 1 >= measured, "%s", text);
+	cr_assert_eq(bytes, record * n, "blocks of another size: %s", text);
+	assert_blocks_per_call(json, index, size);
 }
 
 /* Runs `leakgate run --valgrind ARGS` with a JSON report on stdout: returns the exit code,
@@ -280,15 +289,12 @@ Test(valgrind, own_suppressions_through_valgrind_opts, .timeout = VG_TIMEOUT)
 Test(valgrind, worker_under_valgrind_counts_by_itself, .timeout = VG_TIMEOUT)
 {
 	char *json, *err;
-	double blocks;
 	int code = lgt_sh("valgrind -q --log-file=$T/outer.log $LEAKGATE run -q -w 3 -n 20 "
 			  "--report - tests/corpus/leak_ext_malloc.py:work", &json, &err);
 
 	cr_assert_eq(code, 1, "exit %d, want 1\n%s", code, err);
 	cr_assert(strstr(json, "\"native_stacks\": null"), "stacks come only with --valgrind");
-	blocks = slope(json, 0, "vg_definite_blocks");
-	cr_assert(blocks >= 0.9 && blocks <= 1.0, "%s", json);  /* assert_lost_per_call */
-	cr_assert_float_eq(slope(json, 0, "vg_definite"), 64.0 * blocks, 1e-9);
+	assert_blocks_per_call(json, 0, 64);
 	free(json);
 	free(err);
 }
