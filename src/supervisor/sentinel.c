@@ -70,12 +70,14 @@ static unsigned users;         /* gates alive in this process */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Whether the environment in fd (a /proc/PID/environ) has an entry that starts with
- * pat[0..len) (with its NUL included, an entry equal to pat). */
+ * pat[0..len) (with its NUL included, an entry equal to pat): 1 if it has, 0 if not, -1
+ * when the environment is empty. */
 static int environ_has(int fd, const char *pat, size_t len)
 {
 	char buf[4096];
 	ssize_t n, i;
 	long m = 0;  /* pat's bytes matched in the current entry; -1: it differs */
+	int empty = 1;
 
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
@@ -83,6 +85,7 @@ static int environ_has(int fd, const char *pat, size_t len)
 				continue;
 			return 0;
 		}
+		empty = 0;
 		for (i = 0; i < n; i++) {
 			if (m >= 0) {
 				if (buf[i] == pat[m]) {
@@ -96,7 +99,7 @@ static int environ_has(int fd, const char *pat, size_t len)
 				m = 0;
 		}
 	}
-	return 0;
+	return empty ? -1 : 0;
 }
 
 /* A /proc entry's pid, or 0 when the name is not one. */
@@ -114,7 +117,7 @@ static pid_t parse_pid(const char *s)
 	return (pid_t)v;
 }
 
-/* Whether /proc/PID/environ (path) holds the pattern. */
+/* Whether /proc/PID/environ (path) holds the pattern, as environ_has says. */
 static int marked(const char *path, const char *pat, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), hit = 0;
@@ -128,10 +131,13 @@ static int marked(const char *path, const char *pat, size_t len)
 
 /* Ends pid with SIGKILL if its environment holds the pattern: 1 if it did. A match is
  * read again through a pidfd opened after it, so that a pid reused meanwhile is never
- * hit (the pidfd names one process; the second read shows it still holds the mark). */
+ * hit (the pidfd names one process; the second read shows it still holds the mark).
+ * -1 when the environment reads empty but the process runs a program (a kernel thread
+ * has none): so it reads in the middle of an execve(), between the new memory and the
+ * environment copied into it, and may yet prove marked. */
 static int end_marked(pid_t pid, const char *pat, size_t len)
 {
-	char path[32] = "/proc/", digits[16];
+	char path[32] = "/proc/", digits[16], exe[8];
 	size_t k = strlen(path);
 	int nd = 0, pfd, hit;
 	pid_t p = pid;
@@ -142,7 +148,12 @@ static int end_marked(pid_t pid, const char *pat, size_t len)
 	while (nd)
 		path[k++] = digits[--nd];
 	memcpy(path + k, "/environ", sizeof("/environ"));
-	if (!marked(path, pat, len))
+	hit = marked(path, pat, len);
+	if (hit < 0) {
+		memcpy(path + k, "/exe", sizeof("/exe"));
+		return readlink(path, exe, sizeof(exe)) > 0 ? -1 : 0;
+	}
+	if (!hit)
 		return 0;
 	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0) {
@@ -151,25 +162,30 @@ static int end_marked(pid_t pid, const char *pat, size_t len)
 		kill(pid, SIGKILL);  /* Linux before 5.3 */
 		return 1;
 	}
-	hit = marked(path, pat, len) &&
+	hit = marked(path, pat, len) > 0 &&
 	      syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0;
 	close(pfd);
 	return hit;
 }
 
+#define SWEEP_WAITS 4
+
 size_t lg__sweep(const char *pat, size_t len)
 {
 	pid_t ended[256], self = getpid();
-	size_t nended = 0, total = 0, pass;
+	size_t nended = 0, total = 0, pass, waits = 0;
 
 	if (!len)
 		return 0;
 	/* A pass can miss a child forked after /proc was read past its pid; the next one
 	 * sees it. A process that has the SIGKILL cannot fork any more, so the passes stop
-	 * once one finds nothing new. */
+	 * once one finds nothing new. But one caught in an execve() (end_marked's -1) gets
+	 * another pass a millisecond later, up to SWEEP_WAITS: its mark, if it has one, is
+	 * there once the call is done. A process whose environment is truly empty costs a
+	 * sweep those few milliseconds. */
 	for (pass = 0; pass < 32; pass++) {
 		char buf[4096];
-		size_t fresh = 0;
+		size_t fresh = 0, unsure = 0;
 		long n;
 		int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -182,6 +198,7 @@ size_t lg__sweep(const char *pat, size_t len)
 				struct dirent64 *d = (struct dirent64 *)(buf + off);
 				pid_t pid = parse_pid(d->d_name);
 				size_t i;
+				int r;
 
 				off += d->d_reclen;
 				if (pid <= 1 || pid == self)
@@ -190,7 +207,9 @@ size_t lg__sweep(const char *pat, size_t len)
 					;
 				if (i < nended)
 					continue;  /* dying already */
-				if (!end_marked(pid, pat, len))
+				r = end_marked(pid, pat, len);
+				unsure += r < 0;
+				if (r <= 0)
 					continue;
 				fresh++;
 				if (nended < sizeof(ended) / sizeof(ended[0]))
@@ -199,8 +218,13 @@ size_t lg__sweep(const char *pat, size_t len)
 		}
 		close(dir);
 		total += fresh;
-		if (!fresh)
+		if (!fresh && (!unsure || waits++ >= SWEEP_WAITS))
 			break;
+		if (!fresh) {
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
+		}
 	}
 	return total;
 }
