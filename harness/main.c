@@ -545,13 +545,33 @@ static void clear_progress(const struct run_opts *o)
 	progress_shown = 0;
 }
 
+/* py_blocks' trend over the window the verdict judged last, for the progress line (the
+ * gate decides without fitting trends): its last PROGRESS_FIT samples at most, fitted only
+ * when the line is drawn. Returns 0, or -1 when there is none. */
+#define PROGRESS_FIT 200
+static int progress_trend(const lg_result *r, lg_trend *t)
+{
+	double y[PROGRESS_FIT];
+	size_t n = r->verdict.window_len, first = r->verdict.window_start, i;
+
+	if (n > PROGRESS_FIT) {
+		first += n - PROGRESS_FIT;
+		n = PROGRESS_FIT;
+	}
+	if (n < 3 || first + n > r->series.len)
+		return -1;
+	for (i = 0; i < n; i++)
+		y[i] = (double)r->series.samples[first + i].value[LG_PY_BLOCKS];
+	return lg_trend_fit(y, n, r->opts.z, t) == 0 ? 0 : -1;
+}
+
 /* The gate's on_sample: -vv lines, and the progress line. */
 static void on_sample(void *arg, const lg_result *r)
 {
 	const struct run_opts *o = arg;
 	const lg_sample *s = &r->series.samples[r->series.len - 1];
-	const lg_trend *t = &r->verdict.trend[LG_PY_BLOCKS];
 	double now = seconds_now();
+	lg_trend t = { 0 };
 
 	if (o->verbose > 1)
 		fprintf(stderr, "leakgate: %s: iteration %u%s py_blocks %lld\n", r->target,
@@ -564,9 +584,9 @@ static void on_sample(void *arg, const lg_result *r)
 	fprintf(stderr, "\r\033[K[%zu of %zu done] ", o->done, o->total);
 	if (s->warmup)
 		fprintf(stderr, "%s: iteration %u (warm-up)", r->target, s->iteration);
-	else if (t->n)
+	else if (progress_trend(r, &t) == 0)
 		fprintf(stderr, "%s: iteration %u, py_blocks %+.2f/iter [%+.2f, %+.2f]",
-			r->target, s->iteration, t->slope, t->lo, t->hi);
+			r->target, s->iteration, t.slope, t.lo, t.hi);
 	else
 		fprintf(stderr, "%s: iteration %u", r->target, s->iteration);
 }

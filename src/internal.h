@@ -9,6 +9,12 @@
 
 #include "leakgate.h"
 
+/* lg_verdict_judge's states, outcome, window, floors and periods, at a fraction of its
+ * cost: a counter's trend is fitted (O(n^2) in the window) only when its bound needs it,
+ * and is otherwise left with n = 0. The gate decides on every sample with it, and fits
+ * every trend once, for the verdict it reports. */
+int lg__verdict_decide(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out);
+
 /* The tombstone rule (verdict.c): after an attribution found that all that grew is dead
  * weak references, the run measures on and the counters that failed must show a sweep. */
 typedef struct lg__tomb {

@@ -422,16 +422,21 @@ static void envelope(const lg_series *s, size_t first, size_t n, int c, struct e
  * either the trend's whole interval lies at or below the budget or both halves reach the
  * same floor and ceiling: a counter that moves must show its whole movement in each half,
  * or a window that happens to end past a sawtooth's drop would look like a fall. */
-static int is_bounded(const lg_trend *t, const struct envelope *e, size_t n, double budget)
+enum bound { UNBOUNDED, BOUNDED, ASK_TREND };
+
+/* The envelope's part of that: UNBOUNDED or BOUNDED, or ASK_TREND when it fell and only
+ * the trend's interval can tell (the one case that needs the O(n^2) fit). */
+static enum bound envelope_bound(const struct envelope *e, size_t n, double budget)
 {
 	/* The first half's minimum may be its first sample and the second's its first; the
 	 * maxima, the last samples of each: n / 2 and n - n / 2 calls apart. */
 	double floor_allowed = budget * (double)(n / 2), ceil_allowed = budget * (double)(n - n / 2);
 
 	if (e->floor_rise > floor_allowed || e->ceil_rise > ceil_allowed)
-		return 0;
-	return t->hi <= budget ||
-		(e->floor_rise >= -floor_allowed && e->ceil_rise >= -ceil_allowed);
+		return UNBOUNDED;
+	if (e->floor_rise >= -floor_allowed && e->ceil_rise >= -ceil_allowed)
+		return BOUNDED;
+	return ASK_TREND;
 }
 
 /* Growing: the floor rose faster than the budget allows (floor_rate). The floor, not the
@@ -469,7 +474,9 @@ static void span_window(const struct span *sp, size_t warm, size_t *first, size_
 	*n = warm + sp->end - *first;
 }
 
-int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out)
+/* lg_verdict_judge, or with all_trends 0 lg__verdict_decide: the same states and outcome,
+ * fitting a counter's trend only where its bound needs it. */
+static int judge(const lg_series *s, const lg_verdict_opts *o, int all_trends, lg_verdict *out)
 {
 	uint32_t available;
 	size_t warm, m, cap, first, n, pfirst = 0, pn = 0, npts, need, L;
@@ -538,9 +545,12 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 		struct envelope e;
 		int grows = 0;
 
+		enum bound b;
+
 		if (!(available & (UINT32_C(1) << c)))
 			continue;
-		window_fit(s, first, n, c, o->z, ws, y, t);
+		if (all_trends || !decide)
+			window_fit(s, first, n, c, o->z, ws, y, t);
 		if (!decide || !lg_counter_judged((lg_counter)c))
 			continue;
 		envelope(s, first, n, c, &e);
@@ -577,7 +587,15 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 		if (grows) {
 			out->state[c] = LG_STATE_GROWING;
 			out->failed |= UINT32_C(1) << c;
-		} else if (is_bounded(t, &e, n, budget)) {
+			continue;
+		}
+		b = envelope_bound(&e, n, budget);
+		if (b == ASK_TREND) {
+			if (t->n == 0)
+				window_fit(s, first, n, c, o->z, ws, y, t);
+			b = t->hi <= budget ? BOUNDED : UNBOUNDED;
+		}
+		if (b == BOUNDED) {
 			out->state[c] = LG_STATE_BOUNDED;
 		} else {
 			out->state[c] = LG_STATE_UNDECIDED;
@@ -593,6 +611,16 @@ int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *o
 			out->outcome = LG_PASS;
 	}
 	return LG_OK;
+}
+
+int lg_verdict_judge(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out)
+{
+	return judge(s, o, 1, out);
+}
+
+int lg__verdict_decide(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out)
+{
+	return judge(s, o, 0, out);
 }
 
 /* Leaves the per-counter states and the `undecided` bits as they were, so a report can

@@ -501,20 +501,19 @@ static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_
 }
 
 /* Steps the worker until the verdict is decided or the series holds `total` samples;
- * the samples before index `fresh` are warm-up (mark_warmup).
+ * the samples before index `fresh` are warm-up (mark_warmup); *judged_len is the series'
+ * length at the last sample decided on.
  * The next STEP goes out before the verdict on the last sample is computed, so the
  * worker's call and the supervisor's statistics overlap. A decided run therefore makes
  * one call more than it judges, or two when calls are short (queue_steps); their samples
  * are read and dropped, and an error in them still counts. With until_limit, it steps
  * on to `total` whatever the verdict says. Returns 0 or an exit code, with *out filled in. */
-static int measure(struct worker *w, size_t total, size_t fresh, int until_limit,
-		   const lg_gate_opts *o, lg_result *out)
+static int measure_steps(struct worker *w, size_t total, size_t fresh, int until_limit,
+			 const lg_gate_opts *o, const lg_verdict_opts *vo, size_t *judged_len,
+			 lg_result *out)
 {
 	size_t queued = 0, sent = out->series.len;
-	lg_verdict_opts vo = o->verdict;
 	int code, judged;
-
-	vo.limit = total;  /* the schedule's last span ends where the run must */
 
 	if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
 		goto lost;
@@ -532,8 +531,10 @@ static int measure(struct worker *w, size_t total, size_t fresh, int until_limit
 		if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
 			goto lost;
 		judged = !s.warmup && lg_series_warmup(&out->series) < out->series.len;
-		if (judged && lg_verdict_judge(&out->series, &vo, &out->verdict) < 0)
+		if (judged && lg__verdict_decide(&out->series, vo, &out->verdict) < 0)
 			return fail_internal(w, out, "the verdict failed: out of memory");
+		if (judged)
+			*judged_len = out->series.len;
 		if (o->on_sample)
 			o->on_sample(o->arg, out);
 		if (judged && out->verdict.outcome != LG_UNDECIDED && !until_limit)
@@ -558,6 +559,29 @@ lost:
 		code = receive(w, MSG_SAMPLE, &s, sizeof(s), o, out);
 		return code ? code : fail_internal(w, out, "lost the worker's command pipe");
 	}
+}
+
+/* Steps the worker as measure_steps does, deciding on every sample without the trends
+ * (lg__verdict_decide: a Theil-Sen fit per counter per sample would cost the supervisor
+ * more than the worker's call on long spans), then judges the sample last decided on
+ * again with every trend, for the reports. */
+static int measure(struct worker *w, size_t total, size_t fresh, int until_limit,
+		   const lg_gate_opts *o, lg_result *out)
+{
+	lg_verdict_opts vo = o->verdict;
+	size_t judged_len = 0;
+	int code;
+
+	vo.limit = total;  /* the schedule's last span ends where the run must */
+	code = measure_steps(w, total, fresh, until_limit, o, &vo, &judged_len, out);
+	if (judged_len > 0) {
+		lg_series decided = out->series;
+
+		decided.len = judged_len;
+		if (lg_verdict_judge(&decided, &vo, &out->verdict) < 0 && !code)
+			return fail_internal(w, out, "the verdict failed: out of memory");
+	}
+	return code;
 }
 
 /*

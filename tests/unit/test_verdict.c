@@ -1098,6 +1098,77 @@ Test(verdict, thinning_keeps_the_slope_per_iteration)
 	lg_series_release(&s);
 }
 
+/* Every counter of one sample of the mixed series below: each a shape the verdict treats
+ * apart (a leak, a sawtooth, a step, a fall, noise, a cache, bursts, flat). */
+static void push_shapes(lg_series *s, size_t n, uint64_t *st)
+{
+	lg_sample x;
+
+	memset(&x, 0, sizeof(x));
+	x.iteration = (uint32_t)n;
+	x.warmup = n <= 10;
+	x.value[LG_PY_BLOCKS] = 1000 + (int64_t)(n % 37) * 5 + (int64_t)n / 3;
+	x.value[LG_PY_BYTES] = 50000 + (n > 90 ? 640 : 0) - (n > 200 ? 900 : 0);
+	x.value[LG_NATIVE_BYTES] = 8000000 + lcg_noise(st, 200) + (n < 100 ? 20 * (int64_t)n : 2000);
+	x.value[LG_RSS] = 40000000 - 4096 * (int64_t)(n % 50);
+	x.value[LG_FDS] = 5 + (int64_t)(n / 25);
+	x.value[LG_THREADS] = 1 + (n % 19 == 0);
+	x.value[LG_GC_OBJECTS] = 9000 + (n < 120 ? (int64_t)n : 120);
+	cr_assert_eq(lg_series_append(s, &x), LG_OK);
+}
+
+Test(verdict, deciding_without_trends_is_the_full_judgement)
+{
+	/* The gate decides on every sample with lg__verdict_decide and fits the trends only
+	 * for the verdict it reports: both must judge every prefix, under every limit, alike,
+	 * and a trend the decision fitted is the full judgement's. */
+	static const size_t limits[] = { 0, 30, 150, 200, 310 };
+	lg_verdict_opts o;
+	lg_series s;
+	uint64_t st = 11;
+	size_t n, l, fitted = 0, seen[LG_STATE_GROWING + 1] = { 0 };
+	int c;
+
+	lg_series_init(&s, (UINT32_C(1) << LG_NCOUNTERS) - 1);
+	for (n = 1; n <= 320; n++)
+		push_shapes(&s, n, &st);
+	lg_verdict_opts_init(&o);
+	for (l = 0; l < sizeof(limits) / sizeof(*limits); l++) {
+		o.limit = limits[l];
+		for (n = 1; n <= (o.limit ? o.limit : s.len); n++) {
+			lg_series view = s;
+			lg_verdict full, quick;
+
+			view.len = n;
+			cr_assert_eq(lg_verdict_judge(&view, &o, &full), LG_OK);
+			cr_assert_eq(lg__verdict_decide(&view, &o, &quick), LG_OK);
+			cr_assert_eq(quick.outcome, full.outcome, "prefix %zu, limit %zu", n, o.limit);
+			cr_assert_eq(quick.failed, full.failed);
+			cr_assert_eq(quick.undecided, full.undecided);
+			cr_assert_eq(quick.window_start, full.window_start);
+			cr_assert_eq(quick.window_len, full.window_len);
+			for (c = 0; c < LG_NCOUNTERS; c++) {
+				cr_assert_eq(quick.state[c], full.state[c], "counter %d, prefix %zu", c, n);
+				seen[full.state[c]]++;
+				cr_assert_eq(quick.period[c], full.period[c]);
+				cr_assert(quick.floor_rate[c] == full.floor_rate[c] ||
+					  (isnan(quick.floor_rate[c]) && isnan(full.floor_rate[c])));
+				if (quick.trend[c].n == 0)
+					continue;
+				fitted++;
+				cr_assert_eq(memcmp(&quick.trend[c], &full.trend[c], sizeof(lg_trend)), 0);
+			}
+		}
+	}
+	/* Every way of deciding was taken: bounds that needed a trend, and counters bounded,
+	 * growing and undecided. */
+	cr_assert_gt(fitted, 0);
+	cr_assert_gt(seen[LG_STATE_BOUNDED], 0);
+	cr_assert_gt(seen[LG_STATE_GROWING], 0);
+	cr_assert_gt(seen[LG_STATE_UNDECIDED], 0);
+	lg_series_release(&s);
+}
+
 Test(verdict, min_window_below_3_never_decides)
 {
 	lg_series s;
