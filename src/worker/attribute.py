@@ -4,11 +4,20 @@
 # allocated, why it is still alive. Returns (state, text, json, dot), state being 'leak',
 # 'bounded' (a container with a maximum size holds the growth), 'tombstones' (all that
 # grew is dead weak references, not yet swept) or 'stopped' (these calls did not grow).
-import collections, functools, gc, json, os, sys, threading, time, tracemalloc, weakref
-# The worker loads this module on the standard library's sys.path; tokenize too, which
-# linecache imports only when it first reads a file from 3.13 on, when the target's own
-# directory is again in front of sys.path and may hold a tokenize.py.
-import linecache, tokenize
+#
+# It imports only the interpreter's built-in modules (and _json), not their pure-Python
+# faces: json, tracemalloc, threading, collections, functools, weakref and linecache, with
+# the re, enum, pickle and tokenize they import, cost a small target's attribution about
+# as much as the interpreter's start-up (16 ms of 36 on CPython 3.11). The workload's own
+# loaded modules are used where it has them (threading, linecache). The worker loads this
+# module on the standard library's sys.path, so that an import it does make (linecache, for
+# a source no file holds) finds the standard library's even where the target's directory
+# has a file of that name.
+import _collections, _functools, _thread, _tracemalloc, _weakref, codecs, gc, os, sys, time
+try:
+    from _json import encode_basestring_ascii as _json_str
+except ImportError:      # a build without the accelerator
+    from json.encoder import py_encode_basestring_ascii as _json_str
 
 FRAMES = 25          # traceback depth tracemalloc keeps
 MAX_TYPES = 8        # growing types listed
@@ -171,8 +180,8 @@ class _Roots:
             d = lg.type_dict(t)
             if d is not None:
                 self._add(d, 'class', "class '%s'" % _type_name(t))
-        me = threading.get_ident()
-        names = {th.ident: th.name for th in threading.enumerate()}
+        me = _thread.get_ident()
+        names = {th.ident: th.name for th in _threads()}
         for ident, frame in sys._current_frames().items():
             if ident == me:
                 continue
@@ -250,10 +259,10 @@ def _collapse(links):
 # The containers whose bound growth may rest on, recognised by their real type (a class
 # that only shares a name or a `maxlen` attribute bounds nothing): collections.deque with a
 # maxlen, and the C lru_cache wrapper with a maxsize.
-_DEQUE = collections.deque
-_LRU = getattr(functools, '_lru_cache_wrapper', None)
+_DEQUE = _collections.deque
+_LRU = getattr(_functools, '_lru_cache_wrapper', None)
 if not isinstance(_LRU, type):
-    _LRU = None          # the pure-Python fallback: no type to recognise it by
+    _LRU = None
 
 # Bounded containers that were already full at the last attribution, by id. Found full
 # again, a whole window later, while the counters still grew, such a container explains
@@ -296,7 +305,7 @@ def _companion_of(lg, g, obj, new):
     with its referent (WeakSet, WeakValueDictionary and the like drop it when the referent
     dies); so does the key of an `id(o) -> weakref(o)` entry, which is how the interpreter
     records a class among its base's subclasses (typeobject.c, add_subclass)."""
-    if isinstance(obj, weakref.ref):
+    if isinstance(obj, _weakref.ref):
         o = obj()
         return o if o is not None and id(o) in new else None
     if type(obj) is int:
@@ -304,7 +313,7 @@ def _companion_of(lg, g, obj, new):
         principal = None
         for p in refs:
             v = p.get(obj) if type(p) is dict else None
-            o = v() if isinstance(v, weakref.ref) else None
+            o = v() if isinstance(v, _weakref.ref) else None
             if o is None or id(o) != obj:
                 return None
             principal = o
@@ -321,7 +330,7 @@ def _tombstone(obj):
     holds it keeps until it sweeps (sqlite3's connection prunes its cursors' weak
     references every 200 cursors). Called through weakref.ref itself, so that a subclass
     cannot answer for it."""
-    return isinstance(obj, weakref.ref) and weakref.ref.__call__(obj) is None
+    return isinstance(obj, _weakref.ref) and _weakref.ref.__call__(obj) is None
 
 
 def _down_path(down, obj, source):
@@ -456,11 +465,150 @@ def _runner_frame(filename):
 
 
 def _own_site(tb):
-    """Whether a traceback (oldest frame first) is leakgate's own allocation: made in its
-    code, or anywhere under the cache clearing between calls or tracemalloc itself."""
-    if not len(tb) or tb[-1].filename.startswith('<leakgate'):
+    """Whether a traceback ((filename, line) pairs, oldest first) is leakgate's own
+    allocation: made in its code, or anywhere under the cache clearing between calls or
+    tracemalloc's module (the workload's, when it has one)."""
+    if not tb or tb[-1][0].startswith('<leakgate'):
         return True
-    return any(f.filename == '<leakgate>' or f.filename == tracemalloc.__file__ for f in tb)
+    tm = getattr(sys.modules.get('tracemalloc'), '__file__', None)
+    return any(f[0] == '<leakgate>' or f[0] == tm for f in tb)
+
+
+def _threads():
+    """threading.enumerate() of the workload's threading module; none where it has none
+    (no Thread object can exist before it is imported)."""
+    threading = sys.modules.get('threading')
+    return threading.enumerate() if threading is not None else []
+
+
+def _snapshot():
+    """tracemalloc.take_snapshot()'s traces: (domain, size, frames, ...) each, frames
+    (filename, line) newest first."""
+    if not _tracemalloc.is_tracing():
+        raise RuntimeError('the tracemalloc module must be tracing memory allocations '
+                           'to take a snapshot')
+    return _tracemalloc._get_traces()
+
+
+def _grouped(traces):
+    """What Snapshot.statistics('traceback') gives for _snapshot()'s traces, as (count,
+    size, traceback) with the traceback's (filename, line) pairs oldest first, in its order
+    (size, count, traceback, greatest first): one group per traceback, every domain."""
+    groups = {}
+    for trace in traces:
+        g = groups.get(trace[2])
+        if g is None:
+            groups[trace[2]] = [1, trace[1]]
+        else:
+            g[0] += 1
+            g[1] += trace[1]
+    out = [(c, size, tuple(reversed(frames))) for frames, (c, size) in groups.items()]
+    out.sort(key=lambda s: (s[1], s[0], s[2]), reverse=True)
+    return out
+
+
+def _grouped_since(before, after):
+    """Snapshot.compare_to(before, 'traceback') for two _snapshot()s, the groups that grew
+    in bytes and not fewer in blocks, as (count_diff, size_diff, traceback), in its order
+    (abs(size_diff), size, abs(count_diff), count, traceback, greatest first)."""
+    old = {tb: (c, size) for c, size, tb in _grouped(before)}
+    out = []
+    for c, size, tb in _grouped(after):
+        c0, s0 = old.get(tb, (0, 0))
+        out.append((abs(size - s0), size, abs(c - c0), c, tb, c - c0, size - s0))
+    out.sort(reverse=True)
+    return [(dc, ds, tb) for _, _, _, _, tb, dc, ds in out if ds > 0 and dc >= 0]
+
+
+# Source files read for the sites of one attribution: {filename: lines or None}.
+_SOURCES = {}
+
+
+def _cookie(line):
+    """The encoding a PEP 263 comment line names, or None."""
+    text = line.lstrip(b' \t\f')
+    if not text.startswith(b'#'):
+        return None
+    at = text.find(b'coding')
+    while at >= 0:
+        rest = text[at + 6:]
+        if rest[:1] in (b':', b'='):
+            rest = rest[1:].lstrip(b' \t')
+            n = 0
+            while n < len(rest) and (rest[n:n + 1].isalnum() or rest[n:n + 1] in b'-_.'):
+                n += 1
+            if n:
+                return rest[:n].decode('ascii')
+        at = text.find(b'coding', at + 1)
+    return None
+
+
+def _source_encoding(lines):
+    """The encoding of a source file's lines, as tokenize.detect_encoding finds it: a
+    UTF-8 byte order mark, or a coding comment on either of the first two lines (the
+    second only after a blank or comment line), else UTF-8."""
+    if lines and lines[0].startswith(codecs.BOM_UTF8):
+        return 'utf-8-sig'
+    for line in lines[:2]:
+        name = _cookie(line)
+        if name is not None:
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                return 'utf-8'
+        if line.strip() and not line.lstrip().startswith(b'#'):
+            break
+    return 'utf-8'
+
+
+def _source_line(filename, lineno):
+    """linecache.getline(filename, lineno), stripped, without importing linecache (and its
+    tokenize and re) when the workload has not: the file's own line, decoded as the
+    interpreter would. A name that is no file falls back to linecache, which knows sources
+    registered in its cache and sys.path's directories."""
+    linecache = sys.modules.get('linecache')
+    if linecache is None:
+        lines = _SOURCES.get(filename, False)
+        if lines is False:
+            try:
+                with open(filename, 'rb') as f:
+                    lines = f.read().splitlines()
+            except (OSError, ValueError):
+                lines = None
+            _SOURCES[filename] = lines
+        if lines is not None:
+            if not 1 <= lineno <= len(lines):
+                return ''
+            return lines[lineno - 1].decode(_source_encoding(lines), 'replace').strip()
+        if filename.startswith('<') and filename.endswith('>'):
+            return ''   # nothing registered: linecache is not even loaded
+        import linecache
+    return linecache.getline(filename, lineno).strip()
+
+
+def _dumps(o):
+    """json.dumps(o) for the report's values (dicts with str keys, lists, tuples, str,
+    int, float, bool, None), without the json package's imports; a float that is not
+    finite is null, which JSON can hold."""
+    if o is None:
+        return 'null'
+    if o is True:
+        return 'true'
+    if o is False:
+        return 'false'
+    t = type(o)
+    if t is str:
+        return _json_str(o)
+    if t is int:
+        return int.__repr__(o)
+    if t is float:
+        return float.__repr__(o) if o - o == 0 else 'null'
+    if t is dict:
+        return '{%s}' % ', '.join('%s: %s' % (_json_str(str(k)), _dumps(v))
+                                  for k, v in o.items())
+    if t is list or t is tuple:
+        return '[%s]' % ', '.join(_dumps(v) for v in o)
+    raise TypeError('%s is not JSON serializable' % t.__name__)
 
 
 class _Deadline(Exception):
@@ -482,9 +630,10 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     state is 'leak' (the verdict stands)."""
     t_start = time.perf_counter()
     gc_was = gc.isenabled()
-    traced_before = tracemalloc.is_tracing()
+    traced_before = _tracemalloc.is_tracing()
     fds_before = _open_fds()
-    threads_before = {th.ident for th in threading.enumerate()}
+    # Every thread the interpreter runs, whether or not the threading module knows it.
+    threads_before = set(sys._current_frames())
     children_before = _children()
     report = {'iterations': iterations, 'grew': [], 'sites': [], 'chains': [],
               'bounded': None, 'new_fds': [], 'new_threads': [], 'new_children': [],
@@ -524,9 +673,9 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             _check(deadline)
             if i == traced_from:
                 if traced_before:
-                    before = tracemalloc.take_snapshot()
+                    before = _snapshot()
                 else:
-                    tracemalloc.start(FRAMES)
+                    _tracemalloc.start(FRAMES)
             # Last before the call: a full collection empties the free lists (the clock
             # read above freed a float into one), so what the call leaks is new blocks.
             gc.collect()
@@ -535,26 +684,21 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             lg.record(0)
             clear_caches()
         gc.collect()
-        after = tracemalloc.take_snapshot()
+        after = _snapshot()
         if not traced_before:
-            tracemalloc.stop()   # before the filtering below, which allocates
+            _tracemalloc.stop()   # before the grouping below, which allocates
         seconds['calls'] = clock() - t0
         t0 = clock()
         # A site grows by blocks or, for a container's item array, by bytes alone.
-        if before is None:
-            stats = [(s.count, s.size, s.traceback) for s in after.statistics('traceback')]
-        else:
-            stats = [(s.count_diff, s.size_diff, s.traceback)
-                     for s in after.compare_to(before, 'traceback')
-                     if s.size_diff > 0 and s.count_diff >= 0]
+        stats = _grouped(after) if before is None else _grouped_since(before, after)
         del before, after
         # Filtered after grouping: one test per traceback, not per trace.
         stats = [s for s in stats if not _own_site(s[2])]
         stats.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        _SOURCES.clear()
         for count, size, tb in stats:
-            frames = [{'file': f.filename, 'line': f.lineno,
-                       'code': linecache.getline(f.filename, f.lineno).strip()}
-                      for f in tb if not _runner_frame(f.filename)]
+            frames = [{'file': f, 'line': line, 'code': _source_line(f, line)}
+                      for f, line in tb if not _runner_frame(f)]
             if frames and len(report['sites']) < MAX_SITES:
                 report['sites'].append({'count': count, 'size': size, 'traceback': frames})
             if len(report['sites']) >= MAX_SITES:
@@ -569,8 +713,9 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         report['error'] = '%s: %s' % (type(e).__name__, e)
     finally:
         lg.record(0)
-        if not traced_before and tracemalloc.is_tracing():
-            tracemalloc.stop()
+        _SOURCES.clear()
+        if not traced_before and _tracemalloc.is_tracing():
+            _tracemalloc.stop()
 
     t0 = clock()
     gc.unfreeze()
@@ -713,7 +858,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
     for fd, target in sorted(_open_fds().items()):
         if fd not in fds_before:
             report['new_fds'].append({'fd': fd, 'target': target})
-    for th in threading.enumerate():
+    for th in _threads():
         if th.ident not in threads_before:
             target = getattr(th, '_target', None)
             report['new_threads'].append({
@@ -746,7 +891,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
         # (the failing point, the only reader, comes after a leak alone).
         del SUSPECTS[:]
     seconds['total'] = time.perf_counter() - t_start
-    return (state, render_text(report), json.dumps(report), render_dot(report))
+    return (state, render_text(report), _dumps(report), render_dot(report))
 
 
 def _chain(lg, g, obj, roots, via=None, tail=None):

@@ -418,6 +418,61 @@ Test(reports, non_utf8_names_and_lone_surrogates)
 	free(err);
 }
 
+/* A site's source line reads as the interpreter reads the file: here Latin-1, as its
+ * coding comment says, whether attribution reads it itself (the workload never loaded
+ * linecache) or through the workload's linecache. */
+Test(reports, site_lines_decoded_as_their_source_says)
+{
+	static const char body[] =
+		"KEPT = []\n"
+		"def work():\n"
+		"    KEPT.append(['caf\xe9 cr\xe8me', 1])\n";  /* line 4 of the files below */
+	static const char *const heads[] = { "", "import linecache\n" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char *src, *cmd, *out;
+		const char *f;
+
+		cr_assert(asprintf(&src, "# -*- coding: latin-1 -*-\n%s%s", heads[i], body) > 0);
+		f = lgt_write(i ? "lat1_cached.py" : "lat1.py", src);
+		cr_assert(asprintf(&cmd, "cd $T && $LEAKGATE run %s:work", f) > 0);
+		cr_assert_eq(lgt_sh(cmd, &out, NULL), 1, "%s", out);
+		cr_assert(strstr(out, i ? "lat1_cached.py\", line 5\n" : "lat1.py\", line 4\n"),
+			  "%s", out);
+		cr_assert(strstr(out, "\n        KEPT.append(['caf\u00e9 cr\u00e8me', 1])\n"),
+			  "the site's line is not decoded as Latin-1:\n%s", out);
+		free(src);
+		free(cmd);
+		free(out);
+	}
+}
+
+/* A workload that traces allocations itself keeps tracing, and attribution compares its
+ * traces with a baseline of its own: the leak's site, not what was traced before. */
+Test(reports, sites_of_a_workload_that_traces_already)
+{
+	const char *f = lgt_write("traces.py",
+		"import tracemalloc\n"
+		"EARLY = [bytearray(64) for _ in range(50)]\n"
+		"KEPT = []\n"
+		"def setup():\n"
+		"    tracemalloc.start(5)\n"
+		"def work():\n"
+		"    assert tracemalloc.is_tracing()\n"
+		"    KEPT.append([object()])\n");   /* line 8 */
+	char *cmd, *out;
+
+	cr_assert(asprintf(&cmd, "cd $T && $LEAKGATE run %s:work", f) > 0);
+	cr_assert_eq(lgt_sh(cmd, &out, NULL), 1, "%s", out);
+	cr_assert(strstr(out, "where it was allocated"), "%s", out);
+	cr_assert(strstr(out, "traces.py\", line 8\n        KEPT.append([object()])\n"),
+		  "%s", out);
+	cr_assert(!strstr(out, "line 2\n"), "a trace from before the calls is listed:\n%s", out);
+	free(cmd);
+	free(out);
+}
+
 /* Outputs that cannot be written are usage errors, before any target runs. */
 Test(reports, unwritable_outputs)
 {
