@@ -728,9 +728,8 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	out->value[LG_PY_BLOCKS] = pm.blocks;
 	out->value[LG_PY_BYTES] = pm.bytes;
 	out->value[LG_NATIVE_BYTES] = lg__native_bytes();
-	out->value[LG_RSS] = lg__rss_bytes();
+	lg__rss_threads(&out->value[LG_RSS], &out->value[LG_THREADS]);
 	out->value[LG_FDS] = lg__count_fds();
-	out->value[LG_THREADS] = lg__count_threads();
 	out->value[LG_CHILDREN] = lg__count_children();
 
 	out->value[LG_GC_OBJECTS] = gc_reading(w, judged);

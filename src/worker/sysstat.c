@@ -24,26 +24,45 @@ int64_t lg__native_bytes(void)
 	return (int64_t)(mi.uordblks + mi.hblkhd);
 }
 
-int64_t lg__rss_bytes(void)
+/*
+ * The resident set and the thread count, from one read of /proc/self/stat (proc(5):
+ * field 20 num_threads, field 24 rss in pages; the kernel reads rss as statm's resident
+ * does, and num_threads counts what /proc/self/task lists), after the last ')', since
+ * field 2, the command name, may hold spaces and parentheses. -1 in each on failure.
+ */
+static void proc_stat(int64_t *rss, int64_t *threads)
 {
-	char buf[128];
+	char buf[1024], *p, *end;
 	ssize_t n;
-	char *p, *end;
-	long long resident;
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	int field, fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 
+	*rss = *threads = -1;
 	if (fd < 0)
-		return -1;
+		return;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return -1;
+		return;
 	buf[n] = '\0';
-	strtoll(buf, &p, 10);  /* size; resident follows */
-	resident = strtoll(p, &end, 10);
-	if (end == p)
-		return -1;
-	return (int64_t)resident * sysconf(_SC_PAGESIZE);
+	p = strrchr(buf, ')');
+	if (!p)
+		return;
+	p++;
+	for (field = 3; field <= 24; field++) {
+		while (*p == ' ')
+			p++;
+		if (field == 20 || field == 24) {
+			long long v = strtoll(p, &end, 10);
+
+			if (end == p)
+				return;
+			if (field == 20)
+				*threads = v;
+			else
+				*rss = (int64_t)v * sysconf(_SC_PAGESIZE);
+		}
+		p += strcspn(p, " ");
+	}
 }
 
 /* Calls fn(name, arg) for each entry of a /proc directory other than "." and "..",
@@ -189,24 +208,32 @@ int64_t lg__count_fds(void)
 	return n < 0 ? n : n - 1;  /* less the descriptor doing the counting */
 }
 
-/* A joined thread lingers in /proc/self/task for a moment: when the count moved since
- * the last reading, read again after a millisecond, a few times, and keep the lowest. */
-int64_t lg__count_threads(void)
+/* A joined thread lingers in the count for a moment: when it moved since the last
+ * reading, read again after a millisecond, a few times, and keep the lowest. The first
+ * reading has nothing to compare with, and waits for nothing. */
+void lg__rss_threads(int64_t *rss, int64_t *threads)
 {
 	static int64_t last = -1;
 	struct timespec ms = { 0, 1000000 };
-	int64_t n = count_entries("/proc/self/task");
 	int i;
 
-	for (i = 0; n >= 0 && n != last && i < 5; i++) {
-		int64_t again;
+	proc_stat(rss, threads);
+	for (i = 0; *threads >= 0 && last >= 0 && *threads != last && i < 5; i++) {
+		int64_t again, ignored;
 
 		nanosleep(&ms, NULL);
-		again = count_entries("/proc/self/task");
-		if (again < 0 || again >= n)
+		proc_stat(&ignored, &again);
+		if (again < 0 || again >= *threads)
 			break;
-		n = again;
+		*threads = again;
 	}
-	last = n;
-	return n;
+	last = *threads;
+}
+
+int64_t lg__count_threads(void)
+{
+	int64_t rss, threads;
+
+	proc_stat(&rss, &threads);
+	return threads;
 }

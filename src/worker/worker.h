@@ -65,8 +65,11 @@ void lg__gc_objects_moved(void);
 
 /* Process counters read from glibc and /proc without allocating. Negative on failure. */
 int64_t lg__native_bytes(void);
-int64_t lg__rss_bytes(void);
+/* RSS in bytes and the thread count, as a snapshot takes them (a thread just joined may
+ * linger: see sysstat.c). */
+void lg__rss_threads(int64_t *rss, int64_t *threads);
 int64_t lg__count_fds(void);
+/* The thread count right now. */
 int64_t lg__count_threads(void);
 int64_t lg__count_children(void);
 
