@@ -121,15 +121,18 @@ $(BUILD)/%.o: %.c $(BUILD)/python.id | check-python
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -fvisibility=hidden $(PY_CFLAGS) -MMD -MP -c $< -o $@
 
-# src/worker/attribute.py and pytest_driver.py are compiled into the worker as C strings.
+# src/worker/bootstrap.py, attribute.py and pytest_driver.py are compiled into the worker as
+# C strings.
 $(BUILD)/gen/%_py.h: src/worker/%.py
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GEN     $@")
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
 # And compiled to code objects by the build's own CPython (marshal, as a .pyc holds them),
 # so that a worker loads them in a fraction of a millisecond instead of compiling the
-# source at each leak verdict or --pytest run (tens of milliseconds); the source stays as
-# the fallback. The names are the code's file names, which tracebacks show.
+# source at each start (bootstrap.py, 1.7 ms), leak verdict or --pytest run (tens of
+# milliseconds); the source stays as the fallback. The names are the code's file names,
+# which tracebacks show.
+PYC_NAME_bootstrap := <leakgate>
 PYC_NAME_attribute := <leakgate-attribute>
 PYC_NAME_pytest_driver := <leakgate-pytest>
 $(BUILD)/gen/%_pyc.h: src/worker/%.py $(BUILD)/python.id | check-python
@@ -142,7 +145,8 @@ $(BUILD)/gen/%_pyc.h: src/worker/%.py $(BUILD)/python.id | check-python
 		print(",\n".join(",".join(str(b) for b in data[i:i + 24]) \
 				  for i in range(0, len(data), 24)))' \
 		$< '$(PYC_NAME_$*)' > $@.tmp && mv $@.tmp $@
-$(BUILD)/src/worker/interp.o: $(BUILD)/gen/attribute_py.h $(BUILD)/gen/pytest_driver_py.h \
+$(BUILD)/src/worker/interp.o: $(BUILD)/gen/bootstrap_py.h $(BUILD)/gen/attribute_py.h \
+	$(BUILD)/gen/pytest_driver_py.h $(BUILD)/gen/bootstrap_pyc.h \
 	$(BUILD)/gen/attribute_pyc.h $(BUILD)/gen/pytest_driver_pyc.h
 $(BUILD)/src/worker/interp.o: ALL_CFLAGS += -I$(BUILD)/gen
 

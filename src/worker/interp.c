@@ -94,135 +94,14 @@ struct lg_worker {
 	char python[64];
 };
 
-/* Helpers that are simpler in Python than through the C API. They run at load time or
- * between snapshots, never inside the measured call. A module only some of them need is
- * imported where it is needed: importlib by a module target's load, traceback by
- * describe() when a target fails (its re, enum and tokenize would cost every run about as
- * much as the interpreter's own start-up does). */
-static const char bootstrap[] =
-	"import sys, os\n"
-	"\n"
-	"# CPython 3.10 gives a code object a LOAD_GLOBAL cache (two PyMem blocks, never freed\n"
-	"# while the code lives) on its 1024th run: a workload that runs hundreds of functions a\n"
-	"# few times a call (pytest's hooks, say) gains blocks at every call for a thousand calls,\n"
-	"# then stops. Bounded, and the interpreter's, not the workload's: CPython's own leak hunt\n"
-	"# (-R) turns it off for the same reason (Lib/test/libregrtest/setup.py), and so does the\n"
-	"# worker, before any code of the workload runs. Only 3.10 has the switch (for 3.8 and\n"
-	"# 3.9, see opcache_off_everywhere).\n"
-	"getattr(sys, '_deactivate_opcache', lambda: None)()\n"
-	"\n"
-	"def load(kind, spec):\n"
-	"    mod_part, _, func = spec.rpartition(':')\n"
-	"    if kind == 'file':\n"
-	"        # importlib.util's own functions, from the import system's modules, which are\n"
-	"        # always loaded: importlib.util's imports (contextlib, collections, functools,\n"
-	"        # types) would cost every run of a small target a fifth of its start-up.\n"
-	"        external = sys.modules['_frozen_importlib_external']\n"
-	"        bootstrap = sys.modules['_frozen_importlib']\n"
-	"        path = os.path.abspath(mod_part)\n"
-	"        if not os.path.isfile(path):\n"
-	"            raise FileNotFoundError('no such file: %s' % mod_part)\n"
-	"        sys.path.insert(0, os.path.dirname(path))\n"
-	"        name = os.path.splitext(os.path.basename(path))[0]\n"
-	"        if name in sys.modules or not name.isidentifier() or taken(name, path):\n"
-	"            name = '__leakgate_target__'\n"
-	"        spec_ = external.spec_from_file_location(name, path)\n"
-	"        mod = bootstrap.module_from_spec(spec_)\n"
-	"        sys.modules[name] = mod\n"
-	"        spec_.loader.exec_module(mod)\n"
-	"    else:\n"
-	"        import importlib\n"
-	"        sys.path.insert(0, os.getcwd())\n"
-	"        mod = importlib.import_module(mod_part)\n"
-	"    try:\n"
-	"        fn = getattr(mod, func)\n"
-	"    except AttributeError:\n"
-	"        raise AttributeError('%s has no function %r' % (mod_part, func)) from None\n"
-	"    if not callable(fn):\n"
-	"        raise TypeError('%s:%s is not callable' % (mod_part, func))\n"
-	"    setup = getattr(mod, 'setup', None)\n"
-	"    return fn, setup if callable(setup) else None\n"
-	"\n"
-	"# sys.path before any target's directory went in front of it. The worker's own code runs\n"
-	"# on it (describe(), attribution's load), since the modules it uses import others, some\n"
-	"# only when called (3.13's linecache imports tokenize, traceback ast): those are the\n"
-	"# standard library's even where the target's directory has a file of that name.\n"
-	"STDLIB_PATH = list(sys.path)\n"
-	"\n"
-	"def on_stdlib_path(fn, *args):\n"
-	"    saved = sys.path[:]\n"
-	"    sys.path[:] = STDLIB_PATH\n"
-	"    try:\n"
-	"        return fn(*args)\n"
-	"    finally:\n"
-	"        sys.path[:] = saved\n"
-	"\n"
-	"# A file target is registered in sys.modules under its own name unless another module\n"
-	"# of that name is to be had without it (the standard library's, a built-in one, an\n"
-	"# installed one): an import of that name, the worker's own included, must still find\n"
-	"# that one. The target itself found there (PYTHONPATH names its directory) is no other.\n"
-	"def taken(name, path):\n"
-	"    if name in sys.builtin_module_names or \\\n"
-	"            name in getattr(sys, 'stdlib_module_names', ()):\n"
-	"        return True\n"
-	"    finder = sys.modules['_frozen_importlib_external'].PathFinder\n"
-	"    spec = finder.find_spec(name, STDLIB_PATH)\n"
-	"    return spec is not None and \\\n"
-	"        os.path.realpath(spec.origin or '') != os.path.realpath(path)\n"
-	"\n"
-	"def describe(exc):\n"
-	"    if isinstance(exc, SystemExit):\n"
-	"        return 'the workload called sys.exit(%r)\\n' % (exc.code,)\n"
-	"    if getattr(exc, 'kind', None) in ('skip', 'fail') and hasattr(exc, 'text'):\n"
-	"        return exc.text.rstrip('\\n') + '\\n'\n"
-	"    return on_stdlib_path(format_traceback, exc)\n"
-	"\n"
-	"def format_traceback(exc):\n"
-	"    try:\n"
-	"        import traceback\n"
-	"        frames = [f for f in traceback.extract_tb(exc.__traceback__)\n"
-	"                  if not f.filename.startswith(('<leakgate', '<frozen importlib'))]\n"
-	"        lines = traceback.format_exception_only(type(exc), exc)\n"
-	"    except Exception:\n"
-	"        # No traceback module to be had (a target took the place of one it needs):\n"
-	"        # what the exception says, at least.\n"
-	"        return '%s: %s\\n' % (type(exc).__name__, exc)\n"
-	"    if frames:\n"
-	"        lines = ['Traceback (most recent call last):\\n'] + \\\n"
-	"            traceback.format_list(frames) + lines\n"
-	"    return ''.join(lines)\n"
-	"\n"
-	"def clear_caches():\n"
-	"    # Only the standard library's caches that are bounded by construction (each\n"
-	"    # has a maximum size, or mirrors a registry the workload fills): clearing them\n"
-	"    # takes back what fills and stops. An unbounded registry (linecache.cache, where\n"
-	"    # code generators register sources; ctypes' pointer-type cache, one entry per\n"
-	"    # class) is the workload's state: emptying it would delete a leak before it is\n"
-	"    # measured. Never a user's cache.\n"
-	"    # The type method cache holds strong references to the attribute names it\n"
-	"    # caches (4096 slots): names built at run time fill it over hundreds of calls.\n"
-	"    f = getattr(sys, '_clear_internal_caches', None) or \\\n"
-	"        getattr(sys, '_clear_type_cache', None)\n"
-	"    if f is not None:\n"
-	"        f()\n"
-	"    m = sys.modules\n"
-	"    # re: 512 patterns; struct: 100 formats; urllib.parse: two lru_caches (128);\n"
-	"    # copyreg: a mirror of the extension registry.\n"
-	"    for name, attr in (('re', 'purge'), ('struct', '_clearcache'),\n"
-	"                       ('urllib.parse', 'clear_cache'),\n"
-	"                       ('copyreg', 'clear_extension_cache')):\n"
-	"        mod = m.get(name)\n"
-	"        f = getattr(mod, attr, None) if mod is not None else None\n"
-	"        if f is not None:\n"
-	"            f()\n"
-	"    # fnmatch: an lru_cache(32768); typing: lru_caches of 128 each.\n"
-	"    mod = m.get('fnmatch')\n"
-	"    f = getattr(getattr(mod, '_compile_pattern', None), 'cache_clear', None)\n"
-	"    if f is not None:\n"
-	"        f()\n"
-	"    mod = m.get('typing')\n"
-	"    for f in getattr(mod, '_cleanups', ()):\n"
-	"        f()\n";
+/* The bootstrap (bootstrap.py), as a C string and as its code object marshalled by the
+ * build's CPython (generated by the Makefile): compiling it took 1.7 ms of every run. */
+static const char bootstrap_py[] =
+#include "bootstrap_py.h"
+	;
+static const unsigned char bootstrap_pyc[] = {
+#include "bootstrap_pyc.h"
+};
 
 static int worker_made;  /* lg_worker_new ran in this process */
 
@@ -291,6 +170,9 @@ static int opcache_off_everywhere(void)
 }
 #endif
 
+static PyObject *exec_embedded(const char *source, const unsigned char *pyc, size_t len,
+			       const char *filename, const char *name, PyObject *runner);
+
 int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 {
 	static const char *const argv[] = { "leakgate" };
@@ -298,7 +180,6 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 	PyPreConfig pre;
 	PyConfig config;
 	PyStatus st;
-	PyObject *code = NULL;
 
 	*out = NULL;
 	/* One per process: CPython and the hooks go in once (a second Py_PreInitialize after
@@ -338,15 +219,9 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 
 	if (opcache_off_everywhere() < 0)
 		goto fail_boot;
-	w->boot = PyDict_New();
-	if (!w->boot || PyDict_SetItemString(w->boot, "__builtins__", PyEval_GetBuiltins()))
-		goto fail_boot;
-	code = Py_CompileString(bootstrap, "<leakgate>", Py_file_input);
-	if (!code)
-		goto fail_boot;
-	Py_XDECREF(PyEval_EvalCode(code, w->boot, w->boot));
-	Py_DECREF(code);
-	if (PyErr_Occurred())
+	w->boot = exec_embedded(bootstrap_py, bootstrap_pyc, sizeof(bootstrap_pyc), "<leakgate>",
+				"leakgate_bootstrap", NULL);
+	if (!w->boot)
 		goto fail_boot;
 	w->clear = PyDict_GetItemString(w->boot, "clear_caches");
 	if (!w->clear)
