@@ -543,9 +543,8 @@ static int judge(const lg_series *s, const lg_verdict_opts *o, int all_trends, l
 		lg_trend *t = &out->trend[c];
 		double budget = o->budget[c];
 		struct envelope e;
-		int grows = 0;
-
 		enum bound b;
+		int grows = 0;
 
 		if (!(available & (UINT32_C(1) << c)))
 			continue;
