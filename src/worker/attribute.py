@@ -490,10 +490,9 @@ def _snapshot():
     return _tracemalloc._get_traces()
 
 
-def _grouped(traces):
-    """What Snapshot.statistics('traceback') gives for _snapshot()'s traces, as (count,
-    size, traceback) with the traceback's (filename, line) pairs oldest first, in its order
-    (size, count, traceback, greatest first): one group per traceback, every domain."""
+def _groups(traces):
+    """{traceback: [count, size]} for _snapshot()'s traces, the traceback's (filename,
+    line) pairs oldest first: one group per traceback, every domain."""
     groups = {}
     for trace in traces:
         g = groups.get(trace[2])
@@ -502,7 +501,13 @@ def _grouped(traces):
         else:
             g[0] += 1
             g[1] += trace[1]
-    out = [(c, size, tuple(reversed(frames))) for frames, (c, size) in groups.items()]
+    return {tuple(reversed(frames)): g for frames, g in groups.items()}
+
+
+def _grouped(traces):
+    """What Snapshot.statistics('traceback') gives for _snapshot()'s traces, as (count,
+    size, traceback), in its order (size, count, traceback, greatest first)."""
+    out = [(c, size, tb) for tb, (c, size) in _groups(traces).items()]
     out.sort(key=lambda s: (s[1], s[0], s[2]), reverse=True)
     return out
 
@@ -511,16 +516,16 @@ def _grouped_since(before, after):
     """Snapshot.compare_to(before, 'traceback') for two _snapshot()s, the groups that grew
     in bytes and not fewer in blocks, as (count_diff, size_diff, traceback), in its order
     (abs(size_diff), size, abs(count_diff), count, traceback, greatest first)."""
-    old = {tb: (c, size) for c, size, tb in _grouped(before)}
+    old = _groups(before)
     out = []
-    for c, size, tb in _grouped(after):
+    for tb, (c, size) in _groups(after).items():
         c0, s0 = old.get(tb, (0, 0))
         out.append((abs(size - s0), size, abs(c - c0), c, tb, c - c0, size - s0))
     out.sort(reverse=True)
     return [(dc, ds, tb) for _, _, _, _, tb, dc, ds in out if ds > 0 and dc >= 0]
 
 
-# Source files read for the sites of one attribution: {filename: lines or None}.
+# Source files read for the sites of one attribution: {filename: (lines, encoding) or None}.
 _SOURCES = {}
 
 
@@ -568,18 +573,20 @@ def _source_line(filename, lineno):
     registered in its cache and sys.path's directories."""
     linecache = sys.modules.get('linecache')
     if linecache is None:
-        lines = _SOURCES.get(filename, False)
-        if lines is False:
+        source = _SOURCES.get(filename, False)
+        if source is False:
             try:
                 with open(filename, 'rb') as f:
                     lines = f.read().splitlines()
+                source = (lines, _source_encoding(lines))
             except (OSError, ValueError):
-                lines = None
-            _SOURCES[filename] = lines
-        if lines is not None:
+                source = None
+            _SOURCES[filename] = source
+        if source is not None:
+            lines, encoding = source
             if not 1 <= lineno <= len(lines):
                 return ''
-            return lines[lineno - 1].decode(_source_encoding(lines), 'replace').strip()
+            return lines[lineno - 1].decode(encoding, 'replace').strip()
         if filename.startswith('<') and filename.endswith('>'):
             return ''   # nothing registered: linecache is not even loaded
         import linecache
