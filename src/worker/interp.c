@@ -72,7 +72,8 @@ struct lg_worker {
 	PyObject *pytest;    /* pytest_driver.py's namespace, for --pytest */
 	PyObject *gc_freeze;   /* gc.freeze and gc.unfreeze */
 	PyObject *gc_unfreeze;
-	int frozen;          /* 0 before the first call, 1 frozen, 2 in attribution */
+	int frozen;          /* 0 not frozen (before the first call, or after attribution:
+			      * the next call freezes), 1 frozen, 2 in attribution */
 	int64_t last_blocks; /* the last snapshot's py_blocks and py_bytes; -1 before one */
 	int64_t last_bytes;
 	/* Whole-heap collections of growing snapshots (collect_whole); a correction is
@@ -397,7 +398,7 @@ int lg_worker_load(lg_worker *w, const lg_target *t, char **msg)
  * (lg_worker_snapshot) and the check before a leak verdict stands (lg_worker_confirm)
  * keep such garbage from ever reading as growth. Attribution thaws the heap for its
  * census and referrer graph, which must see every object (attribute.py); it is frozen
- * again after. */
+ * again before the next call. */
 static void freeze_heap(lg_worker *w, int settle)
 {
 	int i;
@@ -823,8 +824,11 @@ int lg_worker_attribute(lg_worker *w, unsigned iterations, uint32_t failed,
 	err = 0;
 done:
 	lg__record_clear();
+	/* attribute.py leaves the heap thawed: the next call freezes it again, as the first
+	 * did (lg_worker_call), so that a run that ends with its leak verdict, which is most
+	 * that attribute, does not pay for a freeze it never uses. */
 	if (w->frozen == 2)
-		freeze_heap(w, 1);
+		w->frozen = 0;
 	Py_XDECREF(r);
 	Py_XDECREF(left);
 	Py_XDECREF(seconds);

@@ -269,8 +269,9 @@ Test(worker, frozen_cycles_replaced_read_flat)
 /* What freezing costs, documented: a garbage cycle that includes an object from before
  * the first call is not collected while the heap is frozen (the collector does not look
  * inside the permanent generation), and a snapshot that sees no growth leaves it there.
- * It goes when the heap is thawed: by attribution, as here, or by the next snapshot that
- * sees growth, so it never reads as growth. */
+ * It goes when the heap is thawed: by attribution, as here (which leaves the heap thawed,
+ * so that the next call collects all of it before freezing it again), or by the next
+ * snapshot that sees growth, so it never reads as growth. */
 Test(worker, frozen_garbage_cycle_kept_until_thawed)
 {
 	lg_worker *w = start("import sys\nif sys._lg_holder: sys._lg_holder.pop()\n");
@@ -291,8 +292,13 @@ Test(worker, frozen_garbage_cycle_kept_until_thawed)
 		     "the frozen garbage cycle was collected while frozen");
 	cr_assert_eq(lg_worker_attribute(w, 2, 1u << LG_PY_BLOCKS, &a, &msg), 0, "%s", msg);
 	lg_attribution_release(&a);
+	cr_assert_eq(PyRun_SimpleStringFlags("import gc\nassert gc.get_freeze_count() == 0\n",
+					     NULL), 0, "attribution left the heap frozen");
+	cr_assert_eq(lg_worker_call(w, NULL), 0);
 	cr_assert_eq(PyRun_SimpleStringFlags("import sys\nassert sys._lg_ref() is None\n",
-					     NULL), 0, "attribution did not thaw the heap");
+					     NULL), 0, "the thawed heap was not collected");
+	cr_assert_eq(PyRun_SimpleStringFlags("import gc\nassert gc.get_freeze_count() > 0\n",
+					     NULL), 0, "the call after attribution ran unfrozen");
 	lg_worker_free(w);
 }
 
