@@ -275,7 +275,7 @@ static int reap(struct worker *w, int kill_it)
 		;
 	kill(-w->pid, SIGKILL);
 	if (w->mark[0])
-		lg__sweep(w->mark, strlen(w->mark) + 1);
+		lg__sweep_mark(w->mark);
 	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	untrack(w->pid);

@@ -63,6 +63,7 @@
 
 static char run_id[17];        /* 16 hex digits, or empty before lg__sentinel_start */
 static unsigned long workers;  /* the last N handed out */
+static unsigned long swept;    /* marks swept after their worker's death */
 static int sentinel_fd = -1;   /* the write end of the sentinel's pipe */
 static pid_t sentinel_pid;
 static pid_t owner;            /* the process that started it (not a forked worker) */
@@ -242,6 +243,14 @@ size_t lg__sweep_run(void)
 	return lg__sweep(pat, n + 18);
 }
 
+size_t lg__sweep_mark(const char *mark)
+{
+	size_t n = lg__sweep(mark, strlen(mark) + 1);
+
+	__atomic_add_fetch(&swept, 1, __ATOMIC_SEQ_CST);
+	return n;
+}
+
 void lg__run_mark(char *buf, size_t cap)
 {
 	if (!run_id[0] || snprintf(buf, cap, LG_RUN_ENV "=%s.%lu", run_id,
@@ -251,15 +260,19 @@ void lg__run_mark(char *buf, size_t cap)
 
 /* The sentinel: keeps the groups the supervisor names (+pgid when a worker starts, -pgid
  * when it is reaped) until the end of the pipe, that is the supervisor's exit, however it
- * came; then ends them and the run's marked processes. In its own process group, so that
- * a terminal's ^C or a kill of the supervisor's group leaves it to do its work. Calls only
- * async-signal-safe functions (its parent may have threads). */
+ * came; then ends them and the run's marked processes. A 0 from a supervisor that stops
+ * normally says that each worker's mark was swept after its death (lg__sweep_mark), so
+ * no process of the run can carry one: the sweep of /proc, which reads every process's
+ * environment, is skipped. In its own process group, so that a terminal's ^C or a kill of
+ * the supervisor's group leaves it to do its work. Calls only async-signal-safe functions
+ * (its parent may have threads). */
 static void __attribute__((noreturn)) sentinel(int fd)
 {
 	static const int quiet[] = { SIGINT, SIGHUP, SIGPIPE, SIGTERM };
 	pid_t groups[256];
 	size_t n = 0, i;
 	int32_t v;
+	int all_swept = 0;
 	sigset_t none;
 	int null;
 
@@ -285,7 +298,9 @@ static void __attribute__((noreturn)) sentinel(int fd)
 			continue;
 		if (r != sizeof(v))
 			break;
-		if (v > 0 && n < sizeof(groups) / sizeof(groups[0])) {
+		if (v == 0) {
+			all_swept = 1;
+		} else if (v > 0 && n < sizeof(groups) / sizeof(groups[0])) {
 			groups[n++] = v;
 		} else if (v < 0) {
 			for (i = 0; i < n && groups[i] != -v; i++)
@@ -296,7 +311,8 @@ static void __attribute__((noreturn)) sentinel(int fd)
 	}
 	for (i = 0; i < n; i++)
 		kill(-groups[i], SIGKILL);
-	lg__sweep_run();
+	if (!all_swept)
+		lg__sweep_run();
 	_exit(0);
 }
 
@@ -364,7 +380,17 @@ void lg__sentinel_stop(void)
 
 	pthread_mutex_lock(&lock);
 	if (users && !--users && sentinel_pid > 0) {
+		int32_t done = 0;
+
 		fd = __atomic_exchange_n(&sentinel_fd, -1, __ATOMIC_SEQ_CST);
+		/* No gate is alive here, so no worker: every mark handed out was swept, or is
+		 * counted as not (a worker that never started), and the sentinel sweeps. */
+		if (__atomic_load_n(&swept, __ATOMIC_SEQ_CST) ==
+		    __atomic_load_n(&workers, __ATOMIC_SEQ_CST)) {
+			ssize_t r = write(fd, &done, sizeof(done));
+
+			(void)r;  /* a full pipe: the sentinel sweeps, as it would have */
+		}
 		close(fd);
 		while (waitpid(sentinel_pid, NULL, 0) < 0 && errno == EINTR)
 			;

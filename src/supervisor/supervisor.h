@@ -49,8 +49,11 @@ void lg__worker_child(const lg_gate_opts *o, pid_t supervisor);
  * process is gone. lg__run_mark writes the next worker's LG_RUN_ENV=RUN.N entry into
  * buf (empty before lg__sentinel_start). lg__sweep ends, with SIGKILL, every process whose
  * environment has an entry starting with pat[0..len) (len counting pat's NUL: equal to
- * it), lg__sweep_run every process of the run; both return how many. Async-signal-safe
- * but for lg__sentinel_start, lg__sentinel_ensure and lg__sentinel_stop. */
+ * it), lg__sweep_run every process of the run; both return how many. lg__sweep_mark
+ * sweeps one worker's mark (from lg__run_mark) once the worker is dead, and counts it: when
+ * every mark handed out was swept so, the sentinel of a supervisor that stops normally has
+ * nothing left to sweep. Async-signal-safe but for lg__sentinel_start,
+ * lg__sentinel_ensure and lg__sentinel_stop. */
 #define LG_RUN_ENV "LEAKGATE_RUN"
 int lg__sentinel_start(void);
 int lg__sentinel_ensure(void);
@@ -58,6 +61,7 @@ void lg__sentinel_stop(void);
 void lg__sentinel_watch(pid_t pgid, int on);
 void lg__run_mark(char *buf, size_t cap);
 size_t lg__sweep(const char *pat, size_t len);
+size_t lg__sweep_mark(const char *mark);
 size_t lg__sweep_run(void);
 
 #endif
