@@ -186,19 +186,22 @@ def _command_line(pid):
 
 
 class _Roots:
-    """What counts as a root, keyed by id: module dicts, class dicts, thread frames."""
+    """What counts as a root, keyed by id: module dicts, class dicts, thread frames.
+    `kind` holds each root's kind and `what` what names it (a module's name, the class, a
+    thread's description); a class is described only when a chain ends at it, as a heap
+    has thousands of classes and a report names at most a few."""
 
     def __init__(self, lg, types):
-        self.by_id = {}
         self.kind = {}
+        self.what = {}
         for name, mod in list(sys.modules.items()):
             d = getattr(mod, '__dict__', None)
             if type(d) is dict:
-                self._add(d, 'module', "module '%s'" % name)
+                self._add(d, 'module', name)
         for t in types:
             d = lg.type_dict(t)
             if d is not None:
-                self._add(d, 'class', "class '%s'" % _type_name(t))
+                self._add(d, 'class', t)
         me = _thread.get_ident()
         names = {th.ident: th.name for th in _threads()}
         for ident, frame in sys._current_frames().items():
@@ -211,9 +214,14 @@ class _Roots:
                     f.f_lineno))
                 f = f.f_back
 
-    def _add(self, obj, kind, desc):
-        self.by_id.setdefault(id(obj), desc)
+    def _add(self, obj, kind, what):
         self.kind.setdefault(id(obj), kind)
+        self.what.setdefault(id(obj), what)
+
+    def describe(self, key):
+        kind, what = self.kind[key], self.what[key]
+        return "module '%s'" % what if kind == 'module' else \
+            "class '%s'" % _type_name(what) if kind == 'class' else what
 
 
 def _link(parent, child, parent_kind):
@@ -799,7 +807,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
                 here.append(f)
                 f = f.f_back
             g = lg.graph(objects, [survivors, candidates, picks, objects, types, early,
-                                   here, roots.by_id, roots.kind, by_type, grew] +
+                                   here, roots.kind, roots.what, by_type, grew] +
                          here + survivors + candidates + grew, early)
             del objects, here, f
             _check(deadline)
@@ -926,14 +934,14 @@ def _chain(lg, g, obj, roots, via=None, tail=None):
         # Held only from C: the chain starts at the new object nobody refers to.
         key, path = None, list(tail)
     elif via is not None:
-        if id(via) in roots.by_id:
+        if id(via) in roots.kind:
             key, path = id(via), [via]
         else:
-            key, path = lg.chain(g, via, roots.by_id, SEARCH_LIMIT)
+            key, path = lg.chain(g, via, roots.kind, SEARCH_LIMIT)
         if key is not False:
             path = list(path) + list(tail)
     else:
-        key, path = lg.chain(g, obj, roots.by_id, SEARCH_LIMIT)
+        key, path = lg.chain(g, obj, roots.kind, SEARCH_LIMIT)
     entry = {'object': '%s at %#x' % (_type_name(type(obj)), id(obj)),
              'type': _type_name(type(obj)), 'value': _short(obj)}
     if key is False:
@@ -946,7 +954,7 @@ def _chain(lg, g, obj, roots, via=None, tail=None):
             entry['root'] = '%s held only from outside any Python object' % \
                 _type_name(type(path[0]))
     else:
-        entry.update(root_kind=roots.kind[key], root=roots.by_id[key])
+        entry.update(root_kind=roots.kind[key], root=roots.describe(key))
     links = []
     kind = entry['root_kind']
     for parent, child in zip(path, path[1:]):
