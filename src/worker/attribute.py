@@ -161,6 +161,21 @@ def _children():
     return out
 
 
+def _new_children(before, grace):
+    """_children(), with the children not in `before` that still run given up to `grace`
+    seconds (capped at a tenth of one) to end: a process a call starts and never waits for
+    may still be starting when its call returns, and its end is what the report must say
+    (a zombie, never waited for). The grace is the time the attributed calls took: a child
+    of theirs that ends within as long as they ran ends with them."""
+    deadline = time.monotonic() + min(grace, 0.1)
+    while True:
+        now = _children()
+        if all(pid in before or state == 'Z' for pid, state in now.items()) or \
+                time.monotonic() >= deadline:
+            return now
+        time.sleep(0.0005)
+
+
 def _command_line(pid):
     """What a child runs: subprocess.Popen's args when a Popen object still knows the pid,
     else /proc's command line (gone once it exited: then its name, from comm)."""
@@ -897,7 +912,7 @@ def attribute(lg, call, clear_caches, iterations, counters_failed, remaining=Non
             report['new_threads'].append({
                 'name': th.name,
                 'target': getattr(target, '__qualname__', None) if target else None})
-    for pid, state in sorted(_children().items()):
+    for pid, state in sorted(_new_children(children_before, seconds['calls']).items()):
         if pid not in children_before:
             report['new_children'].append({
                 'pid': pid, 'state': 'zombie' if state == 'Z' else 'running',
