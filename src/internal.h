@@ -15,6 +15,11 @@
  * every trend once, for the verdict it reports. */
 int lg__verdict_decide(const lg_series *s, const lg_verdict_opts *o, lg_verdict *out);
 
+/* Whether the len-th sample of a series whose first warm samples are warm-up ends a span
+ * of the schedule, where a decision to fail is taken (1) or not (0): what the gate tells
+ * the worker when it asks for that sample, so that the worker proves it (interp.c). */
+int lg__verdict_span_ends(size_t len, size_t warm, const lg_verdict_opts *o);
+
 /* The tombstone rule (verdict.c): after an attribution found that all that grew is dead
  * weak references, the run measures on and the counters that failed must show a sweep. */
 typedef struct lg__tomb {

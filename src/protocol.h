@@ -71,6 +71,9 @@ struct msg_attribution {
 /* A STEP whose sample is warm-up, never judged: the worker need not make sure that growth
  * in it is not garbage held by the frozen heap (lg__worker_sample). */
 #define CMD_WARMUP 'W'
+/* A STEP whose sample ends a span of the schedule (lg__verdict_span_ends), where the
+ * verdict may fail: the worker proves it, when growth since its last proof went unproven. */
+#define CMD_STEP_END 'E'
 #define CMD_QUIT 'Q'
 #define CMD_ATTRIBUTE 'A'
 /* Before a leak verdict stands: prove the samples so far (lg_worker_confirm); the worker

@@ -483,16 +483,29 @@ static void mark_warmup(lg_sample *s, size_t index, size_t fresh, const lg_gate_
  * longer one does not, as a decided run pays for every queued call. */
 #define QUEUE_BELOW 0.020  /* seconds */
 
+/* The command for the series' n-th sample: CMD_WARMUP for the calls of the warm-up,
+ * CMD_STEP_END where the sample ends a span of the schedule (its warm-up being the calls
+ * of the warm-up or the samples below `fresh`, as mark_warmup has it), else CMD_STEP. */
+static char step_command(size_t n, size_t fresh, const lg_gate_opts *o,
+			 const lg_verdict_opts *vo)
+{
+	if (is_warmup(n, o))
+		return CMD_WARMUP;
+	return lg__verdict_span_ends(n, fresh > o->warmup ? fresh : o->warmup, vo) ?
+	       CMD_STEP_END : CMD_STEP;
+}
+
 /* Sends STEPs until `depth` calls are queued or `total` are asked for: two when the last
- * call was short, else one. The calls of the warm-up go as CMD_WARMUP. */
-static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_t *queued,
-		       size_t *sent, const lg_gate_opts *o)
+ * call was short, else one. */
+static int queue_steps(struct worker *w, const lg_series *s, size_t total, size_t fresh,
+		       size_t *queued, size_t *sent, const lg_gate_opts *o,
+		       const lg_verdict_opts *vo)
 {
 	size_t depth = s->len >= 2 &&
 		s->samples[s->len - 1].elapsed - s->samples[s->len - 2].elapsed < QUEUE_BELOW ? 2 : 1;
 
 	for (; *queued < depth && *sent < total; ++*queued, ++*sent) {
-		char step = is_warmup(*sent + 1, o) ? CMD_WARMUP : CMD_STEP;
+		char step = step_command(*sent + 1, fresh, o, vo);
 
 		if (lg__write_full(w->cmd_fd, &step, 1) < 0)
 			return -1;
@@ -515,7 +528,7 @@ static int measure_steps(struct worker *w, size_t total, size_t fresh, int until
 	size_t queued = 0, sent = out->series.len;
 	int code, judged;
 
-	if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
+	if (queue_steps(w, &out->series, total, fresh, &queued, &sent, o, vo) < 0)
 		goto lost;
 	while (out->series.len < total) {
 		lg_sample s;
@@ -528,7 +541,7 @@ static int measure_steps(struct worker *w, size_t total, size_t fresh, int until
 		mark_warmup(&s, out->series.len, fresh, o);
 		if (lg_series_append(&out->series, &s) < 0)
 			return fail_internal(w, out, "out of memory");
-		if (queue_steps(w, &out->series, total, &queued, &sent, o) < 0)
+		if (queue_steps(w, &out->series, total, fresh, &queued, &sent, o, vo) < 0)
 			goto lost;
 		judged = !s.warmup && lg_series_warmup(&out->series) < out->series.len;
 		if (judged && lg__verdict_decide(&out->series, vo, &out->verdict) < 0)

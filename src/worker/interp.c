@@ -21,11 +21,12 @@
 
 /*
  * When an exact reading is costly (a collection of the whole heap, a walk of the
- * permanent generation), growing snapshots take one only on a spacing that doubles each
- * time one finds nothing to correct, and the readings skipped in between are unproven
- * until the next (collect_whole and gc_reading say why that is sound). The first exact
- * reading that corrects something ends the doubling: every growing snapshot takes one
- * from then on, and the unproven ones before it are marked possibly inflated.
+ * permanent generation), growing snapshots take one only now and then, and the readings
+ * skipped in between are unproven until the next (collect_whole and gc_reading say why
+ * that is sound): the walk on a spacing that doubles each time one finds nothing to
+ * correct (proof_due), the whole-heap collection where the verdict can fail (whole_due).
+ * The first exact reading that corrects something ends that: every growing snapshot takes
+ * one from then on, and the unproven ones before it are marked possibly inflated.
  */
 struct proof {
 	uint32_t spacing;    /* an exact reading every `spacing` growing snapshots */
@@ -33,6 +34,7 @@ struct proof {
 	uint32_t skipped;    /* the last growing snapshot read without one since, 0 none */
 	uint32_t inflated;   /* the last snapshot that may have read too much */
 	int exact;           /* a correction was found: every growing snapshot has one */
+	int taken;           /* an exact reading was taken */
 };
 
 /* A growing snapshot, number `snapshot` (from 1): 1 when it must take the exact reading,
@@ -59,6 +61,26 @@ static void proof_taken(struct proof *p, int corrected, int doubling)
 	}
 	p->growing = 0;
 	p->skipped = 0;
+	p->taken = 1;
+}
+
+/* Whether snapshot number `snapshot` (from 1) takes the whole-heap collection: a growing
+ * one when it is the first to grow (frozen garbage made at every call, the common kind, is
+ * found there, before any window is judged on it) or once a correction was found; and the
+ * last of a span (`span_end`), growing or not, when a growing one since the last
+ * collection went unproven, since a decision to fail is taken there and compares that
+ * sample with the span's first (README, "How the verdict decides"). Other growing
+ * snapshots stay unproven; the check before a leak verdict stands proves them
+ * (lg_worker_confirm), and none is left to prove when the verdict falls at a span's end. */
+static int whole_due(struct proof *p, uint32_t snapshot, int growing, int span_end)
+{
+	if (growing && (p->exact || !p->taken))
+		return 1;
+	if (span_end && (growing || p->skipped))
+		return 1;
+	if (growing)
+		p->skipped = snapshot;
+	return 0;
 }
 
 struct lg_worker {
@@ -237,7 +259,6 @@ int lg_worker_new(const lg_worker_opts *o, lg_worker **out)
 		w->gc_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
 		Py_XDECREF(gc);
 		w->last_blocks = w->last_bytes = -1;
-		w->whole.spacing = 1;
 		w->gc_frozen = -1;
 		w->walk.spacing = 1;
 		if (!w->gc_freeze || !w->gc_unfreeze)
@@ -462,12 +483,14 @@ int lg_worker_call(lg_worker *w, char **msg)
  * collections: no other collection looks inside the permanent generation, so nothing else
  * frees it (a weak reference can revive it, which makes it alive, not garbage). So when a
  * whole-heap collection frees nothing, no snapshot since the one before it counted any,
- * and every one of them read the truth. Each collection that frees nothing doubles the
- * spacing to the next (`doubling`): a leak of n snapshots pays about log2(n) collections
- * of the whole heap, not n. The first collection that frees something ends the doubling
- * for good: every growing snapshot after it collects the whole heap (as each did before
- * the spacing), and the skipped snapshots before it are marked as possibly inflated
- * (struct proof). The snapshots skipped since the last collection are unproven until the
+ * and every one of them read the truth. So growing snapshots collect the whole heap
+ * where the verdict needs the truth (whole_due): the first, and the last of each span of
+ * the schedule, where a decision to fail compares it with the span's first: a leak that
+ * grows from its first judged call and fails at call 150 pays four collections of the
+ * whole heap (calls 11, 30, 70 and 150, with the defaults), where a spacing that doubled
+ * paid eight. The first collection that frees something ends that for good: every growing
+ * snapshot after it collects the whole heap, and the skipped snapshots before it are
+ * marked as possibly inflated (struct proof). The snapshots skipped since the last collection are unproven until the
  * next one; the supervisor asks for that one before a leak verdict stands
  * (lg_worker_confirm), and judges afresh when it finds any snapshot it judged unproven.
  */
@@ -476,7 +499,7 @@ int lg_worker_call(lg_worker *w, char **msg)
 enum { GC_REFRESH, GC_CHECK, GC_SCHEDULED };
 static void gc_walk(lg_worker *w, int why);
 
-static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doubling)
+static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm)
 {
 	struct lg__pymem_counts before = *pm;
 
@@ -488,7 +511,7 @@ static void collect_whole(lg_worker *w, struct lg__pymem_counts *pm, int doublin
 	PyErr_Clear();
 	freeze_heap(w, 0);
 	lg__hooks_read(pm);
-	proof_taken(&w->whole, pm->blocks < before.blocks || pm->bytes < before.bytes, doubling);
+	proof_taken(&w->whole, pm->blocks < before.blocks || pm->bytes < before.bytes, 0);
 }
 
 int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
@@ -499,7 +522,7 @@ int lg_worker_confirm(lg_worker *w, uint32_t *inflated, uint32_t *gc_inflated)
 		/* What the young generations hold is no frozen garbage. */
 		PyGC_Collect();
 		lg__hooks_read(&pm);
-		collect_whole(w, &pm, 0);
+		collect_whole(w, &pm);
 		/* The next snapshot compares with what is alive now. */
 		w->last_blocks = pm.blocks;
 		w->last_bytes = pm.bytes;
@@ -563,8 +586,9 @@ static int64_t gc_reading(lg_worker *w, int judged)
 	return young + w->gc_frozen;
 }
 
-int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
+int lg__worker_sample(lg_worker *w, lg_sample *out, int kind)
 {
+	int judged = kind != LG__SAMPLE_WARMUP;
 	struct lg__pymem_counts pm;
 	PyObject *r;
 	int i;
@@ -587,7 +611,7 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	/* What looks like growth may be garbage the frozen heap keeps: a cycle through an
 	 * object frozen earlier is not collected while frozen. A flat workload never pays
 	 * for that question; a growing one would pay a collection of the whole heap at every
-	 * snapshot if each asked it, so they ask it on a doubling spacing (collect_whole).
+	 * snapshot if each asked it, so only those the verdict needs ask it (whole_due).
 	 * A warm-up sample is never judged: it goes unchecked, which matters where the heap
 	 * was frozen in --pytest's fork server, as a collection of the whole of it copies
 	 * every page of that heap into the worker (tens of milliseconds a test, for the
@@ -595,10 +619,10 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 	 * judged sample, which is compared with it: only garbage that keeps adding up reads
 	 * as growth, and that sample is then checked. */
 	if (judged && w->frozen == 1 && w->last_blocks >= 0 &&
-	    (pm.blocks > w->last_blocks || pm.bytes > w->last_bytes)) {
-		if (proof_due(&w->whole, w->snapshots + 1))
-			collect_whole(w, &pm, 1);
-	}
+	    whole_due(&w->whole, w->snapshots + 1,
+		      pm.blocks > w->last_blocks || pm.bytes > w->last_bytes,
+		      kind == LG__SAMPLE_SPAN_END))
+		collect_whole(w, &pm);
 	w->last_blocks = pm.blocks;
 	w->last_bytes = pm.bytes;
 	out->value[LG_PY_BLOCKS] = pm.blocks;
@@ -625,7 +649,7 @@ int lg__worker_sample(lg_worker *w, lg_sample *out, int judged)
 
 int lg_worker_snapshot(lg_worker *w, lg_sample *out)
 {
-	return lg__worker_sample(w, out, 1);
+	return lg__worker_sample(w, out, LG__SAMPLE_JUDGED);
 }
 
 /* attribute.py and pytest_driver.py, as C strings and as their code objects marshalled by

@@ -123,7 +123,7 @@ static int serve(lg_worker *w, void *arg)
 			free(text);
 			return 0;
 		}
-		if (n != 1 || (cmd != CMD_STEP && cmd != CMD_WARMUP))
+		if (n != 1 || (cmd != CMD_STEP && cmd != CMD_STEP_END && cmd != CMD_WARMUP))
 			return 0;
 		if (iteration == 0)
 			start = lg__now();
@@ -145,7 +145,8 @@ static int serve(lg_worker *w, void *arg)
 			lg_worker_free(w);
 			_exit(LG__EXIT_WORKLOAD);
 		}
-		lg__worker_sample(w, &s, cmd == CMD_STEP);
+		lg__worker_sample(w, &s, cmd == CMD_WARMUP ? LG__SAMPLE_WARMUP :
+				  cmd == CMD_STEP_END ? LG__SAMPLE_SPAN_END : LG__SAMPLE_JUDGED);
 		s.iteration = iteration;
 		s.warmup = 0;
 		s.elapsed = lg__now() - start;

@@ -120,8 +120,10 @@ int lg__pytest_serve(lg_worker *w, const char *const *args, size_t nargs,
 /* Gives a worker forked from the server its collected state back to the collector
  * (gc.unfreeze()), before anything walks the heap; a no-op elsewhere. */
 void lg__worker_thaw(lg_worker *w);
-/* lg_worker_snapshot, for a sample the verdict judges (judged) or a warm-up one. */
-int lg__worker_sample(lg_worker *w, lg_sample *out, int judged);
+/* lg_worker_snapshot, for a sample of one of these kinds: warm-up (never judged), judged,
+ * or judged and the last of a span of the schedule (CMD_STEP_END), which is proven. */
+enum { LG__SAMPLE_WARMUP, LG__SAMPLE_JUDGED, LG__SAMPLE_SPAN_END };
+int lg__worker_sample(lg_worker *w, lg_sample *out, int kind);
 
 /* The worker's side of CMD_FAILPOINT (worker/failpoint.c): reads the rest of the command,
  * registers the blob and stops or dumps core. Returns the message type to send back

@@ -1217,3 +1217,30 @@ Test(verdict, rejects_bad_arguments)
 	cr_assert_eq(lg_verdict_judge(&s, &o, &v), LG_OK);
 	lg_series_release(&s);
 }
+
+/* The samples the gate marks as a span's end (CMD_STEP_END), where the worker proves its
+ * readings: with the defaults after 10 warm-up calls, calls 30, 70, 150 and the limit, 310;
+ * after a fresh start at sample 200 (restart_window), its own spans; none before a whole
+ * first span is measured. */
+Test(verdict, span_ends_are_where_a_verdict_can_fail)
+{
+	lg_verdict_opts o;
+	size_t n, ends[8], k = 0;
+
+	lg_verdict_opts_init(&o);
+	o.limit = 310;
+	for (n = 1; n <= 310 && k < 8; n++)
+		if (lg__verdict_span_ends(n, 10, &o))
+			ends[k++] = n;
+	cr_assert_eq(k, 4, "%zu span ends", k);
+	cr_assert_eq(ends[0], 30);
+	cr_assert_eq(ends[1], 70);
+	cr_assert_eq(ends[2], 150);
+	cr_assert_eq(ends[3], 310);
+	o.limit = 0;
+	cr_assert(lg__verdict_span_ends(220, 200, &o));
+	cr_assert(!lg__verdict_span_ends(219, 200, &o));
+	cr_assert(lg__verdict_span_ends(260, 200, &o));
+	cr_assert(!lg__verdict_span_ends(10, 10, &o));
+	cr_assert(!lg__verdict_span_ends(30, 10, NULL));
+}

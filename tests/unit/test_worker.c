@@ -313,8 +313,10 @@ static const char count_whole[] =
 	"gc.callbacks.append(_lg_cb)\n";
 
 /* A leak on a big frozen heap: each growing snapshot once collected the whole heap (a
- * collection of every object per call); with the doubling spacing 200 leaking calls pay
- * about log2(200) of them, and the leak still reads exactly, one list per call. */
+ * collection of every object per call). Now the first growing snapshot does and then only
+ * the last of each span (the gate's CMD_STEP_END): 200 leaking calls in four spans of 50
+ * pay four, the leak still reads exactly, one list per call, and the check before a
+ * verdict has nothing left to prove. */
 Test(worker, leak_on_a_big_heap_few_whole_collections)
 {
 	lg_worker *w = start("import sys\nsys._lg_k.append([len(sys._lg_k)])\n");
@@ -335,17 +337,20 @@ Test(worker, leak_on_a_big_heap_few_whole_collections)
 	cr_assert_eq(PyRun_SimpleStringFlags("import sys\nsys._lg_whole = 0\n", NULL), 0);
 	for (i = 0; i < 200; i++) {
 		cr_assert_eq(lg_worker_call(w, NULL), 0);
-		lg_worker_snapshot(w, &b);
+		lg__worker_sample(w, &b, i % 50 == 49 ? LG__SAMPLE_SPAN_END : LG__SAMPLE_JUDGED);
 	}
 	cr_assert_eq(b.value[LG_GC_OBJECTS] - a.value[LG_GC_OBJECTS], 200, "gc_objects moved by %lld",
 		     (long long)(b.value[LG_GC_OBJECTS] - a.value[LG_GC_OBJECTS]));
 	cr_assert_eq(PyRun_SimpleStringFlags("import sys\n"
-					     "assert 1 <= sys._lg_whole <= 10, sys._lg_whole\n",
-					     NULL), 0, "not about log2(200) whole-heap collections");
-	/* No garbage was frozen: the check before a verdict proves every snapshot. */
+					     "assert sys._lg_whole == 4, sys._lg_whole\n",
+					     NULL), 0, "not one whole-heap collection per span");
+	/* No garbage was frozen, and the last span's end proved the rest. */
 	cr_assert_eq(lg_worker_confirm(w, &inflated, &gc_inflated), 0);
 	cr_assert_eq(inflated, 0);
 	cr_assert_eq(gc_inflated, 0);
+	cr_assert_eq(PyRun_SimpleStringFlags("import sys\n"
+					     "assert sys._lg_whole == 4, sys._lg_whole\n",
+					     NULL), 0, "the check collected what a span's end proved");
 	lg_worker_free(w);
 }
 
