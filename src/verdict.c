@@ -475,27 +475,29 @@ static void span_window(const struct span *sp, size_t warm, size_t *first, size_
 }
 
 /* Where a series of len samples, the first warm of them warm-up, stands in the schedule:
- * 0 when too few are measured to decide, else 1 with *m the measured samples and *cur the
- * span that holds the last (a decision to fail is taken where it ends). */
+ * *m the measured samples and *cap the most the limit leaves measured; 0 when too few are
+ * measured to decide, else 1 with *cur the span that holds the last (a decision to fail
+ * is taken where it ends). */
 static int schedule_at(size_t len, size_t warm, const lg_verdict_opts *o, size_t *m,
-		       struct span *cur)
+		       size_t *cap, struct span *cur)
 {
-	size_t L = o->min_window, cap;
+	size_t L = o->min_window;
 
 	*m = len > warm ? len - warm : 0;
+	*cap = o->limit == 0 ? SIZE_MAX : o->limit > warm ? o->limit - warm : 0;
 	if (L < 3 || *m < L)
 		return 0;
-	cap = o->limit == 0 ? SIZE_MAX : o->limit > warm ? o->limit - warm : 0;
-	find_span(*m, L, cap, cur);
+	find_span(*m, L, *cap, cur);
 	return 1;
 }
 
 int lg__verdict_span_ends(size_t len, size_t warm, const lg_verdict_opts *o)
 {
 	struct span cur;
-	size_t m;
+	size_t m, cap;
 
-	return o && opts_valid(o) && schedule_at(len, warm, o, &m, &cur) && m == cur.end;
+	return o && opts_valid(o) && schedule_at(len, warm, o, &m, &cap, &cur) &&
+	       m == cur.end;
 }
 
 /* lg_verdict_judge, or with all_trends 0 lg__verdict_decide: the same states and outcome,
@@ -517,8 +519,7 @@ static int judge(const lg_series *s, const lg_verdict_opts *o, int all_trends, l
 	out->outcome = LG_UNDECIDED;
 	warm = lg_series_warmup(s);
 	L = o->min_window;
-	cap = o->limit == 0 ? SIZE_MAX : o->limit > warm ? o->limit - warm : 0;
-	decide = schedule_at(s->len, warm, o, &m, &cur);
+	decide = schedule_at(s->len, warm, o, &m, &cap, &cur);
 	if (!decide) {
 		/* Not enough to decide: show the trends of all post-warm-up samples. */
 		first = warm;

@@ -490,9 +490,10 @@ int lg_worker_call(lg_worker *w, char **msg)
  * whole heap (calls 11, 30, 70 and 150, with the defaults), where a spacing that doubled
  * paid eight. The first collection that frees something ends that for good: every growing
  * snapshot after it collects the whole heap, and the skipped snapshots before it are
- * marked as possibly inflated (struct proof). The snapshots skipped since the last collection are unproven until the
- * next one; the supervisor asks for that one before a leak verdict stands
- * (lg_worker_confirm), and judges afresh when it finds any snapshot it judged unproven.
+ * marked as possibly inflated (struct proof). The snapshots skipped since the last
+ * collection are unproven until the next one; the supervisor asks for that one before a
+ * leak verdict stands (lg_worker_confirm), and judges afresh when it finds any snapshot it
+ * judged unproven.
  */
 /* Why the permanent generation is walked (gc_walk): to refresh a reading that is not
  * judged, to prove the readings skipped since the last walk, or on the spacing. */
